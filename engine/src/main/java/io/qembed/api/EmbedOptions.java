@@ -1,0 +1,144 @@
+package io.qembed.api;
+
+/**
+ * How to embed: prompt, output size, normalisation, truncation, post-processing.
+ *
+ * @param instruction a task description; a text becomes {@code "Instruct: {instruction}\nQuery:{text}"}
+ *     (null for none)
+ * @param promptName a named prompt from the model's {@code config_sentence_transformers.json}, e.g.
+ *     {@code "query"} or {@code "document"}, prepended to the text (null for none; not together with
+ *     an instruction)
+ * @param dimensions Matryoshka output size, 32..hidden: the first {@code dimensions} values are kept,
+ *     then renormalised (0 for the full size)
+ * @param normalize L2-normalise the output (true by default)
+ * @param truncate cut inputs longer than {@code maxTokens} instead of refusing them; the appended end
+ *     token is always kept
+ * @param truncationDirection which end to cut from
+ * @param maxTokens token limit per input (0 for the model's maximum)
+ * @param postProcessor whitening or PCA applied to the pooled vector before truncation to {@code
+ *     dimensions} and normalisation (null for none)
+ */
+public record EmbedOptions(
+        String instruction,
+        String promptName,
+        int dimensions,
+        boolean normalize,
+        boolean truncate,
+        TruncationDirection truncationDirection,
+        int maxTokens,
+        PostProcessor postProcessor) {
+
+    private static final EmbedOptions DEFAULTS =
+            new EmbedOptions(null, null, 0, true, false, TruncationDirection.RIGHT, 0, null);
+
+    public EmbedOptions {
+        if (instruction != null && promptName != null) {
+            throw new InvalidRequestException(
+                    "give either an instruction or a prompt name, not both", "instruction");
+        }
+        if (dimensions < 0) {
+            throw new InvalidRequestException("dimensions must be positive, got " + dimensions, "dimensions");
+        }
+        if (maxTokens < 0) {
+            throw new InvalidRequestException("max_tokens must be positive, got " + maxTokens, "max_tokens");
+        }
+        if (truncationDirection == null) {
+            truncationDirection = TruncationDirection.RIGHT;
+        }
+    }
+
+    public static EmbedOptions defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Which end of a too-long input truncation removes tokens from. */
+    public enum TruncationDirection {
+        /** keep the beginning */
+        RIGHT,
+        /** keep the end */
+        LEFT
+    }
+
+    /** Builds {@link EmbedOptions}; every setter is optional. */
+    public static final class Builder {
+        private String instruction;
+        private String promptName;
+        private int dimensions;
+        private boolean normalize;
+        private boolean truncate;
+        private TruncationDirection truncationDirection;
+        private int maxTokens;
+        private PostProcessor postProcessor;
+
+        private Builder(EmbedOptions o) {
+            instruction = o.instruction;
+            promptName = o.promptName;
+            dimensions = o.dimensions;
+            normalize = o.normalize;
+            truncate = o.truncate;
+            truncationDirection = o.truncationDirection;
+            maxTokens = o.maxTokens;
+            postProcessor = o.postProcessor;
+        }
+
+        public Builder instruction(String instruction) {
+            this.instruction = instruction;
+            return this;
+        }
+
+        public Builder promptName(String promptName) {
+            this.promptName = promptName;
+            return this;
+        }
+
+        public Builder dimensions(int dimensions) {
+            this.dimensions = dimensions;
+            return this;
+        }
+
+        public Builder normalize(boolean normalize) {
+            this.normalize = normalize;
+            return this;
+        }
+
+        public Builder truncate(boolean truncate) {
+            this.truncate = truncate;
+            return this;
+        }
+
+        public Builder truncationDirection(TruncationDirection direction) {
+            this.truncationDirection = direction;
+            return this;
+        }
+
+        public Builder maxTokens(int maxTokens) {
+            this.maxTokens = maxTokens;
+            return this;
+        }
+
+        public Builder postProcessor(PostProcessor postProcessor) {
+            this.postProcessor = postProcessor;
+            return this;
+        }
+
+        public EmbedOptions build() {
+            return new EmbedOptions(
+                    instruction,
+                    promptName,
+                    dimensions,
+                    normalize,
+                    truncate,
+                    truncationDirection,
+                    maxTokens,
+                    postProcessor);
+        }
+    }
+}

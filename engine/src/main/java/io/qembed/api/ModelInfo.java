@@ -1,0 +1,34 @@
+package io.qembed.api;
+
+import java.util.Map;
+
+/**
+ * What an {@link Embedder} serves.
+ *
+ * @param name the model directory's name (or the repository id it came from)
+ * @param identity a stable hash of config.json and the weight index, for checking that files fitted
+ *     on one model (e.g. whitening transforms) are used with the same model
+ * @param dimensions the full embedding size (hidden size)
+ * @param maxTokens the longest input the model accepts (max_position_embeddings)
+ * @param vocabSize the number of token ids (embedding table rows)
+ * @param layers decoder layers
+ * @param prompts named prompts from config_sentence_transformers.json
+ * @param backend the backend that runs the model, e.g. {@code "cpu"} or {@code "cuda"}
+ */
+public record ModelInfo(
+        String name,
+        String identity,
+        int dimensions,
+        int maxTokens,
+        int vocabSize,
+        int layers,
+        Map<String, String> prompts,
+        String backend) {
+
+    /** Smallest Matryoshka size accepted. */
+    public static final int MIN_DIMENSIONS = 32;
+
+    public ModelInfo {
+        prompts = Map.copyOf(prompts);
+    }
+}

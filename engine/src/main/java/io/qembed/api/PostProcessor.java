@@ -1,0 +1,26 @@
+package io.qembed.api;
+
+/**
+ * A linear transform fitted on a corpus (whitening or PCA), applied to pooled vectors.
+ *
+ * <p>Order of post-processing: pooled vector, Matryoshka truncation to {@link #inputDimensions()},
+ * {@link #apply}, optional truncation to the request's dimensions, L2 normalisation.
+ */
+public interface PostProcessor {
+
+    /** The pooled-vector prefix length the transform was fitted on. */
+    int inputDimensions();
+
+    /** The length of the transformed vector. */
+    int outputDimensions();
+
+    /**
+     * Checks that this transform was fitted for the given model.
+     *
+     * @throws InvalidRequestException naming the mismatch
+     */
+    void checkCompatible(ModelInfo model);
+
+    /** Maps {@code x[inputDimensions]} to a new {@code [outputDimensions]} vector. */
+    float[] apply(float[] x);
+}

@@ -1,0 +1,76 @@
+package io.qembed.backend;
+
+import io.qembed.io.TensorView;
+
+/**
+ * The closed set of operations the Qwen3 model is written over. Every backend implements all of
+ * them; fusion, threads and streams stay inside the backend.
+ *
+ * <p>Activations are FP32 {@code [rows, cols]} tensors. Weights keep their checkpoint dtype (BF16 in
+ * the real models) and are converted inside the kernels; accumulation is FP32. Shapes are checked
+ * by each operation, and a mismatch is an {@link IllegalArgumentException} naming the operation.
+ * Calls are made from one thread at a time.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. {@code "cpu"}. */
+    String name();
+
+    /** Makes a weight usable by this backend (a zero-copy view on the CPU, an upload on a GPU). */
+    Tensor upload(TensorView weight);
+
+    /** A new FP32 activation {@code [rows, cols]}; contents undefined. */
+    Tensor alloc(int rows, int cols);
+
+    /** Copies an activation to the host, row-major. */
+    float[] download(Tensor x);
+
+    /** {@code out[t] = table[tokenIds[t]]}; table {@code [vocab, hidden]}, out {@code [tokens, hidden]}. */
+    void embedRows(Tensor table, int[] tokenIds, Tensor out);
+
+    /** {@code out[r] = x[r] / rms(x[r]) * weight}; weight {@code [1, cols]}; out may be x. */
+    void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);
+
+    /** {@code residual += delta; out = rmsNorm(residual)}: the residual add fused with the next norm. */
+    void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out);
+
+    /**
+     * RMSNorm over every head slice of every row, in place: x {@code [rows, heads * headDim]},
+     * weight {@code [1, headDim]} (Qwen3's q_norm / k_norm).
+     */
+    void headRmsNorm(Tensor x, Tensor weight, float eps);
+
+    /** {@code out = x · wᵀ}: x {@code [rows, in]}, w {@code [outFeatures, in]}, out {@code [rows, outFeatures]}. */
+    void matmul(Tensor x, Tensor w, Tensor out);
+
+    /**
+     * Rotate-half (NeoX) rotary embedding in place over every head of x {@code [tokens, heads *
+     * headDim]}: pairs {@code (i, i + headDim/2)}, angle {@code position * theta^(-2i/headDim)},
+     * positions from the batch.
+     */
+    void rope(Tensor x, int headDim, Batch batch, double theta);
+
+    /**
+     * Causal grouped-query attention within each packed sequence: q {@code [tokens, heads * headDim]},
+     * k and v {@code [tokens, kvHeads * headDim]}, out {@code [tokens, heads * headDim]}; query head h
+     * reads kv head {@code h / (heads / kvHeads)}; scale {@code headDim^-0.5}. Memory linear in the
+     * sequence length.
+     */
+    void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out);
+
+    /** {@code out = silu(gate) * up}, elementwise; out may be gate. */
+    void swiglu(Tensor gate, Tensor up, Tensor out);
+
+    /** {@code x += delta}, elementwise. */
+    void add(Tensor x, Tensor delta);
+
+    /** {@code out[i] = x[rows[i]]}: pooling gathers the last token of every sequence. */
+    void gatherRows(Tensor x, int[] rows, Tensor out);
+
+    /** Waits until all queued work is done. */
+    void sync();
+
+    /** Releases threads, device memory and uploaded weights. */
+    @Override
+    void close();
+}
