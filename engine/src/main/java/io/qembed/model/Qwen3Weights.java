@@ -61,14 +61,13 @@ public record Qwen3Weights(TensorView embedTokens, List<Layer> layers, TensorVie
      * naming the file and the tensor.
      */
     public static Qwen3Weights load(Checkpoint checkpoint, Qwen3Config config) {
-        String prefix = checkpoint.find("embed_tokens.weight").isEmpty()
-                        && checkpoint.find(MODEL_PREFIX + "embed_tokens.weight").isPresent()
-                ? MODEL_PREFIX
-                : "";
+        boolean prefixed = checkpoint.names().stream().anyMatch(name -> name.startsWith(MODEL_PREFIX + "layers.")
+                || name.equals(MODEL_PREFIX + "embed_tokens.weight") || name.equals(MODEL_PREFIX + "norm.weight"));
         checkNoExtraLayers(checkpoint, config);
-        Loader loader = new Loader(checkpoint, prefix);
+        Loader loader = new Loader(checkpoint, prefixed ? MODEL_PREFIX : "");
         int hidden = config.hiddenSize();
         int ffn = config.intermediateSize();
+        TensorView embedTokens = loader.get("embed_tokens.weight", config.vocabSize(), hidden);
         List<Layer> layers = new ArrayList<>(config.layers());
         for (int i = 0; i < config.layers(); i++) {
             String p = "layers." + i + ".";
@@ -85,8 +84,7 @@ public record Qwen3Weights(TensorView embedTokens, List<Layer> layers, TensorVie
                     loader.get(p + "mlp.up_proj.weight", ffn, hidden),
                     loader.get(p + "mlp.down_proj.weight", hidden, ffn)));
         }
-        return new Qwen3Weights(
-                loader.get("embed_tokens.weight", config.vocabSize(), hidden), layers, loader.get("norm.weight", hidden));
+        return new Qwen3Weights(embedTokens, layers, loader.get("norm.weight", hidden));
     }
 
     /** A checkpoint with more blocks than config.json says is a mismatched pair: refuse it. */
