@@ -2,6 +2,7 @@ package io.qembed.io;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -39,8 +40,10 @@ public final class SafeTensorsFile implements AutoCloseable {
     static final long MAX_HEADER_BYTES = 100L << 20;
 
     private static final String METADATA_KEY = "__metadata__";
-    private static final ObjectMapper JSON =
-            JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private final Path file;
     private final Arena arena;
@@ -63,7 +66,10 @@ public final class SafeTensorsFile implements AutoCloseable {
                         + " bytes, but a safetensors file starts with an 8-byte header length");
             }
             long headerLength = readLong(channel, file);
-            if (headerLength < 2 || headerLength > fileSize - 8) {
+            if (headerLength >= 0 && headerLength < 2) {
+                throw new ModelLoadException(file, "header length " + headerLength + " is too short for a JSON header");
+            }
+            if (headerLength < 0 || headerLength > fileSize - 8) {
                 throw new ModelLoadException(file, "header length " + Long.toUnsignedString(headerLength)
                         + " does not fit in the file (" + fileSize + " bytes)");
             }

@@ -1,6 +1,7 @@
 package io.qembed.io;
 
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -21,12 +22,15 @@ public final class Fixtures {
         return dir;
     }
 
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     /** Element {@code index} (row-major) of a BF16, F16 or F32 tensor, as a float. */
     public static float element(TensorView tensor, long index) {
         return switch (tensor.dtype()) {
-            case BF16 -> BFloat16.toFloat(tensor.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index));
-            case F16 -> Float.float16ToFloat(tensor.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index));
-            case F32 -> tensor.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, index);
+            case BF16 -> BFloat16.toFloat(tensor.data().getAtIndex(SHORT, index));
+            case F16 -> Float.float16ToFloat(tensor.data().getAtIndex(SHORT, index));
+            case F32 -> tensor.data().getAtIndex(FLOAT, index);
         };
     }
 

@@ -72,8 +72,18 @@ class SafeTensorsBadFileTest {
     }
 
     @Test
+    void headerLengthTooShortForJson() throws IOException {
+        assertLoadError(craft(0, new byte[0], 4), "header length 0", "too short");
+    }
+
+    @Test
     void malformedHeaderJson() throws IOException {
         assertLoadError(craft("{\"a\": {\"dtype\": \"F32\",", 0), "malformed header JSON");
+    }
+
+    @Test
+    void trailingGarbageAfterTheHeaderObject() throws IOException {
+        assertLoadError(craft("{} {}", 0), "malformed header JSON");
     }
 
     @Test
