@@ -1,6 +1,8 @@
 package io.qembed.cli;
 
+import io.qembed.io.Checkpoint;
 import io.qembed.model.Qwen3Config;
+import io.qembed.model.Qwen3Weights;
 import io.qembed.model.RandomModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,6 +59,18 @@ public final class RandomModelCommand implements Runnable {
         spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s model to %s: %d weight file%s, %.2f GB, in %.1f s%n",
                 shape, out, written.weightFiles().size(), written.weightFiles().size() == 1 ? "" : "s",
                 written.weightBytes() / 1e9, seconds);
+        double openMillis = loadBack();
+        spec.commandLine().getOut().printf(Locale.ROOT, "checked: config and weights load back in %.0f ms%n", openMillis);
+    }
+
+    /** Opens what was written the way the engine does (names and shapes checked); returns the time it took. */
+    private double loadBack() {
+        long start = System.nanoTime();
+        Qwen3Config config = Qwen3Config.load(out.resolve("config.json"));
+        try (Checkpoint checkpoint = Checkpoint.open(out)) {
+            Qwen3Weights.load(checkpoint, config);
+        }
+        return (System.nanoTime() - start) / 1e6;
     }
 
     private static String describe(Exception e) {
