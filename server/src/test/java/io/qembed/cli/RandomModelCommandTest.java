@@ -36,6 +36,7 @@ class RandomModelCommandTest {
         Path model = dir.resolve("tiny");
         assertEquals(0, run("random-model", "--shape", "tiny", "--out", model.toString(), "--seed", "3"), err::toString);
         assertTrue(out.toString().contains("wrote tiny model"), out::toString);
+        assertTrue(out.toString().contains("checked: config and weights load back"), out::toString);
         Qwen3Config config = Qwen3Config.load(model.resolve("config.json"));
         assertEquals(Qwen3Config.shape("tiny"), config);
         try (Checkpoint checkpoint = Checkpoint.open(model)) {
