@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
+            RandomModelCommand.class,
         })
 public final class Main implements Runnable {
 
