@@ -1,0 +1,64 @@
+package io.qembed.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qembed.backend.Batch;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Checks, without a GPU, the two things the GPU end-to-end test relies on: that the test forward pass
+ * ({@link TinyQwen3}) over the scalar reference reproduces the fixture's reference vectors, and that
+ * the CUDA backend's numeric design (matrix-product inputs rounded to BF16) stays within the
+ * end-to-end bound of cosine 0.9999.
+ */
+class HostReferenceForwardTest {
+
+    @Test
+    void fp32InputsReproduceTheReferenceVectors() throws Exception {
+        assertAllCasesAbove(false, 0.99999);
+    }
+
+    @Test
+    void bf16MatmulInputsStayWithinTheEndToEndBound() throws Exception {
+        assertAllCasesAbove(true, 0.9999);
+    }
+
+    @Test
+    void aBatchGivesTheVectorsOfSingleSequences() throws Exception {
+        var model = TinyQwen3.fixtureModel();
+        var cases = TinyQwen3.references(model).subList(0, 5);
+        try (var backend = new HostReferenceBackend(true); var qwen = new TinyQwen3(model, backend)) {
+            List<int[]> sequences = new ArrayList<>();
+            cases.forEach(c -> sequences.add(c.tokenIds()));
+            float[][] batched = qwen.embed(Batch.of(sequences));
+            for (int i = 0; i < cases.size(); i++) {
+                float[] single = qwen.embed(Batch.of(cases.get(i).tokenIds()))[0];
+                assertEquals(1.0, TinyQwen3.cosine(single, batched[i]), 1e-6, cases.get(i).id());
+            }
+        }
+    }
+
+    private static void assertAllCasesAbove(boolean bf16Inputs, double minCosine) throws Exception {
+        var model = TinyQwen3.fixtureModel();
+        var cases = TinyQwen3.references(model);
+        try (var backend = new HostReferenceBackend(bf16Inputs); var qwen = new TinyQwen3(model, backend)) {
+            List<int[]> sequences = new ArrayList<>();
+            cases.forEach(c -> sequences.add(c.tokenIds()));
+            float[][] vectors = qwen.embed(Batch.of(sequences));
+            double worst = 1;
+            String worstId = "";
+            for (int i = 0; i < cases.size(); i++) {
+                double cos = TinyQwen3.cosine(vectors[i], cases.get(i).embedding());
+                if (cos < worst) {
+                    worst = cos;
+                    worstId = cases.get(i).id();
+                }
+            }
+            System.out.printf("host reference, bf16 matmul inputs %s: worst cosine %.8f (%s)%n", bf16Inputs, worst, worstId);
+            assertTrue(worst >= minCosine, "worst cosine " + worst + " for " + worstId + " is below " + minCosine);
+        }
+    }
+}
