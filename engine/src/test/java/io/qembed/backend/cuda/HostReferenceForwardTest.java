@@ -12,9 +12,12 @@ import org.junit.jupiter.api.Test;
  * Checks, without a GPU, the two things the GPU end-to-end test relies on: that the test forward pass
  * ({@link TinyQwen3}) over the scalar reference reproduces the fixture's reference vectors, and that
  * the CUDA backend's numeric design (matrix-product inputs rounded to BF16) stays within the
- * end-to-end bound of cosine 0.9999.
+ * end-to-end bound of cosine 0.9999. The scalar reference's attention is quadratic, so the 8005-token
+ * case is left to the GPU test; every other case (up to 503 tokens) runs here.
  */
 class HostReferenceForwardTest {
+    /** Cases longer than this take the scalar reference most of a minute. */
+    private static final int MAX_HOST_TOKENS = 1024;
 
     @Test
     void fp32InputsReproduceTheReferenceVectors() throws Exception {
@@ -43,7 +46,8 @@ class HostReferenceForwardTest {
 
     private static void assertAllCasesAbove(boolean bf16Inputs, double minCosine) throws Exception {
         var model = TinyQwen3.fixtureModel();
-        var cases = TinyQwen3.references(model);
+        var cases = TinyQwen3.references(model).stream().filter(c -> c.tokenIds().length <= MAX_HOST_TOKENS).toList();
+        assertTrue(cases.size() >= 30, "the fixture should hold at least 30 short cases, found " + cases.size());
         try (var backend = new HostReferenceBackend(bf16Inputs); var qwen = new TinyQwen3(model, backend)) {
             List<int[]> sequences = new ArrayList<>();
             cases.forEach(c -> sequences.add(c.tokenIds()));
