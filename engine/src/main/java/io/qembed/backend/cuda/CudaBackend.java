@@ -231,6 +231,18 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** An FP32 activation {@code [rows, cols]} holding {@code values} (row-major): for tests and benchmarks. */
+    Tensor activationFrom(float[] values, int rows, int cols) {
+        if (values.length != (long) rows * cols) {
+            throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
+        }
+        CudaTensor t = (CudaTensor) alloc(rows, cols);
+        try (Arena arena = Arena.ofConfined()) {
+            stream.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), t.pointer());
+        }
+        return t;
+    }
+
     @Override
     public float[] download(Tensor x) {
         begin();
