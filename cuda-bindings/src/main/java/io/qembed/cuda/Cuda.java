@@ -33,6 +33,7 @@ public final class Cuda {
     }
 
     /** Reads a NUL-terminated C string the library owns. */
+    @SuppressWarnings("restricted") // the libraries return static strings of unknown length
     static String cString(MemorySegment pointer) {
         if (pointer.equals(MemorySegment.NULL)) {
             return "?";

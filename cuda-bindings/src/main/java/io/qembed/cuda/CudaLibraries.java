@@ -39,6 +39,7 @@ public final class CudaLibraries {
         return (CudaLibraryLocator.Libraries) state;
     }
 
+    @SuppressWarnings("restricted") // loading native libraries is the point of this class
     private static Object tryLoad() {
         List<Path> folders = CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache());
         CudaLibraryLocator.Libraries libraries;

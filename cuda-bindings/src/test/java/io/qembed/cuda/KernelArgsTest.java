@@ -23,6 +23,7 @@ class KernelArgsTest {
         }
     }
 
+    @SuppressWarnings("restricted") // reads back values the test itself wrote
     private static MemorySegment entry(MemorySegment array, int index) {
         return array.getAtIndex(ValueLayout.ADDRESS, index).reinterpret(8);
     }

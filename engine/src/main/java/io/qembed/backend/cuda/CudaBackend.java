@@ -223,11 +223,9 @@ public final class CudaBackend implements Backend {
     }
 
     private void releaseActivation(DeviceBuffer buffer) {
-        if (!closed) {
+        if (!closed) { // after close, the pool has freed it already
             context.makeCurrent();
             pool.release(buffer);
-        } else {
-            buffer.close();
         }
     }
 
@@ -477,12 +475,10 @@ public final class CudaBackend implements Backend {
         resources.addAll(modules.values());
         resources.addAll(weights);
         resources.addAll(inverseFrequencies.values());
-        for (DeviceBuffer buffer : new DeviceBuffer[] {bf16Scratch, lastPositions, lastCuSeqLens}) {
-            if (buffer != null) {
-                resources.add(buffer);
-            }
+        if (bf16Scratch != null) {
+            resources.add(bf16Scratch);
         }
-        resources.add(pool);
+        resources.add(pool); // activations, and the batch's positions and sequence bounds
         resources.add(blas);
         resources.add(stream);
         resources.add(context);

@@ -2,19 +2,24 @@ package io.qembed.backend.cuda;
 
 import io.qembed.cuda.DeviceBuffer;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reuses device buffers of released activations. All work runs on one stream, so a buffer released
  * while kernels that read it are still queued can be handed out at once: whatever the new owner
  * queues runs after them. Sizes are rounded up to a quarter of their power of two, so that batches of
- * slightly different token counts share buffers; at most 25% is wasted.
+ * slightly different token counts share buffers; at most 25% is wasted. Closing the pool frees the
+ * buffers held for reuse and those still handed out.
  */
 final class DevicePool implements AutoCloseable {
     static final long MIN_BYTES = 512;
 
     private final Map<Long, ArrayDeque<DeviceBuffer>> free = new HashMap<>();
+    private final Set<DeviceBuffer> handedOut = Collections.newSetFromMap(new IdentityHashMap<>());
     private final long limitBytes;
     private final Runnable finishQueuedWork;
     private long freeBytes;
@@ -41,15 +46,22 @@ final class DevicePool implements AutoCloseable {
     DeviceBuffer acquire(long bytes) {
         long size = sizeClass(bytes);
         ArrayDeque<DeviceBuffer> list = free.get(size);
+        DeviceBuffer buffer;
         if (list != null && !list.isEmpty()) {
             freeBytes -= size;
-            return list.pop();
+            buffer = list.pop();
+        } else {
+            buffer = DeviceBuffer.allocate(size);
         }
-        return DeviceBuffer.allocate(size);
+        handedOut.add(buffer);
+        return buffer;
     }
 
     /** Takes a buffer back; the caller must no longer use it. */
     void release(DeviceBuffer buffer) {
+        if (!handedOut.remove(buffer)) {
+            throw new IllegalStateException("device buffer released twice or not from this pool");
+        }
         if (freeBytes + buffer.bytes() > limitBytes) {
             finishQueuedWork.run();
             buffer.close();
@@ -63,7 +75,7 @@ final class DevicePool implements AutoCloseable {
         return freeBytes;
     }
 
-    /** Frees every buffer held for reuse; the stream must be idle. */
+    /** Frees every buffer, held for reuse or handed out; the stream must be idle. */
     @Override
     public void close() {
         for (ArrayDeque<DeviceBuffer> list : free.values()) {
@@ -71,7 +83,11 @@ final class DevicePool implements AutoCloseable {
                 buffer.close();
             }
         }
+        for (DeviceBuffer buffer : handedOut) {
+            buffer.close();
+        }
         free.clear();
+        handedOut.clear();
         freeBytes = 0;
     }
 }
