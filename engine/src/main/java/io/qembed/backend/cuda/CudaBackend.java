@@ -5,6 +5,7 @@ import io.qembed.backend.Batch;
 import io.qembed.backend.Tensor;
 import io.qembed.cuda.CublasHandle;
 import io.qembed.cuda.CudaContext;
+import io.qembed.cuda.CudaEvent;
 import io.qembed.cuda.CudaException;
 import io.qembed.cuda.CudaLibraries;
 import io.qembed.cuda.CudaModule;
@@ -239,6 +240,17 @@ public final class CudaBackend implements Backend {
             stream.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), t.pointer());
         }
         return t;
+    }
+
+    /** Runs {@code work} (which queues operations on this backend) and returns its device time in milliseconds. */
+    float deviceMillis(Runnable work) {
+        begin();
+        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
+            start.record(stream);
+            work.run();
+            end.record(stream);
+            return end.millisSince(start);
+        }
     }
 
     @Override

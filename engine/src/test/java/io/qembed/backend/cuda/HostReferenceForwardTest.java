@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checks, without a GPU, the two things the GPU end-to-end test relies on: that the test forward pass
- * ({@link TinyQwen3}) over the scalar reference reproduces the fixture's reference vectors, and that
+ * ({@link Qwen3TestModel}) over the scalar reference reproduces the fixture's reference vectors, and that
  * the CUDA backend's numeric design (matrix-product inputs rounded to BF16) stays within the
  * end-to-end bound of cosine 0.9999. The scalar reference's attention is quadratic, so the 8005-token
  * case is left to the GPU test; every other case (up to 503 tokens) runs here.
@@ -31,31 +31,31 @@ class HostReferenceForwardTest {
 
     @Test
     void aBatchGivesTheVectorsOfSingleSequences() throws Exception {
-        var model = TinyQwen3.fixtureModel();
-        var cases = TinyQwen3.references(model).subList(0, 5);
-        try (var backend = new HostReferenceBackend(true); var qwen = new TinyQwen3(model, backend)) {
+        var model = Qwen3TestModel.fixtureModel();
+        var cases = Qwen3TestModel.references(model).subList(0, 5);
+        try (var backend = new HostReferenceBackend(true); var qwen = Qwen3TestModel.load(model, backend)) {
             List<int[]> sequences = new ArrayList<>();
             cases.forEach(c -> sequences.add(c.tokenIds()));
             float[][] batched = qwen.embed(Batch.of(sequences));
             for (int i = 0; i < cases.size(); i++) {
                 float[] single = qwen.embed(Batch.of(cases.get(i).tokenIds()))[0];
-                assertEquals(1.0, TinyQwen3.cosine(single, batched[i]), 1e-6, cases.get(i).id());
+                assertEquals(1.0, Qwen3TestModel.cosine(single, batched[i]), 1e-6, cases.get(i).id());
             }
         }
     }
 
     private static void assertAllCasesAbove(boolean bf16Inputs, double minCosine) throws Exception {
-        var model = TinyQwen3.fixtureModel();
-        var cases = TinyQwen3.references(model).stream().filter(c -> c.tokenIds().length <= MAX_HOST_TOKENS).toList();
+        var model = Qwen3TestModel.fixtureModel();
+        var cases = Qwen3TestModel.references(model).stream().filter(c -> c.tokenIds().length <= MAX_HOST_TOKENS).toList();
         assertTrue(cases.size() >= 30, "the fixture should hold at least 30 short cases, found " + cases.size());
-        try (var backend = new HostReferenceBackend(bf16Inputs); var qwen = new TinyQwen3(model, backend)) {
+        try (var backend = new HostReferenceBackend(bf16Inputs); var qwen = Qwen3TestModel.load(model, backend)) {
             List<int[]> sequences = new ArrayList<>();
             cases.forEach(c -> sequences.add(c.tokenIds()));
             float[][] vectors = qwen.embed(Batch.of(sequences));
             double worst = 1;
             String worstId = "";
             for (int i = 0; i < cases.size(); i++) {
-                double cos = TinyQwen3.cosine(vectors[i], cases.get(i).embedding());
+                double cos = Qwen3TestModel.cosine(vectors[i], cases.get(i).embedding());
                 if (cos < worst) {
                     worst = cos;
                     worstId = cases.get(i).id();

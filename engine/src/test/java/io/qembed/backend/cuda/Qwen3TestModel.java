@@ -23,15 +23,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A test-only Qwen3 embedding forward pass over the {@link Backend} operations, for the tiny fixture
- * model (one safetensors file): enough to run any backend end to end and compare with the reference
- * vectors. It calls every backend operation, in the order the real model does.
+ * A test-only Qwen3 embedding forward pass over the {@link Backend} operations, with weights from the
+ * tiny fixture model (one safetensors file) or from any source of named tensors (the benchmark's
+ * synthetic weights): enough to run any backend end to end and compare with the reference vectors. It
+ * calls every backend operation, in the order the real model does.
  */
-final class TinyQwen3 implements AutoCloseable {
+final class Qwen3TestModel implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Backend backend;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena; // keeps the weights' memory mapping alive
     private final int hidden;
     private final int heads;
     private final int kvHeads;
@@ -47,41 +48,63 @@ final class TinyQwen3 implements AutoCloseable {
     /** One reference case of {@code reference.jsonl}. */
     record Reference(String id, int[] tokenIds, float[] embedding) {}
 
-    TinyQwen3(Path modelDir, Backend backend) throws IOException {
-        this.backend = backend;
+    /** The dimensions of a Qwen3 model, as in its config.json. */
+    record Shape(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int ffn, float eps, double theta) {}
+
+    /** The tiny fixture model in {@code modelDir}. */
+    static Qwen3TestModel load(Path modelDir, Backend backend) throws IOException {
         JsonNode config = JSON.readTree(modelDir.resolve("config.json").toFile());
-        hidden = config.get("hidden_size").asInt();
-        heads = config.get("num_attention_heads").asInt();
-        kvHeads = config.get("num_key_value_heads").asInt();
-        headDim = config.get("head_dim").asInt();
-        ffn = config.get("intermediate_size").asInt();
-        eps = (float) config.get("rms_norm_eps").asDouble();
-        theta = config.get("rope_theta").asDouble();
-        Map<String, TensorView> views = readSafetensors(modelDir.resolve("model.safetensors"));
-        embed = upload(views, "embed_tokens.weight");
-        finalNorm = upload(views, "norm.weight");
-        for (int l = 0; l < config.get("num_hidden_layers").asInt(); l++) {
+        Shape shape = new Shape(config.get("vocab_size").asInt(), config.get("hidden_size").asInt(),
+                config.get("num_hidden_layers").asInt(), config.get("num_attention_heads").asInt(),
+                config.get("num_key_value_heads").asInt(), config.get("head_dim").asInt(),
+                config.get("intermediate_size").asInt(), (float) config.get("rms_norm_eps").asDouble(),
+                config.get("rope_theta").asDouble());
+        Arena arena = Arena.ofShared();
+        Map<String, TensorView> views = readSafetensors(modelDir.resolve("model.safetensors"), arena);
+        return new Qwen3TestModel(backend, shape, name -> {
+            TensorView view = views.get(name);
+            if (view == null) {
+                throw new IllegalStateException("tensor " + name + " missing from " + modelDir);
+            }
+            return view;
+        }, arena);
+    }
+
+    /** A model of {@code shape} whose weights come from {@code weights}, by checkpoint tensor name. */
+    Qwen3TestModel(Backend backend, Shape shape, java.util.function.Function<String, TensorView> weights, Arena arena) {
+        this.backend = backend;
+        this.arena = arena;
+        hidden = shape.hidden();
+        heads = shape.heads();
+        kvHeads = shape.kvHeads();
+        headDim = shape.headDim();
+        ffn = shape.ffn();
+        eps = shape.eps();
+        theta = shape.theta();
+        embed = upload(weights, "embed_tokens.weight");
+        finalNorm = upload(weights, "norm.weight");
+        for (int l = 0; l < shape.layers(); l++) {
             Map<String, Tensor> layer = new HashMap<>();
-            for (String name : List.of("input_layernorm", "post_attention_layernorm", "self_attn.q_proj",
-                    "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "self_attn.q_norm", "self_attn.k_norm",
-                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
-                layer.put(name, upload(views, "layers." + l + "." + name + ".weight"));
+            for (String name : WEIGHTS_PER_LAYER) {
+                layer.put(name, upload(weights, "layers." + l + "." + name + ".weight"));
             }
             layers.add(layer);
         }
     }
 
-    private Tensor upload(Map<String, TensorView> views, String name) {
-        TensorView view = views.get(name);
-        if (view == null) {
-            throw new IllegalStateException("tensor " + name + " missing from the fixture");
-        }
-        Tensor t = backend.upload(view);
+    /** The tensors of one layer, as named in the checkpoints after {@code layers.N.} and before {@code .weight}. */
+    static final List<String> WEIGHTS_PER_LAYER = List.of("input_layernorm", "post_attention_layernorm",
+            "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "self_attn.q_norm",
+            "self_attn.k_norm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj");
+
+    private Tensor upload(java.util.function.Function<String, TensorView> weights, String name) {
+        Tensor t = backend.upload(weights.apply(name));
         uploaded.add(t);
         return t;
     }
 
-    private Map<String, TensorView> readSafetensors(Path file) throws IOException {
+    /** The tensors of a safetensors file, memory-mapped in {@code arena}. */
+    static Map<String, TensorView> readSafetensors(Path file, Arena arena) throws IOException {
         MemorySegment mapped;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
