@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,8 +43,18 @@ public final class CudaLibraries {
     @SuppressWarnings("restricted") // loading native libraries is the point of this class
     private static Object tryLoad() {
         List<Path> folders = CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache());
+        CudaLibraryLocator.Result result = CudaLibraryLocator.locate(folders);
+        if (result instanceof CudaLibraryLocator.Result.Missing) {
+            // A Python environment outside the usual prefixes (a venv that is not activated, say).
+            List<Path> wheels = pythonSitePackages().map(CudaLibraryLocator::wheelFolders).orElse(List.of());
+            if (!wheels.isEmpty()) {
+                List<Path> more = new java.util.ArrayList<>(folders);
+                more.addAll(wheels);
+                result = CudaLibraryLocator.locate(more);
+            }
+        }
         CudaLibraryLocator.Libraries libraries;
-        switch (CudaLibraryLocator.locate(folders)) {
+        switch (result) {
             case CudaLibraryLocator.Result.Missing missing -> {
                 return new CudaUnavailableException(missing.reason());
             }
@@ -74,23 +85,39 @@ public final class CudaLibraries {
     /** The output of {@code ldconfig -p}, or an empty string where it cannot be run. */
     private static String ldconfigCache() {
         for (String ldconfig : List.of("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig")) {
-            try {
-                Process process = new ProcessBuilder(ldconfig, "-p").redirectErrorStream(true).start();
-                try (InputStream out = process.getInputStream()) {
-                    String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
-                    if (process.waitFor(5, TimeUnit.SECONDS) && process.exitValue() == 0) {
-                        return text;
-                    }
-                } finally {
-                    process.destroy();
-                }
-            } catch (IOException e) {
-                // not at this path; try the next one
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "";
+            Optional<String> output = run(List.of(ldconfig, "-p"));
+            if (output.isPresent()) {
+                return output.get();
             }
         }
         return "";
+    }
+
+    /** The site-packages folder of {@code python3}, if there is one. */
+    private static Optional<Path> pythonSitePackages() {
+        return run(List.of("python3", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .map(Path::of);
+    }
+
+    /** The standard output of a short command that succeeded, or empty (not installed, failed, slow). */
+    private static Optional<String> run(List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (InputStream out = process.getInputStream()) {
+                String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
+                if (process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0) {
+                    return Optional.of(text);
+                }
+            } finally {
+                process.destroy();
+            }
+        } catch (IOException e) {
+            // not installed here
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
     }
 }

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * folders of {@code ldconfig}'s cache, the system library folders, {@code /usr/local/cuda/lib64},
  * then the CUDA Python wheels ({@code nvidia/cu13/lib}, CUDA 12's {@code nvidia/cublas/lib} and
  * {@code nvidia/cuda_nvrtc/lib}) of every Python installation found. CUDA 13 libraries are preferred
- * over CUDA 12 ones.
+ * over CUDA 12 ones. {@link CudaLibraries} also asks {@code python3} for its site-packages folder when
+ * these places are not enough.
  */
 public final class CudaLibraryLocator {
 
@@ -154,7 +155,7 @@ public final class CudaLibraryLocator {
 
     /**
      * The CUDA wheel library folders under one Python prefix's {@code lib} folder:
-     * {@code python3.*\/{site,dist}-packages/nvidia/{cu13/lib, cublas/lib, cuda_nvrtc/lib}}.
+     * {@code python3*\/{site,dist}-packages/nvidia/{cu13/lib, cublas/lib, cuda_nvrtc/lib}}.
      */
     static List<Path> pythonWheelFolders(Path libFolder) {
         List<Path> found = new ArrayList<>();
@@ -164,17 +165,23 @@ public final class CudaLibraryLocator {
         try (Stream<Path> entries = Files.list(libFolder)) {
             for (Path python : entries.filter(p -> p.getFileName().toString().startsWith("python3")).sorted().toList()) {
                 for (String packages : List.of("site-packages", "dist-packages")) {
-                    Path nvidia = python.resolve(packages).resolve("nvidia");
-                    for (String sub : List.of("cu13/lib", "cublas/lib", "cuda_nvrtc/lib")) {
-                        Path folder = nvidia.resolve(sub);
-                        if (Files.isDirectory(folder)) {
-                            found.add(folder);
-                        }
-                    }
+                    found.addAll(wheelFolders(python.resolve(packages)));
                 }
             }
         } catch (IOException e) {
             // An unreadable folder holds no libraries we could load either.
+        }
+        return found;
+    }
+
+    /** The CUDA wheel library folders in one site-packages folder: {@code nvidia/cu13/lib} (CUDA 13), {@code nvidia/cublas/lib} and {@code nvidia/cuda_nvrtc/lib} (CUDA 12). */
+    public static List<Path> wheelFolders(Path sitePackages) {
+        List<Path> found = new ArrayList<>();
+        for (String sub : List.of("cu13/lib", "cublas/lib", "cuda_nvrtc/lib")) {
+            Path folder = sitePackages.resolve("nvidia").resolve(sub);
+            if (Files.isDirectory(folder)) {
+                found.add(folder);
+            }
         }
         return found;
     }

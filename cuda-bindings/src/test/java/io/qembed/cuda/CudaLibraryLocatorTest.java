@@ -72,6 +72,15 @@ class CudaLibraryLocatorTest {
     }
 
     @Test
+    void wheelFoldersOfOneSitePackagesFolder() throws IOException {
+        Path site = Files.createDirectories(root.resolve("opt/venv/lib/python3.12/site-packages"));
+        assertEquals(List.of(), CudaLibraryLocator.wheelFolders(site));
+        Path cu13 = folder("opt/venv/lib/python3.12/site-packages/nvidia/cu13/lib");
+        Path nvrtc12 = folder("opt/venv/lib/python3.12/site-packages/nvidia/cuda_nvrtc/lib");
+        assertEquals(List.of(cu13, nvrtc12), CudaLibraryLocator.wheelFolders(site));
+    }
+
+    @Test
     void cublasWithoutItsCublasLtInTheSameFolderDoesNotCount() throws IOException {
         Path a = folder("a", "libcuda.so.1", "libcublas.so.13", "libnvrtc.so.13");
         Path b = folder("b", "libcublasLt.so.13");
