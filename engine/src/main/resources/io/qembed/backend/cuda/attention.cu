@@ -3,8 +3,9 @@
 // memory stays linear in the sequence length. FP32 throughout; no tensor cores yet.
 //
 // Grid: x = query tile within the sequence, y = query head, z = sequence. Block: ATTN_WARPS warps; each
-// warp owns ATTN_ROWS_PER_WARP query rows; lane l scores key (tile start + l) and accumulates output
-// dimensions l, l + 32, ... of every row it owns.
+// warp owns ATTN_ROWS_PER_WARP query rows and works on all of them at once, so that every K and V
+// element read from shared memory serves each of them; lane l scores key (tile start + l) and
+// accumulates output dimensions l, l + 32, ... of every row.
 
 #define ATTN_WARPS 4
 #define ATTN_ROWS_PER_WARP 4
@@ -63,7 +64,9 @@ extern "C" __global__ void attention_causal_varlen(const float* __restrict__ q, 
         }
     }
 
-    // Causal: the last query row of this tile sees keys [0, key_end).
+    // This warp's rows are first_row .. last_row; the last row of the block sees keys [0, key_end).
+    const int first_row = query0 + warp * ATTN_ROWS_PER_WARP;
+    const int last_row = min(first_row + ATTN_ROWS_PER_WARP, seq_len) - 1;
     const int key_end = min(seq_len, query0 + ATTN_QUERY_TILE);
     for (int key0 = 0; key0 < key_end; key0 += ATTN_KEY_TILE) {
         __syncthreads(); // the previous tile is no longer read (and, the first time, q_tile is written)
@@ -77,42 +80,61 @@ extern "C" __global__ void attention_causal_varlen(const float* __restrict__ q, 
             v_tile[r * head_dim + d] = valid ? v[at] : 0.0f;
         }
         __syncthreads();
+        if (first_row > last_row || key0 > last_row) {
+            continue; // uniform across the warp: no row of this warp sees a key of this tile
+        }
 
+        // Lane l scores key key0 + l against all of the warp's rows: each K element read serves every row.
+        const int key = key0 + lane;
+        const float* kr = k_tile + lane * k_pitch;
+        const float* q0 = q_tile + (warp * ATTN_ROWS_PER_WARP) * head_dim;
+        float score[ATTN_ROWS_PER_WARP];
 #pragma unroll
         for (int j = 0; j < ATTN_ROWS_PER_WARP; j++) {
-            const int r = warp * ATTN_ROWS_PER_WARP + j;
-            const int row = query0 + r;
-            if (row >= seq_len || key0 > row) {
-                continue; // uniform across the warp: no key of this tile is visible to this row
+            score[j] = 0.0f;
+        }
+        for (int d = 0; d < head_dim; d++) {
+            const float kd = kr[d];
+#pragma unroll
+            for (int j = 0; j < ATTN_ROWS_PER_WARP; j++) {
+                score[j] = fmaf(q0[j * head_dim + d], kd, score[j]);
             }
-            const int key = key0 + lane;
-            float score = NEG_INFINITY;
-            if (key <= row) {
-                const float* qr = q_tile + r * head_dim;
-                const float* kr = k_tile + lane * k_pitch;
-                float dot = 0.0f;
-                for (int d = 0; d < head_dim; d++) {
-                    dot = fmaf(qr[d], kr[d], dot);
-                }
-                score = dot;
-            }
-            const float new_max = fmaxf(running_max[j], warp_max(score)); // finite: key0 <= row
-            const float p = exp2f(score - new_max);                        // 0 for masked keys
-            const float correction = exp2f(running_max[j] - new_max);      // 0 on the first tile
-            running_sum[j] = running_sum[j] * correction + warp_sum(p);
+        }
+
+        float p[ATTN_ROWS_PER_WARP];
+#pragma unroll
+        for (int j = 0; j < ATTN_ROWS_PER_WARP; j++) {
+            const int row = first_row + j;
+            const float s = (row <= last_row && key <= row) ? score[j] : NEG_INFINITY;
+            const float new_max = fmaxf(running_max[j], warp_max(s));
+            // A row past the sequence's end never sees a key: keep its sums at zero instead of NaN.
+            const float base = new_max == NEG_INFINITY ? 0.0f : new_max;
+            p[j] = exp2f(s - base);                                   // 0 for masked keys
+            const float correction = exp2f(running_max[j] - base);   // 0 on a row's first tile
+            running_sum[j] = running_sum[j] * correction + warp_sum(p[j]);
             running_max[j] = new_max;
 #pragma unroll
             for (int i = 0; i < ATTN_DIMS_PER_LANE; i++) {
                 acc[j][i] *= correction;
             }
-            const int visible = min(ATTN_KEY_TILE, row - key0 + 1);
-            for (int kk = 0; kk < visible; kk++) {
-                const float pk = __shfl_sync(0xffffffffu, p, kk);
-                const float* vr = v_tile + kk * head_dim;
+        }
+
+        // out += p · V: each V element read serves every row; p of key kk comes from lane kk.
+        const int visible = min(ATTN_KEY_TILE, last_row - key0 + 1);
+        for (int kk = 0; kk < visible; kk++) {
+            const float* vr = v_tile + kk * head_dim;
+            float vv[ATTN_DIMS_PER_LANE];
+#pragma unroll
+            for (int i = 0; i < ATTN_DIMS_PER_LANE; i++) {
+                vv[i] = i < dims ? vr[lane + 32 * i] : 0.0f;
+            }
+#pragma unroll
+            for (int j = 0; j < ATTN_ROWS_PER_WARP; j++) {
+                const float pk = __shfl_sync(0xffffffffu, p[j], kk);
 #pragma unroll
                 for (int i = 0; i < ATTN_DIMS_PER_LANE; i++) {
                     if (i < dims) {
-                        acc[j][i] = fmaf(pk, vr[lane + 32 * i], acc[j][i]);
+                        acc[j][i] = fmaf(pk, vv[i], acc[j][i]);
                     }
                 }
             }
