@@ -1,6 +1,6 @@
 package io.qembed.backend.cuda;
 
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 import java.io.PrintWriter;
 import org.junit.platform.launcher.Launcher;
@@ -11,9 +11,10 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * Runs the CUDA tests on a machine that has a GPU but no build tool: a plain {@code java} command with
- * the test classes, the engine and its dependencies on the class path (see the README's CUDA section).
- * Exits with 1 when a test fails and with 2 when the GPU tests were skipped.
+ * Runs every test of the CUDA packages ({@code io.qembed.cuda}, {@code io.qembed.backend.cuda}) found on
+ * the class path, on a machine that has a GPU but no build tool: a plain {@code java} command with the
+ * test classes, the engine and its dependencies on the class path (see cuda-bindings/README.md). Exits
+ * with 1 when a test fails and with 2 when tests were skipped (no usable GPU).
  */
 public final class GpuTestMain {
     private GpuTestMain() {}
@@ -22,8 +23,7 @@ public final class GpuTestMain {
         System.setProperty("qembed.fixtures", args.length > 0 ? args[0] : "fixtures");
         System.out.println("CUDA backend: " + CudaBackend.isAvailable());
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectClass(CudaAvailabilityTest.class), selectClass(CudaBackendOpsTest.class),
-                        selectClass(CudaBackendEndToEndTest.class))
+                .selectors(selectPackage("io.qembed.cuda"), selectPackage("io.qembed.backend.cuda"))
                 .build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
