@@ -55,6 +55,7 @@ public final class CudaBackend implements Backend {
     private final List<DeviceBuffer> weights = new ArrayList<>();
     private final Map<String, DeviceBuffer> inverseFrequencies = new HashMap<>();
     private DeviceBuffer bf16Scratch; // the BF16 copy of a matrix product's input; grows as needed
+    private ConvertedInput converted; // what bf16Scratch holds, while no other operation has run since
     private Batch lastBatch;
     private DeviceBuffer lastPositions; // [tokens] of lastBatch
     private DeviceBuffer lastCuSeqLens; // [sequences + 1] of lastBatch
@@ -129,6 +130,14 @@ public final class CudaBackend implements Backend {
                 context.close();
             }
             throw e;
+        }
+    }
+
+    /** The FP32 activation whose BF16 copy is in the scratch buffer. */
+    private record ConvertedInput(long pointer, int rows, int cols) {
+        boolean overlaps(CudaTensor t) {
+            long end = pointer + (long) rows * cols * Float.BYTES;
+            return t.pointer() < end && pointer < t.pointer() + t.bytes();
         }
     }
 
@@ -330,9 +339,13 @@ public final class CudaBackend implements Backend {
                         .i32(Math.multiplyExact(xt.rows(), heads)).i32(headDim));
     }
 
+    /**
+     * Consecutive products of the same input (q, k and v of one hidden state; gate and up) round it to
+     * BF16 once: any other operation in between, or a product writing over the input, forgets the copy.
+     */
     @Override
     public void matmul(Tensor x, Tensor w, Tensor out) {
-        begin();
+        beginKeepingConversion();
         CudaTensor xt = activation(x, "matmul", "x");
         CudaTensor wt = cuda(w, "matmul", "w");
         CudaTensor o = activation(out, "matmul", "out");
@@ -343,17 +356,24 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("matmul: x " + xt + " and w " + wt + " differ in the inner dimension");
         }
         requireShape("matmul", "out", o, xt.rows(), wt.rows());
-        long bf16Bytes = xt.elements() * 2;
-        if (bf16Scratch == null || bf16Scratch.bytes() < bf16Bytes) {
-            if (bf16Scratch != null) {
-                stream.synchronize(); // queued products may still read it
-                bf16Scratch.close();
+        ConvertedInput input = new ConvertedInput(xt.pointer(), xt.rows(), xt.cols());
+        if (!input.equals(converted)) {
+            long bf16Bytes = xt.elements() * 2;
+            if (bf16Scratch == null || bf16Scratch.bytes() < bf16Bytes) {
+                if (bf16Scratch != null) {
+                    stream.synchronize(); // queued products may still read it
+                    bf16Scratch.close();
+                }
+                bf16Scratch = DeviceBuffer.allocate(DevicePool.sizeClass(bf16Bytes));
             }
-            bf16Scratch = DeviceBuffer.allocate(DevicePool.sizeClass(bf16Bytes));
+            launch(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(xt.elements()),
+                    KernelArgs.of().pointer(xt.pointer()).pointer(bf16Scratch.pointer()).i64(xt.elements()));
+            converted = input;
         }
-        launch(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(xt.elements()),
-                KernelArgs.of().pointer(xt.pointer()).pointer(bf16Scratch.pointer()).i64(xt.elements()));
         blas.matmulBf16(bf16Scratch.pointer(), wt.pointer(), o.pointer(), xt.rows(), xt.cols(), wt.rows());
+        if (converted.overlaps(o)) {
+            converted = null;
+        }
     }
 
     @Override
@@ -514,8 +534,17 @@ public final class CudaBackend implements Backend {
 
     // ---- helpers -------------------------------------------------------------------------------
 
-    /** Every operation starts here: the backend must be open and its context current on this thread. */
+    /**
+     * Every operation starts here: the backend must be open and its context current on this thread. Any
+     * operation but a matrix product may write memory, so the BF16 copy of the last product's input is
+     * forgotten.
+     */
     private void begin() {
+        beginKeepingConversion();
+        converted = null;
+    }
+
+    private void beginKeepingConversion() {
         if (closed) {
             throw new IllegalStateException("the CUDA backend is closed");
         }

@@ -163,6 +163,39 @@ class CudaBackendOpsTest {
         assertClose("slice download", java.util.Arrays.copyOfRange(halves, 13 * outFeatures, rows * outFeatures), tail, 0, 0);
     }
 
+    @Test
+    void aProductSeesItsInputAsItIsNow() {
+        // Consecutive products of one input share its BF16 copy; a write to the input in between must not.
+        Random random = new Random(13);
+        int rows = 8;
+        int in = 64;
+        float[] x = random(random, rows * in, 1f);
+        float[] delta = random(random, rows * in, 1f);
+        var square = bf16Matrix("square", random(random, in * in, 0.2f), in, in);
+        var other = bf16Matrix("other", random(random, 32 * in, 0.2f), 32, in);
+        Tensor dx = onDevice(x, rows, in);
+        Tensor hx = HostReferenceBackend.of(x, rows, in);
+        Tensor dSquare = cuda.upload(square);
+        Tensor dOther = cuda.upload(other);
+        Tensor hOther = host.upload(other);
+        Tensor dOut = cuda.alloc(rows, 32);
+        Tensor hOut = host.alloc(rows, 32);
+
+        cuda.matmul(dx, dOther, dOut); // converts x
+        cuda.add(dx, onDevice(delta, rows, in)); // x changes
+        cuda.matmul(dx, dOther, dOut); // must convert again
+        host.add(hx, HostReferenceBackend.of(delta, rows, in));
+        host.matmul(hx, hOther, hOut);
+        assertClose("product after add", host.download(hOut), cuda.download(dOut), 1e-4, 1e-4);
+
+        cuda.matmul(dx, dSquare, dx); // writes over its own input
+        cuda.matmul(dx, dOther, dOut); // must convert the new x
+        // The reference starts from the device's new x: rounding the intermediate to BF16 on both sides
+        // could otherwise land on different sides of a rounding boundary.
+        host.matmul(HostReferenceBackend.of(cuda.download(dx), rows, in), hOther, hOut);
+        assertClose("product after in-place product", host.download(hOut), cuda.download(dOut), 1e-4, 1e-4);
+    }
+
     private static void assertWithinAccumulationBound(String what, float[] x, float[] w, int rows, int in, int outFeatures,
             float[] expected, float[] actual) {
         float[] bound = new float[expected.length];
