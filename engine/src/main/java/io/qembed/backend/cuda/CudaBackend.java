@@ -180,6 +180,10 @@ public final class CudaBackend implements Backend {
         int rows = weight.rows();
         int cols = weight.cols();
         long elements = (long) rows * cols;
+        if (weight.data().byteSize() != elements * weight.dtype().bytes()) {
+            throw new IllegalArgumentException("upload: " + weight + " holds " + weight.data().byteSize()
+                    + " bytes, expected " + elements * weight.dtype().bytes());
+        }
         boolean matrix = weight.rank() == 2;
         CudaTensor.Element element = matrix ? CudaTensor.Element.BF16 : CudaTensor.Element.F32;
         DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(1, elements * element.bytes));
