@@ -1,5 +1,6 @@
 package io.qembed.cli;
 
+import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
@@ -44,6 +45,8 @@ public final class EngineOptions {
             return Embedder.open(model, config);
         } catch (ModelLoadException e) {
             throw new UserException("cannot load model: " + e.getMessage(), 3);
+        } catch (EmbedException e) {
+            throw new UserException(e.getMessage(), 3);
         }
     }
 
