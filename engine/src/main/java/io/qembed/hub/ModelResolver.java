@@ -104,7 +104,7 @@ public final class ModelResolver {
     public Path snapshot(RepoRef ref, Progress progress) {
         if (settings.offline()) {
             return cachedSnapshot(ref).orElseThrow(() -> new HubException(Reason.NOT_CACHED,
-                    "HF_HUB_OFFLINE is set and " + ref + " is not (completely) in the cache "
+                    "offline mode (HF_HUB_OFFLINE) is on and " + ref + " is not (completely) in the cache "
                             + settings.cacheDir() + "; unset HF_HUB_OFFLINE to download it"));
         }
         RepoInfo info;
