@@ -18,6 +18,7 @@ import java.util.UUID;
  *     blobs/{sha256 or git sha1}       file contents, named by the hash the hub gives (its ETag)
  *     blobs/{hash}.incomplete          a download in progress
  *     snapshots/{commit}/{file}        relative symlinks into blobs/
+ * {cache}/.locks/models--{owner}--{name}/{hash}.lock   held while a blob is downloaded
  * </pre>
  */
 final class HubCache {
@@ -41,6 +42,10 @@ final class HubCache {
 
     Path incomplete(String repoId, String hash) {
         return repoDir(repoId).resolve("blobs").resolve(hash + ".incomplete");
+    }
+
+    Path lockFile(String repoId, String hash) {
+        return root.resolve(".locks").resolve(repoDir(repoId).getFileName()).resolve(hash + ".lock");
     }
 
     Path snapshot(String repoId, String commit) {

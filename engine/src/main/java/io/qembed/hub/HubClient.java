@@ -34,17 +34,23 @@ final class HubClient {
     /** Attempts per file before a download that keeps breaking off is given up. */
     private static final int MAX_ATTEMPTS = 5;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(20);
-    /** Time allowed until response headers arrive (not for the body, which may take long). */
+    /** Time allowed until response headers arrive. */
     private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
 
     private final HubSettings settings;
     private final HttpClient http;
     private final ObjectMapper json = new ObjectMapper();
     private final Duration retryPause;
+    private final Duration stallTimeout;
 
-    HubClient(HubSettings settings, Duration retryPause) {
+    /**
+     * @param retryPause the pause before a broken download is tried again (times the attempt number)
+     * @param stallTimeout how long a transfer may go without data before it counts as broken
+     */
+    HubClient(HubSettings settings, Duration retryPause, Duration stallTimeout) {
         this.settings = settings;
         this.retryPause = retryPause;
+        this.stallTimeout = stallTimeout;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(CONNECT_TIMEOUT)
@@ -294,7 +300,7 @@ final class HubClient {
             }
             HttpResponse<InputStream> response;
             try {
-                response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+                response = http.send(request.build(), info -> new TimedBodyStream(stallTimeout));
             } catch (IOException e) {
                 throw networkError(e);
             } catch (InterruptedException e) {

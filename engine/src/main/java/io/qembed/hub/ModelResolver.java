@@ -56,14 +56,14 @@ public final class ModelResolver {
 
     /** A resolver for the given settings. */
     public ModelResolver(HubSettings settings) {
-        this(settings, Duration.ofSeconds(1), ModelResolver::usableSpace);
+        this(settings, Duration.ofSeconds(1), Duration.ofSeconds(60), ModelResolver::usableSpace);
     }
 
-    /** For tests: a short pause between download attempts and a stand-in for the free disk space. */
-    ModelResolver(HubSettings settings, Duration retryPause, ToLongFunction<Path> freeSpace) {
+    /** For tests: short pauses and timeouts, and a stand-in for the free disk space. */
+    ModelResolver(HubSettings settings, Duration retryPause, Duration stallTimeout, ToLongFunction<Path> freeSpace) {
         this.settings = settings;
         this.cache = new HubCache(settings.cacheDir());
-        this.client = new HubClient(settings, retryPause);
+        this.client = new HubClient(settings, retryPause, stallTimeout);
         this.freeSpace = freeSpace;
     }
 
@@ -179,15 +179,26 @@ public final class ModelResolver {
     /** The blob of a file, downloaded unless the cache has it already. */
     private Path fetch(RepoRef ref, String commit, RemoteFile file, Progress progress) {
         Path blob = cache.blob(ref.repoId(), file.blobName());
-        try {
-            if (Files.isRegularFile(blob) && Files.size(blob) == file.size()) {
-                return blob;
+        if (isComplete(blob, file)) {
+            return blob;
+        }
+        // One writer per blob, across threads and qembed processes; a waiter finds the blob done.
+        try (BlobLock ignored = BlobLock.acquire(cache.lockFile(ref.repoId(), file.blobName()))) {
+            if (!isComplete(blob, file)) {
+                client.download(ref, commit, file, cache.incomplete(ref.repoId(), file.blobName()), blob, progress);
             }
+            return blob;
+        } catch (IOException e) {
+            throw new HubException(Reason.IO, "cannot lock " + blob + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isComplete(Path blob, RemoteFile file) {
+        try {
+            return Files.isRegularFile(blob) && Files.size(blob) == file.size();
         } catch (IOException e) {
             throw new HubException(Reason.IO, "cannot read " + blob + ": " + e.getMessage(), e);
         }
-        client.download(ref, commit, file, cache.incomplete(ref.repoId(), file.blobName()), blob, progress);
-        return blob;
     }
 
     private void checkFreeSpace(RepoRef ref, List<RemoteFile> files) throws IOException {

@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,6 +50,10 @@ final class FakeHub implements AutoCloseable {
     volatile String dropFile;
     volatile int dropAfter;
     volatile int drops = 1;
+    /** Path of a file whose first download stops sending after {@link #dropAfter} bytes, connection open. */
+    volatile String stallFile;
+    private final CountDownLatch closing = new CountDownLatch(1);
+    private final ExecutorService handlers = Executors.newCachedThreadPool();
     /** Path of a file served with one byte changed (its listed hash stays the true one). */
     volatile String corruptFile;
     /** Leave sizes and hashes out of the API answer (as some mirrors do); headers carry them. */
@@ -55,6 +62,7 @@ final class FakeHub implements AutoCloseable {
     FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(handlers);
         server.start();
     }
 
@@ -82,9 +90,21 @@ final class FakeHub implements AutoCloseable {
         return requests.stream().filter(r -> r.path().contains("/resolve/") || r.path().startsWith("/storage/")).toList();
     }
 
+    /** Whether a request path is a hub URL that redirects to storage (a large file's resolve URL). */
+    boolean isRedirected(String path) {
+        Matcher m = RESOLVE.matcher(path);
+        if (!m.matches()) {
+            return false;
+        }
+        byte[] data = file(m.group(1), m.group(3));
+        return data != null && data.length >= LFS_THRESHOLD;
+    }
+
     @Override
     public void close() {
+        closing.countDown();
         server.stop(0);
+        handlers.shutdownNow();
     }
 
     private static final Pattern API = Pattern.compile("/api/models/(.+)/revision/([^/?]+)");
@@ -217,6 +237,17 @@ final class FakeHub implements AutoCloseable {
             body.flush();
             // Break the connection mid-file: the client sees fewer bytes than Content-Length.
             throw new IOException("dropping the connection on purpose");
+        }
+        if (file.equals(stallFile) && length > dropAfter) {
+            stallFile = null;
+            body.write(data, start, dropAfter);
+            body.flush();
+            try {
+                closing.await(); // send nothing more until the test ends
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("stalled on purpose");
         }
         body.write(data, start, length);
     }

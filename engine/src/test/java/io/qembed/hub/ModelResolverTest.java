@@ -49,7 +49,8 @@ class ModelResolverTest {
 
     private ModelResolver resolver(String token, boolean offline) {
         return new ModelResolver(
-                new HubSettings(hub.endpoint(), cacheDir, token, offline), Duration.ofMillis(1), dir -> Long.MAX_VALUE);
+                new HubSettings(hub.endpoint(), cacheDir, token, offline), Duration.ofMillis(1), Duration.ofSeconds(1),
+                dir -> Long.MAX_VALUE);
     }
 
     private Path repoDir() {
@@ -134,6 +135,18 @@ class ModelResolverTest {
         assertEquals("null", ranges.get(0));
         long resumedAt = Long.parseLong(ranges.get(1).replaceAll("bytes=(\\d+)-", "$1"));
         assertTrue(resumedAt > 0 && resumedAt <= 5_000_000, ranges.toString());
+    }
+
+    @Test
+    void aStalledTransferIsAbandonedAndResumed() throws IOException {
+        hub.stallFile = "model.safetensors";
+        hub.dropAfter = 3_000_000;
+
+        Path dir = resolver(null, false).resolveModel(REPO, Progress.NONE);
+
+        assertModelFiles(dir);
+        assertTrue(hub.requests.stream().anyMatch(r -> r.range() != null && r.path().endsWith("model.safetensors")),
+                hub.requests.toString());
     }
 
     @Test
@@ -326,7 +339,8 @@ class ModelResolverTest {
     @Test
     void notEnoughDiskSpaceIsReportedBeforeDownloading() {
         ModelResolver resolver = new ModelResolver(
-                new HubSettings(hub.endpoint(), cacheDir, null, false), Duration.ofMillis(1), dir -> 1_000_000);
+                new HubSettings(hub.endpoint(), cacheDir, null, false), Duration.ofMillis(1), Duration.ofSeconds(1),
+                dir -> 1_000_000);
 
         HubException e = assertThrows(HubException.class, () -> resolver.resolveModel(REPO, Progress.NONE));
 
@@ -370,6 +384,26 @@ class ModelResolverTest {
         assertModelFiles(dir);
         assertEquals(Path.of("../../blobs/" + FakeHub.sha256(files.get("model.safetensors"))),
                 Files.readSymbolicLink(dir.resolve("model.safetensors")));
+    }
+
+    @Test
+    void concurrentResolvesDownloadEachFileOnce() throws Exception {
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(3)) {
+            List<java.util.concurrent.Future<Path>> results = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                results.add(pool.submit(() -> resolver(null, false).resolveModel(REPO, Progress.NONE)));
+            }
+            for (var result : results) {
+                assertModelFiles(result.get());
+            }
+        }
+        List<String> transfers = hub.requests.stream()
+                .filter(r -> r.path().startsWith("/storage/") || !r.path().startsWith("/api/"))
+                .filter(r -> !hub.isRedirected(r.path()))
+                .map(FakeHub.Request::path)
+                .toList();
+        assertEquals(files.size() - 1, transfers.size(), "each file once (README.md not at all): " + transfers);
+        assertEquals(transfers.size(), new java.util.HashSet<>(transfers).size(), transfers.toString());
     }
 
     @Test
