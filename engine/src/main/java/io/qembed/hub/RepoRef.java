@@ -1,5 +1,6 @@
 package io.qembed.hub;
 
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -22,8 +23,8 @@ public record RepoRef(String repoId, String revision) {
         if (!isRepoId(repoId)) {
             throw new IllegalArgumentException("not a repository id: " + repoId);
         }
-        if (revision == null || revision.isBlank()) {
-            throw new IllegalArgumentException("empty revision in " + repoId);
+        if (!isRevision(revision)) {
+            throw new IllegalArgumentException("not a revision: " + revision);
         }
     }
 
@@ -32,7 +33,7 @@ public record RepoRef(String repoId, String revision) {
         int at = text.lastIndexOf('@');
         String id = at < 0 ? text : text.substring(0, at);
         String revision = at < 0 ? DEFAULT_REVISION : text.substring(at + 1);
-        if (!isRepoId(id) || revision.isBlank()) {
+        if (!isRepoId(id) || !isRevision(revision)) {
             return Optional.empty();
         }
         return Optional.of(new RepoRef(id, revision));
@@ -45,6 +46,15 @@ public record RepoRef(String repoId, String revision) {
                 && !id.contains("--")
                 && !id.contains("..")
                 && !id.endsWith(".");
+    }
+
+    /** A branch, tag or commit; may contain '/' ({@code refs/pr/1}) but must stay a relative path. */
+    static boolean isRevision(String revision) {
+        return revision != null
+                && !revision.isBlank()
+                && !revision.startsWith("/")
+                && !revision.contains("\\")
+                && Arrays.stream(revision.split("/")).noneMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."));
     }
 
     /** Whether the revision is a full commit hash (then no lookup of a branch is needed). */

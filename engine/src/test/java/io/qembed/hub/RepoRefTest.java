@@ -19,13 +19,14 @@ class RepoRefTest {
         assertEquals(Optional.of(new RepoRef("Qwen/Qwen3-Embedding-0.6B", "v1.0")),
                 RepoRef.parse("Qwen/Qwen3-Embedding-0.6B@v1.0"));
         assertEquals(Optional.of(new RepoRef("gpt2", "main")), RepoRef.parse("gpt2"));
+        assertEquals(Optional.of(new RepoRef("a/b", "refs/pr/1")), RepoRef.parse("a/b@refs/pr/1"));
         assertTrue(new RepoRef("a/b", "0123456789abcdef0123456789abcdef01234567").isCommit());
         assertFalse(new RepoRef("a/b", "main").isCommit());
     }
 
     @Test
     void rejectsWhatIsNoRepositoryId() {
-        for (String text : new String[] {"/abs/path", "./rel", "a/b/c", "a//b", "a/b@", "a--b/c", "a/..", "~/x", ""}) {
+        for (String text : new String[] {"/abs/path", "./rel", "a/b/c", "a//b", "a/b@", "a--b/c", "a/..", "~/x", "", "a/b@../x", "a/b@/etc", "a/b@refs//x"}) {
             assertEquals(Optional.empty(), RepoRef.parse(text), text);
         }
     }
