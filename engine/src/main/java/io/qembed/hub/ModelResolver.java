@@ -142,30 +142,39 @@ public final class ModelResolver {
                 () -> notAModel(ref, "has neither " + WEIGHTS + " nor " + WEIGHT_INDEX)));
         if (sharded) {
             // The index names the shards; fetch it first.
-            Path index = fetch(ref, info.commit(), complete(ref, info.commit(), wanted.get(WEIGHT_INDEX)), progress);
+            RemoteFile indexFile = complete(ref, info.commit(), wanted.get(WEIGHT_INDEX));
+            Path index = inSnapshot(snapshot, indexFile)
+                    ? snapshot.resolve(WEIGHT_INDEX)
+                    : fetch(ref, info.commit(), indexFile, progress);
             for (String shard : shardNames(index, ref)) {
                 wanted.put(shard, info.file(shard).orElseThrow(
                         () -> notAModel(ref, "lacks " + shard + ", named in " + WEIGHT_INDEX)));
             }
         }
-        List<RemoteFile> files = new ArrayList<>();
+        // Files already in the snapshot (ours, or written by Python tools, with or without symlinks) stay.
+        List<RemoteFile> missing = new ArrayList<>();
         for (RemoteFile file : wanted.values()) {
-            files.add(complete(ref, info.commit(), file));
+            RemoteFile completed = complete(ref, info.commit(), file);
+            if (!inSnapshot(snapshot, completed)) {
+                missing.add(completed);
+            }
         }
-        checkFreeSpace(ref, files);
+        checkFreeSpace(ref, missing);
         Map<String, Path> blobs = new LinkedHashMap<>();
-        for (RemoteFile file : files) {
+        for (RemoteFile file : missing) {
             blobs.put(file.path(), fetch(ref, info.commit(), file, progress));
         }
-        // Every file is verified and in blobs/: only now does the snapshot come into being.
+        // Every file is verified and in blobs/: only now do the snapshot entries come into being.
         for (var entry : blobs.entrySet()) {
-            Path linked = snapshot.resolve(entry.getKey());
-            if (!Files.isRegularFile(linked) || Files.size(linked) != Files.size(entry.getValue())) {
-                cache.link(repo, info.commit(), entry.getKey(), entry.getValue());
-            }
+            cache.link(repo, info.commit(), entry.getKey(), entry.getValue());
         }
         cache.writeRef(ref, info.commit());
         return snapshot;
+    }
+
+    private static boolean inSnapshot(Path snapshot, RemoteFile file) throws IOException {
+        Path entry = snapshot.resolve(file.path());
+        return Files.isRegularFile(entry) && Files.size(entry) == file.size();
     }
 
     /** Fills in size and hash from the file's headers where the hub's API left them out. */

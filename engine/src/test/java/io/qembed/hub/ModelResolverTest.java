@@ -307,6 +307,22 @@ class ModelResolverTest {
     }
 
     @Test
+    void reusesASnapshotOfPlainFilesWrittenWithoutSymlinks() throws IOException {
+        // huggingface_hub on file systems without symlinks puts the files themselves in snapshots/.
+        Path snapshot = repoDir().resolve("snapshots").resolve(FakeHub.COMMIT);
+        for (var file : files.entrySet()) {
+            Files.createDirectories(snapshot.resolve(file.getKey()).getParent());
+            Files.write(snapshot.resolve(file.getKey()), file.getValue());
+        }
+
+        Path dir = resolver(null, false).resolveModel(REPO, Progress.NONE);
+
+        assertEquals(snapshot, dir);
+        assertEquals(List.of(), hub.fileRequests());
+        assertEquals(FakeHub.COMMIT, Files.readString(repoDir().resolve("refs/main")));
+    }
+
+    @Test
     void aBlobAlreadyInTheCacheIsLinkedNotDownloaded() throws IOException {
         byte[] weights = files.get("model.safetensors");
         Path blob = repoDir().resolve("blobs").resolve(FakeHub.sha256(weights));
