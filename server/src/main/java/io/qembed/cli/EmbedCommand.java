@@ -1,6 +1,7 @@
 package io.qembed.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -131,7 +132,7 @@ public final class EmbedCommand implements Callable<Integer> {
         JsonNode node;
         try {
             node = json.readTree(text);
-        } catch (IOException e) {
+        } catch (JsonProcessingException e) {
             throw new UserException("line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
         }
         if (node == null || !node.isObject()) {
@@ -182,7 +183,11 @@ public final class EmbedCommand implements Callable<Integer> {
             json.writeTree(gen, chunk.get(i).id());
             gen.writeNumberField("tokens", e.tokens());
             gen.writeFieldName("embedding");
-            gen.writeArray(e.vector(), 0, e.vector().length);
+            gen.writeStartArray();
+            for (float value : e.vector()) {
+                gen.writeNumber(value);
+            }
+            gen.writeEndArray();
             gen.writeEndObject();
             gen.writeRaw('\n');
         }
