@@ -94,7 +94,7 @@ final class HubClient {
      */
     RemoteFile headMetadata(RepoRef ref, String commit, String path) {
         HttpResponse<InputStream> response = send("HEAD", fileUri(ref.repoId(), commit, path), Map.of(), false);
-        try (InputStream ignored = response.body()) {
+        try (InputStream _ = response.body()) {
             int status = response.statusCode();
             if (status != 200 && (status < 300 || status >= 400)) {
                 throw statusError(response, ref, path);

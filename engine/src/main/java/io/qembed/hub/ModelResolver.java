@@ -192,7 +192,7 @@ public final class ModelResolver {
             return blob;
         }
         // One writer per blob, across threads and qembed processes; a waiter finds the blob done.
-        try (BlobLock ignored = BlobLock.acquire(cache.lockFile(ref.repoId(), file.blobName()))) {
+        try (BlobLock _ = BlobLock.acquire(cache.lockFile(ref.repoId(), file.blobName()))) {
             if (!isComplete(blob, file)) {
                 client.download(ref, commit, file, cache.incomplete(ref.repoId(), file.blobName()), blob, progress);
             }
