@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qembed.api.Embedder;
+import io.qembed.api.EngineConfig;
 import io.qembed.hub.HubException.Reason;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -117,6 +121,23 @@ class ModelResolverTest {
         assertTrue(hub.requests.stream().anyMatch(r -> r.path().startsWith("/storage/")));
         assertEquals(files.get("model.safetensors").length, progress.bytes.get("model.safetensors"));
         assertTrue(progress.events.contains("end model.safetensors"));
+    }
+
+    @Test
+    void theDownloadedSnapshotLoadsAndEmbedsLikeTheReference() throws IOException {
+        Path dir = resolver(null, false).resolveModel(REPO, Progress.NONE);
+        JsonNode reference = new ObjectMapper().readTree(
+                Files.readAllLines(FIXTURE.resolve("reference.jsonl")).getFirst()); // "en-capital"
+
+        try (Embedder embedder = Embedder.open(dir, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU).withThreads(2))) {
+            assertEquals(REPO, embedder.info().name());
+            float[] vector = embedder.embed(reference.get("text").asText());
+            assertEquals(reference.get("embedding").size(), vector.length);
+            for (int i = 0; i < vector.length; i++) {
+                // The engine's own end-to-end bound against the reference vectors.
+                assertEquals(reference.get("embedding").get(i).asDouble(), vector[i], 2e-5, "component " + i);
+            }
+        }
     }
 
     @Test
