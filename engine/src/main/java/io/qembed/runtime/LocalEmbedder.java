@@ -161,8 +161,8 @@ public final class LocalEmbedder implements Embedder {
 
     @Override
     public CompletableFuture<Embeddings> submit(List<EmbedInput> inputs, EmbedOptions options) {
-        List<TokenizedInput> tokenized = tokenize(inputs, options);
         Finisher finisher = finisher(options);
+        List<TokenizedInput> tokenized = tokenize(inputs, options);
         return queue.submit(tokenized, finisher);
     }
 

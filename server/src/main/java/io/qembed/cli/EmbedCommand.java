@@ -184,8 +184,8 @@ public final class EmbedCommand implements Callable<Integer> {
             gen.writeNumberField("tokens", e.tokens());
             gen.writeFieldName("embedding");
             gen.writeStartArray();
-            for (float value : e.vector()) {
-                gen.writeNumber(value);
+            for (float x : e.vector()) {
+                gen.writeNumber(x);
             }
             gen.writeEndArray();
             gen.writeEndObject();
