@@ -186,11 +186,12 @@ final class HubClient {
             boolean append;
             if (status == 206 && contentRangeStart(response) == have) {
                 append = true;
-            } else if (status == 200 || status == 206) {
-                append = false; // the server ignored or misread the range: start over
-            } else if (status == 416) {
+            } else if (status == 200) {
+                append = false; // the server ignored the range: start over
+            } else if (status == 206 || status == 416) {
+                // A range other than the one asked for, or none possible: start over next attempt.
                 Files.deleteIfExists(incomplete);
-                throw new BrokenDownload("the server refused to resume at byte " + have, null);
+                throw new BrokenDownload("the server could not resume at byte " + have, null);
             } else if (status == 429 || status >= 500) {
                 throw new BrokenDownload("HTTP " + status, null);
             } else {

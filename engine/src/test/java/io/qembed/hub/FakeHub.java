@@ -56,6 +56,8 @@ final class FakeHub implements AutoCloseable {
     private final ExecutorService handlers = Executors.newCachedThreadPool();
     /** Path of a file served with one byte changed (its listed hash stays the true one). */
     volatile String corruptFile;
+    /** Answer range requests with the whole file, as servers without range support do. */
+    volatile boolean ignoreRanges;
     /** Leave sizes and hashes out of the API answer (as some mirrors do); headers carry them. */
     volatile boolean apiWithoutBlobs;
 
@@ -219,7 +221,7 @@ final class FakeHub implements AutoCloseable {
         }
         int start = 0;
         String range = exchange.getRequestHeaders().getFirst("Range");
-        if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
+        if (range != null && range.startsWith("bytes=") && range.endsWith("-") && !ignoreRanges) {
             start = Integer.parseInt(range.substring(6, range.length() - 1));
             if (start >= data.length) {
                 send(exchange, 416, "");

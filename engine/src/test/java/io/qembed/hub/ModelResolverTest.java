@@ -187,6 +187,17 @@ class ModelResolverTest {
     }
 
     @Test
+    void aServerWithoutRangeSupportSendsTheWholeFileAgain() throws IOException {
+        byte[] weights = files.get("model.safetensors");
+        Path partial = repoDir().resolve("blobs").resolve(FakeHub.sha256(weights) + ".incomplete");
+        Files.createDirectories(partial.getParent());
+        Files.write(partial, java.util.Arrays.copyOf(weights, 1_000_000));
+        hub.ignoreRanges = true;
+
+        assertModelFiles(resolver(null, false).resolveModel(REPO, Progress.NONE));
+    }
+
+    @Test
     void aCorruptDownloadIsRejectedAndLeavesNothingBehind() throws IOException {
         hub.corruptFile = "model.safetensors";
 
