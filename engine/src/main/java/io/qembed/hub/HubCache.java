@@ -1,7 +1,6 @@
 package io.qembed.hub;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +60,7 @@ final class HubCache {
         try {
             return Files.isRegularFile(file) ? Optional.of(Files.readString(file).strip()) : Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return Optional.empty(); // an unreadable ref counts as not cached
         }
     }
 

@@ -368,7 +368,8 @@ final class HubClient {
                 + "); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use cached models only", e);
     }
 
-    private static HubException diskError(IOException e, Path file) {
+    /** A failed write: a full disk says so and how to go on, anything else names the file. */
+    static HubException diskError(IOException e, Path file) {
         String message = Objects.requireNonNullElse(e.getMessage(), e.toString());
         if (message.contains("No space left") || message.contains("not enough space")) {
             return new HubException(Reason.DISK_FULL, "disk full while writing " + file

@@ -120,7 +120,7 @@ public final class ModelResolver {
         try {
             return download(ref, info, progress);
         } catch (IOException e) {
-            throw new HubException(Reason.IO, "cannot write the cache " + settings.cacheDir() + ": " + e.getMessage(), e);
+            throw HubClient.diskError(e, settings.cacheDir());
         }
     }
 
