@@ -1,14 +1,16 @@
 package io.qembed.backend.cuda;
 
+import static io.qembed.backend.TestTensors.random;
 import static io.qembed.backend.cuda.GpuTestSupport.assertClose;
 import static io.qembed.backend.cuda.GpuTestSupport.bf16Matrix;
 import static io.qembed.backend.cuda.GpuTestSupport.bf16Vector;
-import static io.qembed.backend.cuda.GpuTestSupport.random;
+import static io.qembed.backend.cuda.GpuTestSupport.hostMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.backend.Batch;
+import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.Tensor;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -17,9 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Every CUDA operation against the scalar host reference ({@link HostReferenceBackend}, double-precision
- * reductions, BF16-rounded matrix-product inputs as on the device). Skipped where no usable GPU is
- * present. Tolerances, and why:
+ * Every CUDA operation against the scalar reference ({@link ReferenceBackend}, double-precision
+ * reductions) taking the device's numeric choices ({@link GpuTestSupport#CUDA_NUMERICS}: BF16-rounded
+ * matrix-product inputs, rotary angles in double). Skipped where no usable GPU is present. Tolerances,
+ * and why:
  * <ul>
  *   <li>embedRows, gatherRows, add, the residual of addRmsNorm: exact (a widening, a copy, one FP32 add);
  *   <li>rmsNorm, addRmsNorm, headRmsNorm: 1e-6 + 1e-5 relative (FP32 sum of squares in another order);
@@ -33,7 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(RequiresGpu.class)
 class CudaBackendOpsTest {
     private static CudaBackend cuda;
-    private static final HostReferenceBackend host = new HostReferenceBackend(true);
+    private static final ReferenceBackend host = new ReferenceBackend(GpuTestSupport.CUDA_NUMERICS);
 
     @BeforeAll
     static void openDevice() {
@@ -76,7 +79,7 @@ class CudaBackendOpsTest {
             Tensor out = cuda.alloc(rows, cols);
             Tensor expected = host.alloc(rows, cols);
             cuda.rmsNorm(onDevice(x, rows, cols), cuda.upload(weight), 1e-6f, out);
-            host.rmsNorm(HostReferenceBackend.of(x, rows, cols), host.upload(weight), 1e-6f, expected);
+            host.rmsNorm(hostMatrix(x, rows, cols), host.upload(weight), 1e-6f, expected);
             assertClose("rmsNorm cols " + cols, host.download(expected), cuda.download(out), 1e-6, 1e-5);
 
             Tensor inPlace = onDevice(x, rows, cols);
@@ -95,10 +98,10 @@ class CudaBackendOpsTest {
         var weight = bf16Vector("w", random(random, cols, 1f));
         Tensor r = onDevice(residual, rows, cols);
         Tensor out = cuda.alloc(rows, cols);
-        Tensor hr = HostReferenceBackend.of(residual, rows, cols);
+        Tensor hr = hostMatrix(residual, rows, cols);
         Tensor expected = host.alloc(rows, cols);
         cuda.addRmsNorm(r, onDevice(delta, rows, cols), cuda.upload(weight), 1e-6f, out);
-        host.addRmsNorm(hr, HostReferenceBackend.of(delta, rows, cols), host.upload(weight), 1e-6f, expected);
+        host.addRmsNorm(hr, hostMatrix(delta, rows, cols), host.upload(weight), 1e-6f, expected);
         assertArrayEquals(host.download(hr), cuda.download(r));
         assertClose("addRmsNorm", host.download(expected), cuda.download(out), 1e-6, 1e-5);
     }
@@ -112,7 +115,7 @@ class CudaBackendOpsTest {
             float[] x = random(random, rows * heads * headDim, 4f);
             var weight = bf16Vector("qn", random(random, headDim, 2f));
             Tensor d = onDevice(x, rows, heads * headDim);
-            Tensor h = HostReferenceBackend.of(x, rows, heads * headDim);
+            Tensor h = hostMatrix(x, rows, heads * headDim);
             cuda.headRmsNorm(d, cuda.upload(weight), 1e-6f);
             host.headRmsNorm(h, host.upload(weight), 1e-6f);
             assertClose("headRmsNorm headDim " + headDim, host.download(h), cuda.download(d), 1e-6, 1e-5);
@@ -134,7 +137,7 @@ class CudaBackendOpsTest {
             Tensor expected = host.alloc(rows, outFeatures);
             Tensor hw = host.upload(weight);
             cuda.matmul(onDevice(x, rows, in), cuda.upload(weight), out);
-            host.matmul(HostReferenceBackend.of(x, rows, in), hw, expected);
+            host.matmul(hostMatrix(x, rows, in), hw, expected);
             assertWithinAccumulationBound(java.util.Arrays.toString(shape), x, host.download(hw), rows, in, outFeatures,
                     host.download(expected), cuda.download(out));
         }
@@ -174,7 +177,7 @@ class CudaBackendOpsTest {
         var square = bf16Matrix("square", random(random, in * in, 0.2f), in, in);
         var other = bf16Matrix("other", random(random, 32 * in, 0.2f), 32, in);
         Tensor dx = onDevice(x, rows, in);
-        Tensor hx = HostReferenceBackend.of(x, rows, in);
+        Tensor hx = hostMatrix(x, rows, in);
         Tensor dSquare = cuda.upload(square);
         Tensor dOther = cuda.upload(other);
         Tensor hOther = host.upload(other);
@@ -184,7 +187,7 @@ class CudaBackendOpsTest {
         cuda.matmul(dx, dOther, dOut); // converts x
         cuda.add(dx, onDevice(delta, rows, in)); // x changes
         cuda.matmul(dx, dOther, dOut); // must convert again
-        host.add(hx, HostReferenceBackend.of(delta, rows, in));
+        host.add(hx, hostMatrix(delta, rows, in));
         host.matmul(hx, hOther, hOut);
         assertClose("product after add", host.download(hOut), cuda.download(dOut), 1e-4, 1e-4);
 
@@ -192,7 +195,7 @@ class CudaBackendOpsTest {
         cuda.matmul(dx, dOther, dOut); // must convert the new x
         // The reference starts from the device's new x: rounding the intermediate to BF16 on both sides
         // could otherwise land on different sides of a rounding boundary.
-        host.matmul(HostReferenceBackend.of(cuda.download(dx), rows, in), hOther, hOut);
+        host.matmul(hostMatrix(cuda.download(dx), rows, in), hOther, hOut);
         assertClose("product after in-place product", host.download(hOut), cuda.download(dOut), 1e-4, 1e-4);
     }
 
@@ -223,7 +226,7 @@ class CudaBackendOpsTest {
             int heads = 4;
             float[] x = random(random, batch.tokens() * heads * headDim, 1f);
             Tensor d = onDevice(x, batch.tokens(), heads * headDim);
-            Tensor h = HostReferenceBackend.of(x, batch.tokens(), heads * headDim);
+            Tensor h = hostMatrix(x, batch.tokens(), heads * headDim);
             cuda.rope(d, headDim, batch, 1_000_000);
             host.rope(h, headDim, batch, 1_000_000);
             assertClose("rope headDim " + headDim, host.download(h), cuda.download(d), 1e-6, 0);
@@ -238,7 +241,7 @@ class CudaBackendOpsTest {
         int heads = 1;
         float[] x = random(random, batch.tokens() * heads * headDim, 1f);
         Tensor d = onDevice(x, batch.tokens(), heads * headDim);
-        Tensor h = HostReferenceBackend.of(x, batch.tokens(), heads * headDim);
+        Tensor h = hostMatrix(x, batch.tokens(), heads * headDim);
         cuda.rope(d, headDim, batch, 1_000_000);
         host.rope(h, headDim, batch, 1_000_000);
         assertClose("rope up to position 32767", host.download(h), cuda.download(d), 1e-6, 0);
@@ -282,8 +285,8 @@ class CudaBackendOpsTest {
         Tensor expected = host.alloc(tokens, heads * headDim);
         cuda.attention(onDevice(q, tokens, heads * headDim), onDevice(k, tokens, kvHeads * headDim),
                 onDevice(v, tokens, kvHeads * headDim), headDim, batch, out);
-        host.attention(HostReferenceBackend.of(q, tokens, heads * headDim), HostReferenceBackend.of(k, tokens, kvHeads * headDim),
-                HostReferenceBackend.of(v, tokens, kvHeads * headDim), headDim, batch, expected);
+        host.attention(hostMatrix(q, tokens, heads * headDim), hostMatrix(k, tokens, kvHeads * headDim),
+                hostMatrix(v, tokens, kvHeads * headDim), headDim, batch, expected);
         assertClose("attention " + what, host.download(expected), cuda.download(out), 1e-5, 1e-4);
     }
 
@@ -299,14 +302,14 @@ class CudaBackendOpsTest {
         Tensor dg = onDevice(gate, rows, cols);
         Tensor du = onDevice(up, rows, cols);
         cuda.swiglu(dg, du, out);
-        host.swiglu(HostReferenceBackend.of(gate, rows, cols), HostReferenceBackend.of(up, rows, cols), expected);
+        host.swiglu(hostMatrix(gate, rows, cols), hostMatrix(up, rows, cols), expected);
         assertClose("swiglu", host.download(expected), cuda.download(out), 1e-6, 1e-5);
         cuda.swiglu(dg, du, dg);
         assertClose("swiglu in place", host.download(expected), cuda.download(dg), 1e-6, 1e-5);
 
-        Tensor hx = HostReferenceBackend.of(gate, rows, cols);
+        Tensor hx = hostMatrix(gate, rows, cols);
         Tensor dx = onDevice(gate, rows, cols);
-        host.add(hx, HostReferenceBackend.of(up, rows, cols));
+        host.add(hx, hostMatrix(up, rows, cols));
         cuda.add(dx, du);
         assertArrayEquals(host.download(hx), cuda.download(dx));
     }
@@ -321,7 +324,7 @@ class CudaBackendOpsTest {
         Tensor out = cuda.alloc(pick.length, cols);
         Tensor expected = host.alloc(pick.length, cols);
         cuda.gatherRows(onDevice(x, rows, cols), pick, out);
-        host.gatherRows(HostReferenceBackend.of(x, rows, cols), pick, expected);
+        host.gatherRows(hostMatrix(x, rows, cols), pick, expected);
         assertArrayEquals(host.download(expected), cuda.download(out));
         assertThrows(IllegalArgumentException.class, () -> cuda.gatherRows(onDevice(x, rows, cols), new int[] {rows}, cuda.alloc(1, cols)));
     }

@@ -2,40 +2,67 @@ package io.qembed.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.qembed.backend.Backend;
+import io.qembed.backend.Batch;
+import io.qembed.backend.ReferenceBackend;
+import io.qembed.backend.TestTensors;
+import io.qembed.io.Checkpoint;
 import io.qembed.io.DType;
 import io.qembed.io.TensorView;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.Random;
+import io.qembed.model.Qwen3Config;
+import io.qembed.model.Qwen3Model;
+import io.qembed.model.Qwen3Weights;
+import io.qembed.runtime.Reference;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 
-/** Shared pieces of the GPU tests: random data, weight views and tolerance checks. */
+/** Shared pieces of the CUDA tests: the CUDA backend's numerics on the host, models, weight views, tolerances. */
 final class GpuTestSupport {
     private GpuTestSupport() {}
 
-    static float[] random(Random random, int n, float scale) {
-        float[] values = new float[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = (random.nextFloat() * 2 - 1) * scale;
+    /**
+     * The CUDA backend's numeric design, for the scalar reference: matrix-product inputs rounded to BF16
+     * (as before {@code cublasGemmEx}), rotary angles in double (as {@link RopeFrequencies}).
+     */
+    static final ReferenceBackend.Numerics CUDA_NUMERICS = new ReferenceBackend.Numerics(true, true);
+
+    /**
+     * The model in {@code modelDir} on {@code backend}. The checkpoint is closed on return, so the backend
+     * must copy weights on upload (the CUDA backend and the scalar reference do; the CPU backend does not).
+     */
+    static Qwen3Model loadModel(Path modelDir, Backend backend) {
+        Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
+        try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {
+            return new Qwen3Model(config, Qwen3Weights.load(checkpoint, config), backend);
         }
-        return values;
+    }
+
+    /** Every case's pooled hidden state (last token, final norm, not normalised), the cases packed in one batch. */
+    static float[][] pooled(Qwen3Model model, List<Reference.Case> cases) {
+        float[] flat = model.forward(Batch.of(cases.stream().map(Reference.Case::tokenIds).toList())); // [cases, hidden]
+        int hidden = model.config().hiddenSize();
+        float[][] rows = new float[cases.size()][];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = Arrays.copyOfRange(flat, i * hidden, (i + 1) * hidden);
+        }
+        return rows;
+    }
+
+    /** A host matrix of the scalar reference holding a copy of {@code values}. */
+    static ReferenceBackend.Matrix hostMatrix(float[] values, int rows, int cols) {
+        return new ReferenceBackend.Matrix(values.clone(), 0, rows, cols);
     }
 
     /** A BF16 checkpoint matrix {@code [rows, cols]} holding {@code values} rounded to BF16. */
     static TensorView bf16Matrix(String name, float[] values, int rows, int cols) {
-        MemorySegment data = MemorySegment.ofArray(new short[values.length]);
-        for (int i = 0; i < values.length; i++) {
-            data.setAtIndex(ValueLayout.JAVA_SHORT, i, Bf16.fromFloat(values[i]));
-        }
-        return new TensorView(name, DType.BF16, new long[] {rows, cols}, data);
+        return TestTensors.view(name, DType.BF16, rows, cols, values);
     }
 
     /** A BF16 checkpoint vector (norm weight) holding {@code values} rounded to BF16. */
     static TensorView bf16Vector(String name, float[] values) {
-        MemorySegment data = MemorySegment.ofArray(new short[values.length]);
-        for (int i = 0; i < values.length; i++) {
-            data.setAtIndex(ValueLayout.JAVA_SHORT, i, Bf16.fromFloat(values[i]));
-        }
-        return new TensorView(name, DType.BF16, new long[] {values.length}, data);
+        TensorView row = TestTensors.view(name, DType.BF16, 1, values.length, values);
+        return new TensorView(name, DType.BF16, new long[] {values.length}, row.data());
     }
 
     /** Every element within {@code abs + rel * |expected|}; the failure names the worst element. */
