@@ -258,10 +258,47 @@ final class Gemm {
         float[] os = out.data();
         for (int j = n0; j < n1; j++) {
             w.rowToFloat(j, 0, k, row, 0);
-            for (int i = 0; i < x.rows(); i++) {
+            int i = 0;
+            for (; i + 4 <= x.rows(); i += 4) {
+                dot4(row, xs, x.rowStart(i), k, os, out.rowStart(i) + j, out.cols());
+            }
+            for (; i < x.rows(); i++) {
                 os[out.rowStart(i) + j] = dot(row, xs, x.rowStart(i), k);
             }
         }
+    }
+
+    /** {@code c[cStart + r * cStride] = a · b[bStart + r * n ..]} for four consecutive rows r of b. */
+    private static void dot4(float[] a, float[] b, int bStart, int n, float[] c, int cStart, int cStride) {
+        FloatVector s0 = FloatVector.zero(FLOATS);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int b1 = bStart + n;
+        int b2 = b1 + n;
+        int b3 = b2 + n;
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector av = FloatVector.fromArray(FLOATS, a, i);
+            s0 = av.fma(FloatVector.fromArray(FLOATS, b, bStart + i), s0);
+            s1 = av.fma(FloatVector.fromArray(FLOATS, b, b1 + i), s1);
+            s2 = av.fma(FloatVector.fromArray(FLOATS, b, b2 + i), s2);
+            s3 = av.fma(FloatVector.fromArray(FLOATS, b, b3 + i), s3);
+        }
+        float d0 = s0.reduceLanes(VectorOperators.ADD);
+        float d1 = s1.reduceLanes(VectorOperators.ADD);
+        float d2 = s2.reduceLanes(VectorOperators.ADD);
+        float d3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            d0 += a[i] * b[bStart + i];
+            d1 += a[i] * b[b1 + i];
+            d2 += a[i] * b[b2 + i];
+            d3 += a[i] * b[b3 + i];
+        }
+        c[cStart] = d0;
+        c[cStart + cStride] = d1;
+        c[cStart + 2 * cStride] = d2;
+        c[cStart + 3 * cStride] = d3;
     }
 
     /** {@code sum a[i] * b[bStart + i]} over {@code i < n}, two vector accumulators and a scalar tail. */

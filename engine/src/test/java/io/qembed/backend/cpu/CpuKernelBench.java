@@ -22,13 +22,11 @@ public final class CpuKernelBench {
 
     public static void main(String[] args) {
         String what = args.length > 0 ? args[0] : "all";
-        int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         double peak = args.length > 2 ? Double.parseDouble(args[2]) : 350;
         layers = args.length > 3 ? Integer.parseInt(args[3]) : 28;
-        cpuTime = threads == 1;
         try (CpuBackend cpu = new CpuBackend(threads)) {
-            System.out.printf("threads %d, FP32 peak %.0f GFLOP/s, %d lanes, %s time%n", threads, peak, Simd.LANES,
-                    cpuTime ? "thread CPU" : "wall");
+            System.out.printf("threads %d, FP32 peak %.0f GFLOP/s, %d lanes; medians%n", threads, peak, Simd.LANES);
             if (what.equals("matmul") || what.equals("all")) {
                 for (int rows : new int[] {512, 4096}) {
                     matmul(cpu, peak, rows, HIDDEN, HEADS * HEAD_DIM);
@@ -55,8 +53,8 @@ public final class CpuKernelBench {
         Tensor w = cpu.upload(TestTensors.view("w", DType.BF16, out, in, TestTensors.random(random, out * in, 0.05f)));
         Tensor y = cpu.alloc(rows, out);
         double flops = 2.0 * rows * in * out;
-        double seconds = median(() -> cpu.matmul(x, w, y), flops);
-        report(String.format("matmul BF16 [%d, %d] x [%d, %d]T", rows, in, out, in), flops, seconds, peak);
+        Timing timing = measure(() -> cpu.matmul(x, w, y));
+        report(String.format("matmul BF16 [%d, %d] x [%d, %d]T", rows, in, out, in), flops, timing, peak);
     }
 
     private static void attention(CpuBackend cpu, double peak, int sequences, int length) {
@@ -71,9 +69,9 @@ public final class CpuKernelBench {
         // Causal: query i attends over i + 1 keys; 2 FLOPs per multiply-add in Q·Kᵀ and in P·V.
         double pairs = sequences * (double) length * (length + 1) / 2;
         double flops = 4.0 * pairs * HEADS * HEAD_DIM;
-        double seconds = median(() -> cpu.attention(q, k, v, HEAD_DIM, batch, out), flops);
+        Timing timing = measure(() -> cpu.attention(q, k, v, HEAD_DIM, batch, out));
         report(String.format("attention %d x %d tokens, %d/%d heads, head_dim %d", sequences, length, HEADS, KV_HEADS,
-                HEAD_DIM), flops, seconds, peak);
+                HEAD_DIM), flops, timing, peak);
     }
 
     /** The 0.6B forward pass's layers, with one random layer's weights reused for every layer. */
@@ -123,21 +121,21 @@ public final class CpuKernelBench {
         double projections = 2.0 * tokens * ((double) HIDDEN * (2 * HEADS + 2 * KV_HEADS) * HEAD_DIM + 3.0 * HIDDEN * FFN);
         double attentionFlops = 4.0 * sequences * (double) length * (length + 1) / 2 * HEADS * HEAD_DIM;
         double flops = layers * (projections + attentionFlops);
-        double seconds = median(forward, flops);
-        report(String.format("forward, %d layers, %d x %d tokens", layers, sequences, length), flops, seconds, peak);
-        System.out.printf("  = %.1f tokens/s for all 28 layers%n", tokens / seconds * layers / 28);
+        Timing timing = measure(forward);
+        report(String.format("forward, %d layers, %d x %d tokens", layers, sequences, length), flops, timing, peak);
+        System.out.printf("  = %.1f tokens/s for all 28 layers%n", tokens / timing.wallSeconds() * layers / 28);
         double total = Arrays.stream(opSeconds).sum();
         for (int i = 0; i < OPS.length; i++) {
-            System.out.printf("  %-10s %5.1f%% of op time%n", OPS[i], 100 * opSeconds[i] / total);
+            System.out.printf("  %-10s %5.1f%% of CPU time%n", OPS[i], 100 * opSeconds[i] / total);
         }
     }
 
     private static final String[] OPS = {"matmul", "attention", "norms", "rope", "swiglu"};
 
     private static void timed(double[] seconds, int op, Runnable run) {
-        long t0 = cpuTime ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+        long t0 = PROCESS.getProcessCpuTime();
         run.run();
-        seconds[op] += ((cpuTime ? THREADS.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e9;
+        seconds[op] += (PROCESS.getProcessCpuTime() - t0) / 1e9;
     }
 
     private static Tensor weight(CpuBackend cpu, Random random, int rows, int cols) {
@@ -145,10 +143,12 @@ public final class CpuKernelBench {
     }
 
     /**
-     * Median seconds of repeated runs after warm-up (about 3 s of runs, at least 5). With one thread
-     * the time is the calling thread's CPU time, which leaves out time other processes had the core.
+     * Repeated runs after warm-up (about 3 s of runs, at least 5): the median wall seconds, and the
+     * process CPU seconds per run averaged over all runs (the CPU clock ticks too coarsely for one run).
      */
-    private static double median(Runnable run, double flops) {
+    private record Timing(double wallSeconds, double cpuSeconds) {}
+
+    private static Timing measure(Runnable run) {
         for (int i = 0; i < 3; i++) {
             run.run();
         }
@@ -156,24 +156,35 @@ public final class CpuKernelBench {
         run.run();
         double once = (System.nanoTime() - start) / 1e9;
         int repeats = (int) Math.max(5, Math.min(50, 3.0 / Math.max(once, 1e-6)));
-        double[] times = new double[repeats];
+        double[] wall = new double[repeats];
+        long cpuStart = PROCESS.getProcessCpuTime();
         for (int i = 0; i < repeats; i++) {
-            long t0 = cpuTime ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+            long t0 = System.nanoTime();
             run.run();
-            times[i] = ((cpuTime ? THREADS.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e9;
+            wall[i] = (System.nanoTime() - t0) / 1e9;
         }
-        Arrays.sort(times);
-        best = times[0];
-        return times[repeats / 2];
+        double cpu = (PROCESS.getProcessCpuTime() - cpuStart) / 1e9 / repeats;
+        Arrays.sort(wall);
+        return new Timing(wall[repeats / 2], cpu);
     }
 
-    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
-    private static boolean cpuTime;
-    private static double best;
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
-    private static void report(String what, double flops, double seconds, double peak) {
-        double gflops = flops / seconds / 1e9;
-        System.out.printf("%-55s %9.3f ms %7.1f GFLOP/s %5.1f%% of peak (best %.1f%%)%n", what, seconds * 1e3,
-                gflops, 100 * gflops / peak, 100 * flops / best / 1e9 / peak);
+    /**
+     * Prints wall-clock GFLOP/s against the peak of {@code threads} cores, and GFLOP per CPU-second
+     * against one core's peak: the kernels' own efficiency, which other processes sharing the cores
+     * affect far less than the wall clock.
+     */
+    private static void report(String what, double flops, Timing timing, double peak) {
+        double wallGflops = flops / timing.wallSeconds() / 1e9;
+        double cpuGflops = flops / timing.cpuSeconds() / 1e9;
+        double corePeak = peak / threads;
+        System.out.printf("%-50s %9.2f ms %6.1f GFLOP/s %5.1f%% of peak | %6.1f GFLOP/CPU-s %5.1f%% of a core%n",
+                what, timing.wallSeconds() * 1e3, wallGflops, 100 * wallGflops / peak, cpuGflops,
+                100 * cpuGflops / corePeak);
     }
+
+    private static int threads;
+
 }
