@@ -1,7 +1,6 @@
 package io.qembed.tokenizer;
 
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The byte-level BPE model: the bytes of a pre-tokenized piece start as single-byte tokens and the
@@ -9,17 +8,17 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Merging uses a doubly linked list of symbols and a binary heap of candidate pairs keyed by
  * {@code (rank, position)}, so a word of n bytes takes O(n log n). Results for short pieces are kept in a
- * bounded concurrent cache, because natural text repeats its words.
+ * bounded lock-free cache, because natural text repeats its words.
  */
 final class Bpe {
     /** Pieces longer than this (in chars) are not cached. */
     private static final int MAX_CACHED_LENGTH = 64;
-    /** The cache is emptied when it holds this many pieces. */
-    private static final int CACHE_CAPACITY = 100_000;
+    /** Cache slots: at most this many pieces are kept (a few MB). */
+    private static final int CACHE_CAPACITY = 1 << 16;
 
     private final int[] byteIds;
     private final MergeTable merges;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>(1 << 14);
+    private final WordCache cache = new WordCache(CACHE_CAPACITY);
 
     /**
      * @param byteIds the token id of each single byte, -1 when the vocabulary lacks it (such bytes are
@@ -35,14 +34,11 @@ final class Bpe {
         if (end - start > MAX_CACHED_LENGTH) {
             return merge(initialSymbols(text, start, end));
         }
-        String key = text.substring(start, end);
-        int[] ids = cache.get(key);
+        int hash = WordCache.hash(text, start, end);
+        int[] ids = cache.get(text, start, end, hash);
         if (ids == null) {
             ids = merge(initialSymbols(text, start, end));
-            if (cache.size() >= CACHE_CAPACITY) {
-                cache.clear();
-            }
-            cache.put(key, ids);
+            cache.put(text, start, end, hash, ids);
         }
         return ids;
     }
