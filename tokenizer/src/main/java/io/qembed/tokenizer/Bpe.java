@@ -13,8 +13,8 @@ import java.util.Arrays;
 final class Bpe {
     /** Pieces longer than this (in chars) are not cached. */
     private static final int MAX_CACHED_LENGTH = 64;
-    /** Cache slots: at most this many pieces are kept (a few MB). */
-    private static final int CACHE_CAPACITY = 1 << 16;
+    /** Cache slots: at most this many pieces are kept (about 10 MB when full). */
+    private static final int CACHE_CAPACITY = 1 << 17;
 
     private final int[] byteIds;
     private final MergeTable merges;
