@@ -20,10 +20,7 @@ final class Bpe {
     private final MergeTable merges;
     private final WordCache cache = new WordCache(CACHE_CAPACITY);
 
-    /**
-     * @param byteIds the token id of each single byte, -1 when the vocabulary lacks it (such bytes are
-     *     dropped, as Hugging Face does for a BPE model without an unknown token)
-     */
+    /** @param byteIds the token id of each single byte */
     Bpe(int[] byteIds, MergeTable merges) {
         this.byteIds = byteIds;
         this.merges = merges;
@@ -45,7 +42,7 @@ final class Bpe {
 
     /** The single-byte token ids of the UTF-8 encoding of {@code text[start, end)}. */
     private int[] initialSymbols(String text, int start, int end) {
-        int[] symbols = new int[(end - start) * 3];
+        int[] symbols = new int[utf8Length(text, start, end)];
         int n = 0;
         for (int i = start; i < end; i++) {
             int c = text.charAt(i);
@@ -66,13 +63,17 @@ final class Bpe {
                 symbols[n++] = byteIds[0x80 | (c & 0x3F)];
             }
         }
-        int kept = 0;
-        for (int i = 0; i < n; i++) {
-            if (symbols[i] >= 0) {
-                symbols[kept++] = symbols[i];
-            }
+        return symbols;
+    }
+
+    /** UTF-8 length of {@code text[start, end)}, which holds no unpaired surrogates. */
+    private static int utf8Length(String text, int start, int end) {
+        int length = 0;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            length += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a pair: 2 + 2
         }
-        return Arrays.copyOf(symbols, kept);
+        return length;
     }
 
     /** Applies the merges to a sequence of token ids; returns the merged sequence. */
@@ -83,7 +84,7 @@ final class Bpe {
         }
         int[] next = new int[n];
         int[] prev = new int[n];
-        PairHeap heap = new PairHeap(n);
+        PairHeap heap = new PairHeap(2 * n); // never more: n - 1 pairs, then at most one net push per merge
         for (int i = 0; i < n; i++) {
             next[i] = i + 1; // n means none
             prev[i] = i - 1;

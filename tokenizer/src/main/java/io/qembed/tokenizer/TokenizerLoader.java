@@ -107,7 +107,7 @@ final class TokenizerLoader {
 
         List<Integer> prefix = new ArrayList<>();
         List<Integer> suffix = new ArrayList<>();
-        postProcessor(root.get("post_processor"), prefix, suffix, addedIds, vocab);
+        postProcessor(root.get("post_processor"), prefix, suffix);
 
         boolean byteLevelDecoder = decoder(root.get("decoder"));
         return new Tokenizer(file, normalization, new AddedTokens(raw, normalization),
@@ -338,8 +338,7 @@ final class TokenizerLoader {
         return tokens;
     }
 
-    private void postProcessor(JsonNode node, List<Integer> prefix, List<Integer> suffix,
-            Map<String, Integer> addedIds, Map<String, Integer> vocab) {
+    private void postProcessor(JsonNode node, List<Integer> prefix, List<Integer> suffix) {
         if (isNull(node)) {
             return;
         }
@@ -350,8 +349,8 @@ final class TokenizerLoader {
             }
             case "TemplateProcessing" -> template(node, prefix, suffix);
             case "BertProcessing", "RobertaProcessing" -> {
-                prefix.add(specialTokenId(node.get("cls"), type, addedIds, vocab));
-                suffix.add(specialTokenId(node.get("sep"), type, addedIds, vocab));
+                prefix.add(specialTokenId(node.get("cls"), type));
+                suffix.add(specialTokenId(node.get("sep"), type));
             }
             case "Sequence" -> {
                 JsonNode list = node.get("processors");
@@ -360,7 +359,7 @@ final class TokenizerLoader {
                 }
                 for (JsonNode inner : list) {
                     List<Integer> innerPrefix = new ArrayList<>();
-                    postProcessor(inner, innerPrefix, suffix, addedIds, vocab);
+                    postProcessor(inner, innerPrefix, suffix);
                     prefix.addAll(0, innerPrefix);
                 }
             }
@@ -369,7 +368,7 @@ final class TokenizerLoader {
         }
     }
 
-    private int specialTokenId(JsonNode pair, String type, Map<String, Integer> addedIds, Map<String, Integer> vocab) {
+    private int specialTokenId(JsonNode pair, String type) {
         if (pair == null || !pair.isArray() || pair.size() != 2 || !pair.get(1).canConvertToInt()) {
             throw problem("post_processor " + type + " needs cls and sep as [token, id]");
         }
