@@ -138,7 +138,7 @@ final class Bpe {
         return result;
     }
 
-    /** A binary min-heap of longs. */
+    /** A 4-ary min-heap of longs (shallower than a binary heap, and each node's children share a cache line). */
     private static final class PairHeap {
         private long[] items;
         private int size;
@@ -157,7 +157,7 @@ final class Bpe {
         }
 
         void heapify() {
-            for (int i = (size >>> 1) - 1; i >= 0; i--) {
+            for (int i = size > 1 ? (size - 2) / 4 : -1; i >= 0; i--) { // from the last node's parent
                 siftDown(i);
             }
         }
@@ -168,7 +168,7 @@ final class Bpe {
             }
             int i = size++;
             while (i > 0) {
-                int parent = (i - 1) >>> 1;
+                int parent = (i - 1) >>> 2;
                 if (items[parent] <= item) {
                     break;
                 }
@@ -187,16 +187,24 @@ final class Bpe {
 
         private void siftDown(int i) {
             long item = items[i];
-            int half = size >>> 1;
-            while (i < half) {
-                int child = 2 * i + 1;
-                if (child + 1 < size && items[child + 1] < items[child]) {
-                    child++;
-                }
-                if (items[child] >= item) {
+            while (true) {
+                int first = 4 * i + 1;
+                if (first >= size) {
                     break;
                 }
-                items[i] = items[child];
+                int last = Math.min(first + 4, size);
+                int child = first;
+                long smallest = items[first];
+                for (int c = first + 1; c < last; c++) {
+                    if (items[c] < smallest) {
+                        smallest = items[c];
+                        child = c;
+                    }
+                }
+                if (smallest >= item) {
+                    break;
+                }
+                items[i] = smallest;
                 i = child;
             }
             items[i] = item;

@@ -12,12 +12,17 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Runs the tokenizer benchmarks (JMH) and prints throughput as MB/s and tokens/s. Arguments are JMH's
- * (for example a benchmark name pattern, {@code -f 1 -i 5}); without any, both benchmarks run.
+ * (for example a benchmark name pattern, {@code -f 1 -i 5}); without any, both benchmarks run. The
+ * single argument {@code cpu-scaling} runs {@link ScalingCpuTime} instead.
  */
 public final class BenchmarkMain {
     private BenchmarkMain() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 1 && args[0].equals("cpu-scaling")) {
+            ScalingCpuTime.main(args);
+            return;
+        }
         CommandLineOptions cli = new CommandLineOptions(args);
         var options = new OptionsBuilder().parent(cli);
         if (cli.getIncludes().isEmpty()) {

@@ -44,7 +44,7 @@ public class ScalingBenchmark {
     private String text;
 
     /** A text of the given kind and length, the same every time. */
-    static String text(String kind, int length) {
+    public static String text(String kind, int length) {
         Random random = new Random(42);
         StringBuilder sb = new StringBuilder(length);
         String base64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
