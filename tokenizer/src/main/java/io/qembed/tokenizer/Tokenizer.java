@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -223,8 +224,8 @@ public final class Tokenizer {
     }
 
     /** The vocabulary spelling of an id (an added token's content for added tokens), if there is one. */
-    public java.util.Optional<String> idToToken(int id) {
-        return java.util.Optional.ofNullable(tokenFor(id, false));
+    public Optional<String> idToToken(int id) {
+        return Optional.ofNullable(tokenFor(id, false));
     }
 
     /** True when the id is an added token marked special (such as {@code <|endoftext|>}). */
