@@ -108,6 +108,20 @@ class HfParityTest {
     }
 
     @Test
+    void rightTruncationEqualsHuggingFace() {
+        Tokenizer ours = Fixtures.qwen3();
+        for (int maxLength : new int[] {1, 2, 7, 64}) {
+            try (HfOracle truncating = new HfOracle(Fixtures.qwen3TokenizerJson(), java.util.Map.of(
+                    "truncation", "true", "maxLength", String.valueOf(maxLength), "padding", "false"))) {
+                for (String text : Corpus.texts().subList(0, 600)) {
+                    assertArrayEquals(truncating.encode(text, true), ours.encode(text, maxLength, TruncationSide.RIGHT),
+                            maxLength + " " + escape(text));
+                }
+            }
+        }
+    }
+
+    @Test
     void hugeWordsEqualHuggingFace() {
         // BPE over single pieces of tens of thousands of bytes (no cache; the merge heap at scale).
         List<String> texts = new ArrayList<>();
