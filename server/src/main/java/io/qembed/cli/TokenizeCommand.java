@@ -30,9 +30,11 @@ import picocli.CommandLine.Spec;
         name = "tokenize",
         mixinStandardHelpOptions = true,
         description = {
-            "Tokenizes JSONL lines {\"id\": ..., \"text\": ...} into {\"id\": ..., \"ids\": [...]}, in input order,",
-            "with the post-processor's special tokens (Qwen3-Embedding appends <|endoftext|>).",
-            "With --bench, encodes every line of a text file on one thread and prints the throughput."
+            "Writes the token ids of JSONL texts: {\"id\": ..., \"text\": ...} becomes",
+            "{\"id\": ..., \"ids\": [...]}, in input order, with the special tokens the",
+            "post-processor adds (Qwen3-Embedding appends <|endoftext|>).",
+            "With --bench, encodes every line of a text file on one thread and prints",
+            "the throughput of each round."
         })
 public final class TokenizeCommand implements Callable<Integer> {
 
