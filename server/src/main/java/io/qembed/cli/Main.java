@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             EmbedCommand.class,
             BenchCommand.class,
             RandomModelCommand.class,
+            TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 
