@@ -13,9 +13,11 @@ import jdk.incubator.vector.VectorOperators;
  * linear in the sequence length.
  *
  * <p>Keys are first transposed once per call into {@code [kvHeads, headDim, tokens]} so that a block
- * of scores {@code S = Q · Kᵀ} is a small matrix product with keys along the vector lanes. A task is
- * one (sequence, query block of {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the
- * diagonal, keeping a running row maximum, row sum and un-normalised output {@code [BQ, headDim]}.
+ * of scores {@code S = Q · Kᵀ} is a small matrix product with keys along the vector lanes; values are
+ * regrouped into {@code [kvHeads, tokens, headDim]}. A task is one (sequence, query block of
+ * {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the diagonal, keeping a running
+ * row maximum, row sums and the un-normalised output {@code [BQ, headDim]}. Both products run on
+ * 4 x 4-vector register tiles; on the diagonal block each group of four queries stops at its own last key.
  */
 final class FlashAttention {
     /** Queries per task. */
@@ -85,15 +87,32 @@ final class FlashAttention {
         int t1 = Math.min(t0 + BK, k.rows());
         float[] ks = k.data();
         int headBase = kvHead * headDim * padded;
-        for (int t = t0; t < t1; t++) {
-            int src = k.rowStart(t) + kvHead * headDim;
-            for (int d = 0; d < headDim; d++) {
-                keysT[headBase + d * padded + t] = ks[src + d];
+        int t = t0;
+        if (LANES == 16) {
+            for (; t + 16 <= t1; t += 16) {
+                int d = 0;
+                for (; d + 16 <= headDim; d += 16) {
+                    Transpose.tile16(ks, k.rowStart(t) + kvHead * headDim + d, k.cols(), keysT,
+                            headBase + d * padded + t, padded);
+                }
+                transposeScalar(ks, k.rowStart(t) + kvHead * headDim, k.cols(), t, t + 16, d, headDim, headBase, padded);
             }
         }
+        transposeScalar(ks, k.rowStart(t) + kvHead * headDim, k.cols(), t, t1, 0, headDim, headBase, padded);
         if (t1 == k.rows()) {
             for (int d = 0; d < headDim; d++) {
                 Arrays.fill(keysT, headBase + d * padded + t1, headBase + (d + 1) * padded, 0f);
+            }
+        }
+    }
+
+    /** Tokens {@code [t0, t1)}, dimensions {@code [d0, headDim)}; src starts at token t0's head. */
+    private void transposeScalar(float[] src, int srcStart, int srcStride, int t0, int t1, int d0, int headDim,
+            int headBase, int padded) {
+        for (int t = t0; t < t1; t++) {
+            int row = srcStart + (t - t0) * srcStride;
+            for (int d = d0; d < headDim; d++) {
+                keysT[headBase + d * padded + t] = src[row + d];
             }
         }
     }
