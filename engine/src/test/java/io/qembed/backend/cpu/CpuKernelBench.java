@@ -149,7 +149,9 @@ public final class CpuKernelBench {
     private record Timing(double wallSeconds, double cpuSeconds) {}
 
     private static Timing measure(Runnable run) {
-        for (int i = 0; i < 3; i++) {
+        // Warm-up: at least 3 runs and 2 s, so the kernels run compiled by C2.
+        long warmUpEnd = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < 3 || System.nanoTime() < warmUpEnd; i++) {
             run.run();
         }
         long start = System.nanoTime();
