@@ -61,7 +61,8 @@ class CpuBackendTest {
         for (int i = 0; i < ref.length; i++) {
             double allowed = absolute + relative * Math.abs(ref[i]);
             if (!(Math.abs(cpu[i] - ref[i]) <= allowed)) {
-                fail(what + ": element " + i + " is " + cpu[i] + ", reference " + ref[i] + " (allowed " + allowed + ")");
+                fail(what + ": element " + i + " is " + cpu[i] + ", reference " + ref[i]
+                        + " (allowed " + allowed + ")");
             }
         }
     }
@@ -399,7 +400,8 @@ class CpuBackendTest {
         CpuBackend cpu = backend(1);
         Tensor x = cpu.alloc(4, 8);
         Tensor w = cpu.upload(view("w", DType.BF16, 3, 9, new float[27]));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.matmul(x, w, cpu.alloc(4, 3)));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> cpu.matmul(x, w, cpu.alloc(4, 3)));
         assertTrue(e.getMessage().startsWith("matmul:") && e.getMessage().contains("[4, 8]")
                 && e.getMessage().contains("[3, 9] BF16"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> cpu.add(x, cpu.alloc(4, 9)));
