@@ -419,6 +419,14 @@ class CpuBackendTest {
     }
 
     @Test
+    void threadCountZeroMeansEveryProcessor() {
+        try (CpuBackend all = new CpuBackend(0)) {
+            assertEquals(Runtime.getRuntime().availableProcessors(), all.threads());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new CpuBackend(-1));
+    }
+
+    @Test
     void workersAreNamedDaemonThreadsAndClosedBackendsRefuseWork() {
         CpuBackend cpu = new CpuBackend(3);
         Random random = new Random(3);
