@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -39,9 +39,8 @@ final class FakeEmbedder implements Embedder {
     volatile boolean overloaded;
     /** When set, batches fail as if the backend broke. */
     volatile boolean failing;
-    /** Batches wait for a permit here when {@link #hold()} has been called. */
-    private final Semaphore gate = new Semaphore(Integer.MAX_VALUE);
-    private volatile boolean held;
+    /** Batches wait here while held. */
+    private volatile CountDownLatch gate = new CountDownLatch(0);
     final AtomicInteger submits = new AtomicInteger();
     volatile boolean closed;
     private final ExecutorService worker = Executors.newSingleThreadExecutor();
@@ -53,13 +52,11 @@ final class FakeEmbedder implements Embedder {
 
     /** Makes batches wait until {@link #release()}. */
     void hold() {
-        gate.drainPermits();
-        held = true;
+        gate = new CountDownLatch(1);
     }
 
     void release() {
-        held = false;
-        gate.release(Integer.MAX_VALUE / 2);
+        gate.countDown();
     }
 
     @Override
@@ -74,8 +71,10 @@ final class FakeEmbedder implements Embedder {
         submits.incrementAndGet();
         long queuedAt = System.nanoTime();
         return CompletableFuture.supplyAsync(() -> {
-            if (held) {
-                gate.acquireUninterruptibly();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             long started = System.nanoTime();
             if (failing) {
