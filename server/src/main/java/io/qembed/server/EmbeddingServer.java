@@ -95,6 +95,7 @@ public final class EmbeddingServer implements AutoCloseable {
             }
             var routes = javalin.routes;
             routes.post("/v1/embeddings", route("/v1/embeddings", true, this::embeddings));
+            routes.post("/embed", route("/embed", true, this::teiEmbed));
             routes.get("/v1/models", route("/v1/models", true, this::models));
             routes.post("/tokenize", route("/tokenize", true, this::tokenize));
             routes.post("/detokenize", route("/detokenize", true, this::detokenize));
@@ -208,14 +209,32 @@ public final class EmbeddingServer implements AutoCloseable {
 
     // ---- routes -------------------------------------------------------------------------------
 
+    /** OpenAI's {@code POST /v1/embeddings}. */
     private void embeddings(Context ctx, RequestRecord record) throws IOException {
+        embed(ctx, record, "input",
+                (m, request, result) -> Responses.embeddings(result, m.servedName(), request.encoding()));
+    }
+
+    /** TEI's {@code POST /embed}: {@code {"inputs": ...}} with the same options, answered with bare vectors. */
+    private void teiEmbed(Context ctx, RequestRecord record) throws IOException {
+        embed(ctx, record, "inputs", (m, request, result) -> Responses.vectors(result));
+    }
+
+    /** Writes the answer to an embeddings request. */
+    @FunctionalInterface
+    private interface EmbeddingsWriter {
+        byte[] write(Model model, EmbeddingsRequest request, Embeddings result);
+    }
+
+    private void embed(Context ctx, RequestRecord record, String inputField, EmbeddingsWriter writer)
+            throws IOException {
         Model m = readyModel();
         if (!permits.tryAcquire()) {
             throw ApiException.overloaded(
                     "more than " + config.maxConcurrentRequests() + " requests at once; retry later");
         }
         try {
-            EmbeddingsRequest request = m.parser().embeddings(RequestParser.readObject(readBody(ctx)));
+            EmbeddingsRequest request = m.parser().embeddings(RequestParser.readObject(readBody(ctx)), inputField);
             EmbedOptions options = request.options();
             record.inputs = request.inputs().size();
             record.dimensions = options.dimensions() > 0 ? options.dimensions()
@@ -238,7 +257,7 @@ public final class EmbeddingServer implements AutoCloseable {
             metrics.embeddings.labelValues(Integer.toString(record.dimensions), record.prompt, record.encoding)
                     .inc(record.inputs);
 
-            byte[] body = Responses.embeddings(result, m.servedName(), request.encoding());
+            byte[] body = writer.write(m, request, result);
             ctx.header("x-queue-time-ms", Double.toString(RequestRecord.millis(result.queueNanos())));
             ctx.header("x-inference-time-ms", Double.toString(RequestRecord.millis(result.inferenceNanos())));
             ctx.header("x-prompt-tokens", Integer.toString(result.promptTokens()));

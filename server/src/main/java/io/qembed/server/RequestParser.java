@@ -69,10 +69,13 @@ final class RequestParser {
         }
     }
 
-    /** Reads a {@code POST /v1/embeddings} body. */
-    EmbeddingsRequest embeddings(JsonNode body) {
+    /**
+     * Reads an embeddings body: OpenAI's ({@code input}) for {@code /v1/embeddings}, or TEI's ({@code
+     * inputs}) for {@code /embed}.
+     */
+    EmbeddingsRequest embeddings(JsonNode body, String inputField) {
         checkModel(body);
-        List<EmbedInput> inputs = inputs(body.get("input"));
+        List<EmbedInput> inputs = inputs(body.get(inputField), inputField);
         optionalString(body, "user");
 
         EmbedOptions.Builder options = EmbedOptions.builder();
@@ -132,6 +135,23 @@ final class RequestParser {
             });
         }
         Integer maxTokens = optionalInt(body, "max_tokens");
+        Integer keepLast = optionalInt(body, "truncate_prompt_tokens");
+        if (keepLast != null) {
+            // vLLM's option: keep the last k tokens (-1: the model's limit)
+            if (maxTokens != null) {
+                throw ApiException.invalid("give either 'max_tokens' or 'truncate_prompt_tokens', not both",
+                        "truncate_prompt_tokens");
+            }
+            if (keepLast != -1 && (keepLast < 1 || keepLast > model.maxTokens())) {
+                throw ApiException.invalid("'truncate_prompt_tokens' must be -1 or between 1 and "
+                        + model.maxTokens() + ", got " + keepLast, "truncate_prompt_tokens");
+            }
+            options.truncate(true);
+            if (direction == null) {
+                options.truncationDirection(EmbedOptions.TruncationDirection.LEFT);
+            }
+            maxTokens = keepLast == -1 ? null : keepLast;
+        }
         if (maxTokens != null) {
             if (maxTokens < 1 || maxTokens > model.maxTokens()) {
                 throw ApiException.invalid(
@@ -156,35 +176,35 @@ final class RequestParser {
      * Reads {@code input}: a string, an array of strings, an array of token ids, or an array of arrays
      * of token ids.
      */
-    private List<EmbedInput> inputs(JsonNode input) {
+    private List<EmbedInput> inputs(JsonNode input, String field) {
         if (input == null || input.isNull()) {
-            throw ApiException.invalid("'input' is required", "input");
+            throw ApiException.invalid("'" + field + "' is required", field);
         }
         if (input.isTextual()) {
             return List.of(EmbedInput.text(input.textValue()));
         }
         if (!input.isArray()) {
-            throw ApiException.invalid(shapeMessage(), "input");
+            throw ApiException.invalid(shapeMessage(field), field);
         }
         if (input.isEmpty()) {
-            throw ApiException.invalid("'input' must not be empty", "input");
+            throw ApiException.invalid("'" + field + "' must not be empty", field);
         }
         JsonNode first = input.get(0);
         if (first.isNumber()) {
-            return List.of(EmbedInput.tokens(tokenIds(input, "input", "input")));
+            return List.of(EmbedInput.tokens(tokenIds(input, field, field)));
         }
         if (input.size() > maxInputs) {
             throw ApiException.tooLarge(
-                    "'input' has " + input.size() + " items, more than this server's limit of " + maxInputs
+                    "'" + field + "' has " + input.size() + " items, more than this server's limit of " + maxInputs
                             + " per request",
-                    "input");
+                    field);
         }
         List<EmbedInput> inputs = new ArrayList<>(input.size());
         if (first.isTextual()) {
             for (int i = 0; i < input.size(); i++) {
                 JsonNode item = input.get(i);
                 if (!item.isTextual()) {
-                    throw ApiException.invalid("input[" + i + "] must be a string like the other items", "input");
+                    throw ApiException.invalid(field + "[" + i + "] must be a string like the other items", field);
                 }
                 inputs.add(EmbedInput.text(item.textValue()));
             }
@@ -193,19 +213,19 @@ final class RequestParser {
                 JsonNode item = input.get(i);
                 if (!item.isArray()) {
                     throw ApiException.invalid(
-                            "input[" + i + "] must be an array of token ids like the other items", "input");
+                            field + "[" + i + "] must be an array of token ids like the other items", field);
                 }
-                inputs.add(EmbedInput.tokens(tokenIds(item, "input[" + i + "]", "input")));
+                inputs.add(EmbedInput.tokens(tokenIds(item, field + "[" + i + "]", field)));
             }
         } else {
-            throw ApiException.invalid(shapeMessage(), "input");
+            throw ApiException.invalid(shapeMessage(field), field);
         }
         return inputs;
     }
 
-    private static String shapeMessage() {
-        return "'input' must be a string, an array of strings, an array of token ids or an array of arrays of"
-                + " token ids";
+    private static String shapeMessage(String field) {
+        return "'" + field + "' must be a string, an array of strings, an array of token ids or an array of"
+                + " arrays of token ids";
     }
 
     /** Reads an array of token ids, each inside the vocabulary; {@code param} names the field in errors. */

@@ -46,13 +46,7 @@ final class Responses {
                 json.writeNumberField("index", i);
                 json.writeFieldName("embedding");
                 switch (encoding) {
-                    case FLOAT -> {
-                        json.writeStartArray(vector, vector.length);
-                        for (float v : vector) {
-                            json.writeNumber(v);
-                        }
-                        json.writeEndArray();
-                    }
+                    case FLOAT -> writeFloats(json, vector);
                     case BASE64 -> json.writeString(base64(vector));
                 }
                 json.writeEndObject();
@@ -65,6 +59,26 @@ final class Responses {
             json.writeEndObject();
             json.writeEndObject();
         });
+    }
+
+    /** TEI's {@code /embed} response: a JSON array of vectors. */
+    static byte[] vectors(Embeddings result) {
+        int values = result.data().stream().mapToInt(e -> e.vector().length).sum();
+        return json(16 + values * 12, json -> {
+            json.writeStartArray();
+            for (Embeddings.Embedding embedding : result.data()) {
+                writeFloats(json, embedding.vector());
+            }
+            json.writeEndArray();
+        });
+    }
+
+    private static void writeFloats(JsonGenerator json, float[] vector) throws IOException {
+        json.writeStartArray(vector, vector.length);
+        for (float v : vector) {
+            json.writeNumber(v);
+        }
+        json.writeEndArray();
     }
 
     /** The vector's float32 values, little-endian, in standard base64 (what OpenAI's clients decode). */

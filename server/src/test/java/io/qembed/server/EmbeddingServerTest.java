@@ -184,6 +184,33 @@ class EmbeddingServerTest {
     }
 
     @Test
+    void vllmTruncatePromptTokensKeepsTheLastTokens() {
+        String text = "a".repeat(30) + "b".repeat(30);
+        float[] v = vectorOf(body(text).put("truncate_prompt_tokens", 10));
+        assertArrayEquals(direct(EmbedInput.text("b".repeat(9)), EmbedOptions.defaults()), v);
+        Http.Response all = http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", -1));
+        assertEquals(FakeEmbedder.MAX_TOKENS, all.json().get("usage").get("prompt_tokens").asInt());
+        assertError(http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", 0)), 400,
+                "truncate_prompt_tokens");
+        assertError(http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", 5).put("max_tokens", 5)),
+                400, "truncate_prompt_tokens");
+    }
+
+    @Test
+    void teiEmbedRouteTakesInputsAndAnswersBareVectors() {
+        Http.Response r = http.post("/embed",
+                "{\"inputs\":[\"first\",\"second\"],\"dimensions\":32,\"prompt_name\":\"query\"}");
+        assertEquals(200, r.status(), r.raw().body());
+        JsonNode json = r.json();
+        assertEquals(2, json.size());
+        assertArrayEquals(
+                direct(EmbedInput.text("second"), EmbedOptions.builder().dimensions(32).promptName("query").build()),
+                Http.vector(json.get(1)));
+        assertNotNull(r.header("x-inference-time-ms"));
+        assertError(http.post("/embed", "{\"input\":\"a\"}"), 400, "inputs");
+    }
+
+    @Test
     void postprocessProfileIsApplied() {
         float[] v = vectorOf(body("whiten me").put("postprocess", "reverse"));
         assertEquals(40, v.length);
