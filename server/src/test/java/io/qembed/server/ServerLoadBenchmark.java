@@ -1,0 +1,277 @@
+package io.qembed.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.EmbedInput;
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.Embedder;
+import io.qembed.api.Embeddings;
+import io.qembed.api.EngineConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Load benchmark of the server on loopback (a program, not a unit test).
+ *
+ * <ol>
+ *   <li>Offline: the corpus goes straight into the embedder, many inputs per submit, as fast as the
+ *       engine takes it; the vectors become each client's expected answers.
+ *   <li>Server: {@code --clients} clients send one text per request (short and long, in a different
+ *       order each) for {@code --seconds}; every answer is checked against the offline vector of its
+ *       own text, so a vector mixed between requests is caught.
+ *   <li>Overload: the same clients against a server that takes only 2 requests at once: some answers
+ *       must be 429, none may be anything else but 200.
+ * </ol>
+ *
+ * <p>Prints throughput (tokens/s), its ratio to the offline figure, p50/p99 latency and error counts;
+ * exits 1 when an answer was wrong, a request failed, or overload gave no 429.
+ *
+ * <pre>
+ * ServerLoadBenchmark --model DIR [--corpus reference.jsonl] [--clients 64] [--seconds 20] [--backend cpu]
+ *     [--threads 0] [--max-batch-tokens 0] [--max-tokens 1024]
+ * </pre>
+ */
+public final class ServerLoadBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ServerLoadBenchmark() {}
+
+    /** One text of the corpus and what the engine made of it offline. */
+    private record Item(String text, float[] expected, int tokens) {}
+
+    /** What the clients of one phase saw. */
+    private record Outcome(long ok, long tooMany, long wrong, long failed, long tokens, double seconds, long[] latencies) {
+        double tokensPerSecond() {
+            return tokens / seconds;
+        }
+
+        double percentileMillis(double p) {
+            if (latencies.length == 0) {
+                return Double.NaN;
+            }
+            return latencies[Math.min(latencies.length - 1, (int) Math.ceil(p * latencies.length) - 1)] / 1e6;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path model = null;
+        Path corpus = null;
+        int clients = 64;
+        int seconds = 20;
+        int maxTokens = 1024;
+        boolean fake = false;
+        EngineConfig engine = EngineConfig.defaults();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--model" -> model = Path.of(args[++i]);
+                case "--corpus" -> corpus = Path.of(args[++i]);
+                case "--clients" -> clients = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
+                case "--backend" -> engine = engine.withBackend(EngineConfig.Backend.valueOf(args[++i].toUpperCase()));
+                case "--threads" -> engine = engine.withThreads(Integer.parseInt(args[++i]));
+                case "--max-batch-tokens" -> engine = engine.withMaxBatchTokens(Integer.parseInt(args[++i]));
+                case "--fake" -> fake = true;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (model == null && !fake) {
+            throw new IllegalArgumentException("--model DIR is required");
+        }
+        if (corpus == null) {
+            corpus = Path.of(System.getProperty("qembed.fixtures", "fixtures"), "tiny-qwen3-embedding", "reference.jsonl");
+        }
+        List<String> texts = texts(corpus, fake ? 30 : Integer.MAX_VALUE);
+        EngineConfig engineConfig = engine;
+        Path modelDir = model;
+        boolean useFake = fake;
+        Supplier<Embedder> open = () -> useFake ? new FakeEmbedder() : Embedder.open(modelDir, engineConfig);
+
+        Embedder embedder = open.get();
+        EmbedOptions options = EmbedOptions.builder().truncate(true).maxTokens(maxTokens).build();
+        List<Item> items = expected(embedder, texts, options);
+        Item longest = items.stream().max((a, b) -> Integer.compare(a.tokens, b.tokens)).orElseThrow();
+        System.out.printf("model %s, backend %s, %d texts of %d..%d tokens, %d clients, %d s, %d cores%n",
+                embedder.info().name(), embedder.info().backend(), items.size(),
+                items.stream().mapToInt(Item::tokens).min().orElse(0), longest.tokens, clients, seconds,
+                Runtime.getRuntime().availableProcessors());
+
+        double offline = offlineTokensPerSecond(embedder, items, options, seconds);
+        System.out.printf("offline: %.0f tokens/s%n", offline);
+
+        EmbeddingServer server = EmbeddingServer.start(
+                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), embedder);
+        Outcome served;
+        try {
+            served = load(server.port(), items, maxTokens, clients, seconds);
+        } finally {
+            server.close();
+        }
+        System.out.printf("server: %.0f tokens/s = %.1f%% of offline; p50 %.1f ms, p99 %.1f ms; %d ok, %d 429,"
+                        + " %d wrong vectors, %d failed%n",
+                served.tokensPerSecond(), 100 * served.tokensPerSecond() / offline, served.percentileMillis(0.50),
+                served.percentileMillis(0.99), served.ok, served.tooMany, served.wrong, served.failed);
+
+        EmbeddingServer narrow = EmbeddingServer.start(
+                ServerConfig.defaults().withPort(0).withMaxConcurrentRequests(2).withAccessLog(line -> {}),
+                open.get());
+        Outcome overloaded;
+        try {
+            overloaded = load(narrow.port(), items, maxTokens, clients, Math.min(seconds, 5));
+        } finally {
+            narrow.close();
+        }
+        System.out.printf("overload (2 concurrent requests allowed): %d ok, %d 429, %d wrong vectors, %d failed%n",
+                overloaded.ok, overloaded.tooMany, overloaded.wrong, overloaded.failed);
+
+        boolean good = served.wrong == 0 && served.failed == 0 && served.tooMany == 0
+                && overloaded.wrong == 0 && overloaded.failed == 0 && overloaded.tooMany > 0;
+        System.out.println(good ? "PASS" : "FAIL");
+        System.exit(good ? 0 : 1);
+    }
+
+    private static List<String> texts(Path corpus, int maxChars) throws IOException {
+        List<String> texts = new ArrayList<>();
+        for (String line : Files.readAllLines(corpus)) {
+            if (!line.isBlank()) {
+                String text = JSON.readTree(line).get("text").asText();
+                texts.add(text.length() > maxChars ? text.substring(0, maxChars) : text);
+            }
+        }
+        return texts;
+    }
+
+    private static List<Item> expected(Embedder embedder, List<String> texts, EmbedOptions options) {
+        List<Item> items = new ArrayList<>();
+        for (String text : texts) {
+            Embeddings e = embedder.embed(List.of(EmbedInput.text(text)), options);
+            items.add(new Item(text, e.data().getFirst().vector(), e.promptTokens()));
+        }
+        return items;
+    }
+
+    /** The engine alone: the corpus submitted 16 inputs per call, 8 calls in flight, for a while. */
+    private static double offlineTokensPerSecond(Embedder embedder, List<Item> items, EmbedOptions options, int seconds)
+            throws Exception {
+        List<EmbedInput> inputs = items.stream().map(i -> (EmbedInput) EmbedInput.text(i.text)).toList();
+        int corpusTokens = items.stream().mapToInt(Item::tokens).sum();
+        long tokens = 0;
+        long start = System.nanoTime();
+        long deadline = start + seconds * 1_000_000_000L;
+        List<CompletableFuture<Embeddings>> inFlight = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            for (int i = 0; i < 8; i++) {
+                for (int from = 0; from < inputs.size(); from += 16) {
+                    inFlight.add(embedder.submit(inputs.subList(from, Math.min(inputs.size(), from + 16)), options));
+                }
+            }
+            for (CompletableFuture<Embeddings> f : inFlight) {
+                f.get();
+            }
+            inFlight.clear();
+            tokens += 8L * corpusTokens;
+        }
+        return tokens / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** {@code clients} clients, each on its own thread, one text per request, answers checked. */
+    private static Outcome load(int port, List<Item> items, int maxTokens, int clients, int seconds)
+            throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        URI uri = URI.create("http://127.0.0.1:" + port + "/v1/embeddings");
+        AtomicLong ok = new AtomicLong();
+        AtomicLong tooMany = new AtomicLong();
+        AtomicLong wrong = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong tokens = new AtomicLong();
+        ConcurrentHashMap<Integer, long[]> latencies = new ConcurrentHashMap<>();
+        long start = System.nanoTime();
+        long deadline = start + seconds * 1_000_000_000L;
+        try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                pool.submit(() -> {
+                    long[] mine = new long[1024];
+                    int n = 0;
+                    for (int k = 0; System.nanoTime() < deadline; k++) {
+                        Item item = items.get((k * 7 + client * 13) % items.size());
+                        ObjectNode body = JSON.createObjectNode().put("input", item.text).put("truncate", true)
+                                .put("max_tokens", maxTokens);
+                        long t0 = System.nanoTime();
+                        try {
+                            HttpResponse<byte[]> r = http.send(
+                                    HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                            .header("Content-Type", "application/json").build(),
+                                    HttpResponse.BodyHandlers.ofByteArray());
+                            long took = System.nanoTime() - t0;
+                            if (r.statusCode() == 429) {
+                                tooMany.incrementAndGet();
+                                continue;
+                            }
+                            if (r.statusCode() != 200) {
+                                failed.incrementAndGet();
+                                System.err.println("HTTP " + r.statusCode() + ": " + new String(r.body()));
+                                continue;
+                            }
+                            JsonNode json = JSON.readTree(r.body());
+                            float[] got = Http.vector(json.get("data").get(0).get("embedding"));
+                            if (!same(got, item.expected)) {
+                                wrong.incrementAndGet();
+                            }
+                            ok.incrementAndGet();
+                            tokens.addAndGet(json.get("usage").get("prompt_tokens").asLong());
+                            if (n == mine.length) {
+                                mine = Arrays.copyOf(mine, n * 2);
+                            }
+                            mine[n++] = took;
+                        } catch (IOException | RuntimeException e) {
+                            failed.incrementAndGet();
+                            System.err.println("request failed: " + e);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                    latencies.put(client, Arrays.copyOf(mine, n));
+                });
+            }
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long[] all = latencies.values().stream().flatMapToLong(Arrays::stream).sorted().toArray();
+        return new Outcome(ok.get(), tooMany.get(), wrong.get(), failed.get(), tokens.get(), elapsed, all);
+    }
+
+    /** The contract's bound for a text batched with others against the same text alone. */
+    private static boolean same(float[] got, float[] expected) {
+        if (got.length != expected.length) {
+            return false;
+        }
+        double dot = 0;
+        double a = 0;
+        double b = 0;
+        double maxDiff = 0;
+        for (int i = 0; i < got.length; i++) {
+            dot += got[i] * expected[i];
+            a += got[i] * got[i];
+            b += expected[i] * expected[i];
+            maxDiff = Math.max(maxDiff, Math.abs(got[i] - expected[i]));
+        }
+        return dot / Math.sqrt(a * b) >= 0.99999 && maxDiff <= 2e-5;
+    }
+}
