@@ -42,6 +42,8 @@ final class FakeEmbedder implements Embedder {
     /** Batches wait here while held. */
     private volatile CountDownLatch gate = new CountDownLatch(0);
     final AtomicInteger submits = new AtomicInteger();
+    /** Whether the last submit came from a virtual thread. */
+    volatile boolean lastCallerVirtual;
     volatile boolean closed;
     private final ExecutorService worker = Executors.newSingleThreadExecutor();
 
@@ -69,6 +71,7 @@ final class FakeEmbedder implements Embedder {
         }
         List<TokenizedInput> tokenized = tokenize(inputs, options);
         submits.incrementAndGet();
+        lastCallerVirtual = Thread.currentThread().isVirtual();
         long queuedAt = System.nanoTime();
         return CompletableFuture.supplyAsync(() -> {
             try {

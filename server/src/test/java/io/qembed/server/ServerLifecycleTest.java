@@ -173,6 +173,28 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void largeFormTypedBodiesUpToTheLimitAreRead() {
+        Http http = start(config().withPayloadLimitBytes(1_000_000).withMaxInputsPerRequest(10_000));
+        StringBuilder body = new StringBuilder("{\"input\":[");
+        for (int i = 0; i < 5000; i++) {
+            body.append(i == 0 ? "" : ",").append("\"").append("z".repeat(30)).append("\"");
+        }
+        body.append("]}");
+        Http.Response r = http.send(http.request("/v1/embeddings")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+        assertEquals(200, r.status(), r.raw().body().substring(0, Math.min(500, r.raw().body().length())));
+        assertEquals(5000, r.json().get("data").size());
+    }
+
+    @Test
+    void handlersRunOnVirtualThreads() {
+        Http http = start(config());
+        assertEquals(200, http.post("/v1/embeddings", EMBED).status());
+        assertTrue(fake.lastCallerVirtual, "the handler that called submit ran on a platform thread");
+    }
+
+    @Test
     void servedModelNameReplacesTheDirectoryName() {
         Http http = start(config().withServedModelName("text-embedding-qwen3"));
         assertEquals("text-embedding-qwen3", http.get("/v1/models").json().get("data").get(0).get("id").asText());
