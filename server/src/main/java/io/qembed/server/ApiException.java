@@ -2,7 +2,10 @@ package io.qembed.server;
 
 import java.util.Map;
 
-/** A request that ends in an HTTP error, answered with OpenAI's body {@code {"error":{"message","type","param","code"}}}. */
+/**
+ * A request that ends in an HTTP error, answered with OpenAI's body {@code
+ * {"error":{"message","type","param","code"}}}.
+ */
 public final class ApiException extends RuntimeException {
     private final int status;
     private final String type;
@@ -10,7 +13,8 @@ public final class ApiException extends RuntimeException {
     private final String code;
     private final Map<String, String> headers;
 
-    private ApiException(int status, String type, String message, String param, String code, Map<String, String> headers) {
+    private ApiException(
+            int status, String type, String message, String param, String code, Map<String, String> headers) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
@@ -42,7 +46,8 @@ public final class ApiException extends RuntimeException {
 
     /** 404: no such route. */
     public static ApiException unknownRoute(String method, String path) {
-        return new ApiException(404, "invalid_request_error", "no route for " + method + " " + path, null, "not_found", Map.of());
+        return new ApiException(
+                404, "invalid_request_error", "no route for " + method + " " + path, null, "not_found", Map.of());
     }
 
     /** 413: the body or the number of inputs is above the server's limit. */

@@ -92,7 +92,8 @@ class EmbeddingServerTest {
         JsonNode item = json.get("data").get(0);
         assertEquals("embedding", item.get("object").asText());
         assertEquals(0, item.get("index").asInt());
-        assertArrayEquals(direct(EmbedInput.text("hello world"), EmbedOptions.defaults()), Http.vector(item.get("embedding")));
+        assertArrayEquals(direct(EmbedInput.text("hello world"), EmbedOptions.defaults()),
+                Http.vector(item.get("embedding")));
         // 11 characters and the end token
         assertEquals(12, json.get("usage").get("prompt_tokens").asInt());
         assertEquals(12, json.get("usage").get("total_tokens").asInt());
@@ -214,7 +215,8 @@ class EmbeddingServerTest {
     void postprocessProfileIsApplied() {
         float[] v = vectorOf(body("whiten me").put("postprocess", "reverse"));
         assertEquals(40, v.length);
-        assertArrayEquals(direct(EmbedInput.text("whiten me"), EmbedOptions.builder().postProcessor(REVERSE).build()), v);
+        assertArrayEquals(
+                direct(EmbedInput.text("whiten me"), EmbedOptions.builder().postProcessor(REVERSE).build()), v);
         float[] cut = vectorOf(body("whiten me").put("postprocess", "reverse").put("dimensions", 32));
         assertEquals(32, cut.length);
         assertError(http.post("/v1/embeddings", body("x").put("postprocess", "reverse").put("dimensions", 48)),
@@ -326,7 +328,8 @@ class EmbeddingServerTest {
         }
         assertEquals("6", r.header("x-prompt-tokens"));
         assertNotNull(r.header("x-request-id"));
-        assertTrue(Double.parseDouble(r.header("x-total-time-ms")) >= Double.parseDouble(r.header("x-inference-time-ms")));
+        assertTrue(Double.parseDouble(r.header("x-total-time-ms"))
+                >= Double.parseDouble(r.header("x-inference-time-ms")));
     }
 
     @Test
@@ -395,7 +398,8 @@ class EmbeddingServerTest {
 
         assertError(http.post("/tokenize", "{}"), 400, "prompt");
         assertError(http.post("/tokenize", "{\"prompt\":1}"), 400, "prompt");
-        assertError(http.post("/tokenize", "{\"prompt\":\"a\",\"add_special_tokens\":\"no\"}"), 400, "add_special_tokens");
+        assertError(http.post("/tokenize", "{\"prompt\":\"a\",\"add_special_tokens\":\"no\"}"), 400,
+                "add_special_tokens");
         assertError(http.post("/detokenize", "{\"tokens\":[1,1000]}"), 400, "tokens");
         assertError(http.post("/detokenize", "{\"tokens\":\"abc\"}"), 400, "tokens");
         assertError(http.post("/detokenize", "{\"tokens\":[1],\"model\":\"other\"}"), 404, "model");

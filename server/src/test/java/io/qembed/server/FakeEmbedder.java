@@ -115,9 +115,10 @@ final class FakeEmbedder implements Embedder {
                 truncated = ids.length - limit;
                 boolean endToken = inputs.get(i) instanceof EmbedInput.Text;
                 int keep = endToken ? limit - 1 : limit;
+                int content = endToken ? ids.length - 1 : ids.length;
                 int[] kept = options.truncationDirection() == EmbedOptions.TruncationDirection.RIGHT
                         ? Arrays.copyOfRange(ids, 0, keep)
-                        : Arrays.copyOfRange(ids, ids.length - (endToken ? 1 : 0) - keep, ids.length - (endToken ? 1 : 0));
+                        : Arrays.copyOfRange(ids, content - keep, content);
                 ids = endToken ? append(kept, END) : kept;
             }
             out.add(new TokenizedInput(ids, truncated));

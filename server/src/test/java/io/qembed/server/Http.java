@@ -50,7 +50,9 @@ final class Http {
     }
 
     Response post(String path, String body) {
-        return send(request(path).POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json"));
+        return send(request(path)
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json"));
     }
 
     Response post(String path, JsonNode body) {

@@ -126,7 +126,8 @@ class ServerLifecycleTest {
                 .timeout(Duration.ofMillis(200))
                 .POST(HttpRequest.BodyPublishers.ofString(EMBED));
         assertThrows(java.io.UncheckedIOException.class, () -> http.send(impatient));
-        CompletableFuture<Http.Response> patient = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
+        CompletableFuture<Http.Response> patient =
+                CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
         fake.release();
         assertEquals(200, patient.get(10, TimeUnit.SECONDS).status());
         await(() -> http.get("/metrics").raw().body().contains("qembed_requests_in_flight 1.0")); // the scrape itself

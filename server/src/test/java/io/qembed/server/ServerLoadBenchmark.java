@@ -30,6 +30,7 @@ import java.util.function.Supplier;
  * Load benchmark of the server on loopback (a program, not a unit test).
  *
  * <ol>
+ *   <li>Each phase runs a quarter of its time first as an unmeasured warm-up (JIT compilation).
  *   <li>Offline: the corpus goes straight into the embedder, many inputs per submit, as fast as the
  *       engine takes it; the vectors become each client's expected answers.
  *   <li>Server: {@code --clients} clients send one text per request (short and long, in a different
@@ -56,7 +57,9 @@ public final class ServerLoadBenchmark {
     private record Item(String text, float[] expected, int tokens) {}
 
     /** What the clients of one phase saw. */
-    private record Outcome(long ok, long tooMany, long wrong, long failed, long tokens, double seconds, long[] latencies) {
+    private record Outcome(
+            long ok, long tooMany, long wrong, long failed, long tokens, double seconds, double cpuSeconds,
+            long[] latencies) {
         double tokensPerSecond() {
             return tokens / seconds;
         }
@@ -95,7 +98,8 @@ public final class ServerLoadBenchmark {
             throw new IllegalArgumentException("--model DIR is required");
         }
         if (corpus == null) {
-            corpus = Path.of(System.getProperty("qembed.fixtures", "fixtures"), "tiny-qwen3-embedding", "reference.jsonl");
+            corpus = Path.of(
+                    System.getProperty("qembed.fixtures", "fixtures"), "tiny-qwen3-embedding", "reference.jsonl");
         }
         List<String> texts = texts(corpus, fake ? 30 : Integer.MAX_VALUE);
         EngineConfig engineConfig = engine;
@@ -112,6 +116,8 @@ public final class ServerLoadBenchmark {
                 items.stream().mapToInt(Item::tokens).min().orElse(0), longest.tokens, clients, seconds,
                 Runtime.getRuntime().availableProcessors());
 
+        int warmUp = Math.max(2, seconds / 4);
+        offlineTokensPerSecond(embedder, items, options, warmUp);
         double offline = offlineTokensPerSecond(embedder, items, options, seconds);
         System.out.printf("offline: %.0f tokens/s%n", offline);
 
@@ -119,14 +125,16 @@ public final class ServerLoadBenchmark {
                 ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), embedder);
         Outcome served;
         try {
+            load(server.port(), items, maxTokens, clients, warmUp);
             served = load(server.port(), items, maxTokens, clients, seconds);
         } finally {
             server.close();
         }
-        System.out.printf("server: %.0f tokens/s = %.1f%% of offline; p50 %.1f ms, p99 %.1f ms; %d ok, %d 429,"
-                        + " %d wrong vectors, %d failed%n",
-                served.tokensPerSecond(), 100 * served.tokensPerSecond() / offline, served.percentileMillis(0.50),
-                served.percentileMillis(0.99), served.ok, served.tooMany, served.wrong, served.failed);
+        System.out.printf("server: %.0f tokens/s = %.1f%% of offline; %.0f requests/s; p50 %.1f ms, p99 %.1f ms;"
+                        + " %.2f ms CPU per request (clients included); %d ok, %d 429, %d wrong vectors, %d failed%n",
+                served.tokensPerSecond(), 100 * served.tokensPerSecond() / offline, served.ok / served.seconds,
+                served.percentileMillis(0.50), served.percentileMillis(0.99), 1000 * served.cpuSeconds / served.ok,
+                served.ok, served.tooMany, served.wrong, served.failed);
 
         EmbeddingServer narrow = EmbeddingServer.start(
                 ServerConfig.defaults().withPort(0).withMaxConcurrentRequests(2).withAccessLog(line -> {}),
@@ -193,7 +201,10 @@ public final class ServerLoadBenchmark {
     /** {@code clients} clients, each on its own thread, one text per request, answers checked. */
     private static Outcome load(int port, List<Item> items, int maxTokens, int clients, int seconds)
             throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
         URI uri = URI.create("http://127.0.0.1:" + port + "/v1/embeddings");
         AtomicLong ok = new AtomicLong();
         AtomicLong tooMany = new AtomicLong();
@@ -201,6 +212,7 @@ public final class ServerLoadBenchmark {
         AtomicLong failed = new AtomicLong();
         AtomicLong tokens = new AtomicLong();
         ConcurrentHashMap<Integer, long[]> latencies = new ConcurrentHashMap<>();
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         long deadline = start + seconds * 1_000_000_000L;
         try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
@@ -216,8 +228,10 @@ public final class ServerLoadBenchmark {
                         long t0 = System.nanoTime();
                         try {
                             HttpResponse<byte[]> r = http.send(
-                                    HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                                            .header("Content-Type", "application/json").build(),
+                                    HttpRequest.newBuilder(uri)
+                                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                                            .header("Content-Type", "application/json")
+                                            .build(),
                                     HttpResponse.BodyHandlers.ofByteArray());
                             long took = System.nanoTime() - t0;
                             if (r.statusCode() == 429) {
@@ -254,7 +268,13 @@ public final class ServerLoadBenchmark {
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         long[] all = latencies.values().stream().flatMapToLong(Arrays::stream).sorted().toArray();
-        return new Outcome(ok.get(), tooMany.get(), wrong.get(), failed.get(), tokens.get(), elapsed, all);
+        double cpu = (processCpuNanos() - cpuStart) / 1e9;
+        return new Outcome(ok.get(), tooMany.get(), wrong.get(), failed.get(), tokens.get(), elapsed, cpu, all);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** The contract's bound for a text batched with others against the same text alone. */
