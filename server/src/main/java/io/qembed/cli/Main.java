@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             ServeCommand.class,
+            EmbedCommand.class,
+            BenchCommand.class,
+            RandomModelCommand.class,
         })
 public final class Main implements Runnable {
 
