@@ -374,6 +374,7 @@ public final class EmbeddingServer implements AutoCloseable {
                 }
                 endpoint.handle(ctx, record);
             } catch (Throwable t) {
+                discardUnreadBody(ctx);
                 ApiException error = toApiException(t, record);
                 record.errorCode = error.code();
                 record.errorMessage = error.getMessage();
@@ -452,6 +453,24 @@ public final class EmbeddingServer implements AutoCloseable {
                 throw ApiException.tooLarge("the request body is larger than the limit of " + limit + " bytes", null);
             }
             return body;
+        }
+    }
+
+    /**
+     * Reads what is left of a refused request's body (up to the payload limit), so that the connection
+     * stays usable for the client's next request instead of being closed under it.
+     */
+    private void discardUnreadBody(Context ctx) {
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] sink = new byte[8192];
+            long left = config.payloadLimitBytes();
+            int n;
+            while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException | IllegalStateException e) {
+            // the body was consumed already, or the client is gone: nothing to keep usable
         }
     }
 

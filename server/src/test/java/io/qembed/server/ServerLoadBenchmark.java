@@ -9,13 +9,9 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineConfig;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,15 +26,19 @@ import java.util.function.Supplier;
  * Load benchmark of the server on loopback (a program, not a unit test).
  *
  * <ol>
- *   <li>Each phase runs a quarter of its time first as an unmeasured warm-up (JIT compilation).
- *   <li>Offline: the corpus goes straight into the embedder, many inputs per submit, as fast as the
- *       engine takes it; the vectors become each client's expected answers.
+ *   <li>Offline: the corpus goes straight into the embedder, 16 inputs per submit and 8 submits in
+ *       flight, as fast as the engine takes it. The corpus embedded in one call gives each client's
+ *       expected answers.
+ *   <li>Direct: the server's traffic pattern without HTTP ({@code --clients} threads calling the
+ *       embedder with one text each), which separates the cost of HTTP from that of small batches.
  *   <li>Server: {@code --clients} clients send one text per request (short and long, in a different
  *       order each) for {@code --seconds}; every answer is checked against the offline vector of its
  *       own text, so a vector mixed between requests is caught.
  *   <li>Overload: the same clients against a server that takes only 2 requests at once: some answers
  *       must be 429, none may be anything else but 200.
  * </ol>
+ *
+ * <p>The offline and server phases first run a quarter of their time unmeasured (JIT warm-up).
  *
  * <p>Prints throughput (tokens/s), its ratio to the offline figure, p50/p99 latency and error counts;
  * exits 1 when an answer was wrong, a request failed, or overload gave no 429.
@@ -120,6 +120,9 @@ public final class ServerLoadBenchmark {
         offlineTokensPerSecond(embedder, items, options, warmUp);
         double offline = offlineTokensPerSecond(embedder, items, options, seconds);
         System.out.printf("offline: %.0f tokens/s%n", offline);
+        double direct = directTokensPerSecond(embedder, items, options, clients, seconds);
+        System.out.printf("direct (%d callers, one text per call, no HTTP): %.0f tokens/s = %.1f%% of offline%n",
+                clients, direct, 100 * direct / offline);
 
         EmbeddingServer server = EmbeddingServer.start(
                 ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), embedder);
@@ -166,46 +169,66 @@ public final class ServerLoadBenchmark {
     }
 
     private static List<Item> expected(Embedder embedder, List<String> texts, EmbedOptions options) {
+        Embeddings all = embedder.embed(texts.stream().map(EmbedInput::text).toList(), options);
         List<Item> items = new ArrayList<>();
-        for (String text : texts) {
-            Embeddings e = embedder.embed(List.of(EmbedInput.text(text)), options);
-            items.add(new Item(text, e.data().getFirst().vector(), e.promptTokens()));
+        for (int i = 0; i < texts.size(); i++) {
+            Embeddings.Embedding e = all.data().get(i);
+            items.add(new Item(texts.get(i), e.vector(), e.tokens()));
         }
         return items;
     }
 
-    /** The engine alone: the corpus submitted 16 inputs per call, 8 calls in flight, for a while. */
+    /**
+     * The engine alone: calls of 16 inputs each, 8 in flight, a new one as soon as one finishes, until
+     * the time is up; the calls still in flight then are waited for and counted.
+     */
     private static double offlineTokensPerSecond(Embedder embedder, List<Item> items, EmbedOptions options, int seconds)
             throws Exception {
-        List<EmbedInput> inputs = items.stream().map(i -> (EmbedInput) EmbedInput.text(i.text)).toList();
-        int corpusTokens = items.stream().mapToInt(Item::tokens).sum();
-        long tokens = 0;
+        int perCall = 16;
+        int inFlight = 8;
         long start = System.nanoTime();
         long deadline = start + seconds * 1_000_000_000L;
-        List<CompletableFuture<Embeddings>> inFlight = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            for (int i = 0; i < 8; i++) {
-                for (int from = 0; from < inputs.size(); from += 16) {
-                    inFlight.add(embedder.submit(inputs.subList(from, Math.min(inputs.size(), from + 16)), options));
+        java.util.ArrayDeque<CompletableFuture<Embeddings>> pending = new java.util.ArrayDeque<>();
+        long tokens = 0;
+        int next = 0;
+        while (System.nanoTime() < deadline || !pending.isEmpty()) {
+            while (pending.size() < inFlight && System.nanoTime() < deadline) {
+                List<EmbedInput> call = new ArrayList<>(perCall);
+                for (int i = 0; i < perCall; i++) {
+                    call.add(EmbedInput.text(items.get(next++ % items.size()).text));
                 }
+                pending.add(embedder.submit(call, options));
             }
-            for (CompletableFuture<Embeddings> f : inFlight) {
-                f.get();
+            if (!pending.isEmpty()) {
+                tokens += pending.poll().get().promptTokens();
             }
-            inFlight.clear();
-            tokens += 8L * corpusTokens;
         }
         return tokens / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** The server's traffic without HTTP: {@code callers} threads, each embedding one text per call. */
+    private static double directTokensPerSecond(
+            Embedder embedder, List<Item> items, EmbedOptions options, int callers, int seconds) throws Exception {
+        AtomicLong tokens = new AtomicLong();
+        long start = System.nanoTime();
+        long deadline = start + seconds * 1_000_000_000L;
+        try (ExecutorService pool = Executors.newFixedThreadPool(callers)) {
+            for (int c = 0; c < callers; c++) {
+                int caller = c;
+                pool.submit(() -> {
+                    for (int k = 0; System.nanoTime() < deadline; k++) {
+                        Item item = items.get((k * 7 + caller * 13) % items.size());
+                        tokens.addAndGet(embedder.embed(List.of(EmbedInput.text(item.text)), options).promptTokens());
+                    }
+                });
+            }
+        }
+        return tokens.get() / ((System.nanoTime() - start) / 1e9);
     }
 
     /** {@code clients} clients, each on its own thread, one text per request, answers checked. */
     private static Outcome load(int port, List<Item> items, int maxTokens, int clients, int seconds)
             throws Exception {
-        HttpClient http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10))
-                .build();
-        URI uri = URI.create("http://127.0.0.1:" + port + "/v1/embeddings");
         AtomicLong ok = new AtomicLong();
         AtomicLong tooMany = new AtomicLong();
         AtomicLong wrong = new AtomicLong();
@@ -221,26 +244,23 @@ public final class ServerLoadBenchmark {
                 pool.submit(() -> {
                     long[] mine = new long[1024];
                     int n = 0;
+                    LoopbackClient http = new LoopbackClient(port);
                     for (int k = 0; System.nanoTime() < deadline; k++) {
                         Item item = items.get((k * 7 + client * 13) % items.size());
                         ObjectNode body = JSON.createObjectNode().put("input", item.text).put("truncate", true)
                                 .put("max_tokens", maxTokens);
                         long t0 = System.nanoTime();
                         try {
-                            HttpResponse<byte[]> r = http.send(
-                                    HttpRequest.newBuilder(uri)
-                                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                                            .header("Content-Type", "application/json")
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofByteArray());
+                            LoopbackClient.Response r =
+                                    http.post("/v1/embeddings", body.toString().getBytes(StandardCharsets.UTF_8));
                             long took = System.nanoTime() - t0;
-                            if (r.statusCode() == 429) {
+                            if (r.status() == 429) {
                                 tooMany.incrementAndGet();
                                 continue;
                             }
-                            if (r.statusCode() != 200) {
+                            if (r.status() != 200) {
                                 failed.incrementAndGet();
-                                System.err.println("HTTP " + r.statusCode() + ": " + new String(r.body()));
+                                System.err.println("HTTP " + r.status() + ": " + new String(r.body(), StandardCharsets.UTF_8));
                                 continue;
                             }
                             JsonNode json = JSON.readTree(r.body());
@@ -257,11 +277,10 @@ public final class ServerLoadBenchmark {
                         } catch (IOException | RuntimeException e) {
                             failed.incrementAndGet();
                             System.err.println("request failed: " + e);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            return;
+                            http.close();
                         }
                     }
+                    http.close();
                     latencies.put(client, Arrays.copyOf(mine, n));
                 });
             }
