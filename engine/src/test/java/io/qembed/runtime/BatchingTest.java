@@ -198,9 +198,9 @@ class BatchingTest {
         }
         assertEquals(1.0, norm, 1e-5);
         // A long sequence packed after a short one gives the same vector: attention tiles stay per sequence.
-        int[] long_ = java.util.Arrays.copyOf(ids, 3000);
-        float[] alone = alone(EmbedInput.tokens(long_));
-        var both = embedder.embed(List.of(EmbedInput.tokens(1, 2, 151643), EmbedInput.tokens(long_)), EmbedOptions.defaults());
+        int[] prefix = java.util.Arrays.copyOf(ids, 3000);
+        float[] alone = alone(EmbedInput.tokens(prefix));
+        var both = embedder.embed(List.of(EmbedInput.tokens(1, 2, 151643), EmbedInput.tokens(prefix)), EmbedOptions.defaults());
         Reference.assertClose("long sequence in a batch", alone, both.data().get(1).vector());
     }
 }

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             ServeCommand.class,
+            DownloadCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
             RandomModelCommand.class,
