@@ -3,7 +3,9 @@ package io.qembed.cli;
 import io.qembed.api.Embedder;
 import io.qembed.api.EmbedException;
 import io.qembed.api.EngineConfig;
+import io.qembed.api.ModelLoadException;
 import io.qembed.api.PostProcessor;
+import io.qembed.hub.ModelResolver;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.ServerConfig;
 import java.nio.file.Files;
@@ -25,9 +27,10 @@ import picocli.CommandLine.Option;
         showDefaultValues = true)
 public final class ServeCommand implements Runnable {
 
-    @Option(names = "--model", paramLabel = "DIR", defaultValue = "${env:QEMBED_MODEL}",
-            description = "Model directory (config.json, tokenizer.json, safetensors). Env: QEMBED_MODEL.")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", defaultValue = "${env:QEMBED_MODEL}",
+            description = "Model directory or Hugging Face repository id (default: " + ModelResolver.DEFAULT_MODEL
+                    + "). Env: QEMBED_MODEL.")
+    String model;
 
     @Option(names = "--host", defaultValue = "${env:QEMBED_HOST:-127.0.0.1}",
             description = "Interface to listen on; 0.0.0.0 for all. Env: QEMBED_HOST.")
@@ -50,7 +53,7 @@ public final class ServeCommand implements Runnable {
             description = "Largest request body in bytes. Env: QEMBED_PAYLOAD_LIMIT.")
     long payloadLimit;
 
-    @Option(names = "--max-batch-tokens", defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
+    @Option(names = {"--max-batch-tokens", "--batch-tokens"}, defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
             description = "Token budget of one batch (0: the backend's default). Env: QEMBED_MAX_BATCH_TOKENS.")
     int maxBatchTokens;
 
@@ -92,15 +95,10 @@ public final class ServeCommand implements Runnable {
 
     @Override
     public void run() {
-        if (model == null) {
-            throw new UserException("--model DIR is required (or set QEMBED_MODEL)");
-        }
         ServerConfig serverConfig = serverConfig();
         EngineConfig engineConfig = engineConfig();
-        if (!Files.isDirectory(model)) {
-            throw new UserException("model directory not found: " + model);
-        }
 
+        // Listen first: /health answers 503 while the model downloads, loads and warms up.
         EmbeddingServer server;
         try {
             server = EmbeddingServer.start(serverConfig);
@@ -114,16 +112,34 @@ public final class ServeCommand implements Runnable {
         }, "qembed-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            server.serve(Embedder.open(model, engineConfig));
-        } catch (EmbedException | IllegalArgumentException e) {
+            Embedder embedder = open(engineConfig);
+            try {
+                server.serve(embedder);
+            } catch (RuntimeException e) {
+                embedder.close();
+                throw e instanceof IllegalArgumentException ? new UserException(e.getMessage()) : e;
+            }
+        } catch (RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(hook);
             server.close();
-            throw new UserException(e.getMessage());
+            throw e;
         }
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Resolves and loads the model; what the user can fix becomes a one-line error. */
+    private Embedder open(EngineConfig engineConfig) {
+        Path dir = Models.resolve(model == null || model.isBlank() ? null : model);
+        try {
+            return Embedder.open(dir, engineConfig);
+        } catch (ModelLoadException e) {
+            throw new UserException("cannot load model: " + e.getMessage(), 3);
+        } catch (EmbedException e) {
+            throw new UserException(e.getMessage(), 3);
         }
     }
 

@@ -260,7 +260,8 @@ public final class ServerLoadBenchmark {
                             }
                             if (r.status() != 200) {
                                 failed.incrementAndGet();
-                                System.err.println("HTTP " + r.status() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+                                System.err.println(
+                                        "HTTP " + r.status() + ": " + new String(r.body(), StandardCharsets.UTF_8));
                                 continue;
                             }
                             JsonNode json = JSON.readTree(r.body());
