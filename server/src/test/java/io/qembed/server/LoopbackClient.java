@@ -21,6 +21,7 @@ final class LoopbackClient implements AutoCloseable {
     private Socket socket;
     private InputStream in;
     private OutputStream out;
+    private int connections;
 
     LoopbackClient(int port) {
         this.port = port;
@@ -43,7 +44,13 @@ final class LoopbackClient implements AutoCloseable {
         }
     }
 
+    /** Connections opened so far (1 while the server keeps the connection alive). */
+    int connections() {
+        return connections;
+    }
+
     private void connect() throws IOException {
+        connections++;
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         in = new BufferedInputStream(socket.getInputStream(), 65536);

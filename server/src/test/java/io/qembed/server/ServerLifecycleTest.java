@@ -101,6 +101,23 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void aRefusedRequestLeavesItsConnectionUsable() throws Exception {
+        Http http = start(config().withMaxConcurrentRequests(1));
+        fake.hold();
+        CompletableFuture<Http.Response> busy = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
+        await(() -> fake.submits.get() == 4);
+        try (LoopbackClient client = new LoopbackClient(server.port())) {
+            byte[] body = ("{\"input\":\"" + "w".repeat(30_000) + "\",\"truncate\":true}")
+                    .getBytes(StandardCharsets.UTF_8);
+            assertEquals(429, client.post("/v1/embeddings", body).status());
+            fake.release();
+            assertEquals(200, busy.get(10, TimeUnit.SECONDS).status());
+            assertEquals(200, client.post("/v1/embeddings", body).status());
+            assertEquals(1, client.connections(), "the server closed the connection after the 429");
+        }
+    }
+
+    @Test
     void shutdownFinishesRequestsInFlightAndRefusesNewOnes() throws Exception {
         Http http = start(config().withDrainTimeout(Duration.ofSeconds(20)));
         fake.hold();
