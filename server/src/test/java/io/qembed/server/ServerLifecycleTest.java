@@ -107,7 +107,7 @@ class ServerLifecycleTest {
         CompletableFuture<Http.Response> busy = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
         await(() -> fake.submits.get() == 4);
         try (LoopbackClient client = new LoopbackClient(server.port())) {
-            byte[] body = ("{\"input\":\"" + "w".repeat(30_000) + "\",\"truncate\":true}")
+            byte[] body = ("{\"input\":\"" + "w".repeat(1_500_000) + "\",\"truncate\":true}")
                     .getBytes(StandardCharsets.UTF_8);
             assertEquals(429, client.post("/v1/embeddings", body).status());
             fake.release();
