@@ -32,53 +32,56 @@ public final class ServeCommand implements Runnable {
                     + "). Env: QEMBED_MODEL.")
     String model;
 
-    @Option(names = "--host", defaultValue = "${env:QEMBED_HOST:-127.0.0.1}",
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:QEMBED_HOST:-127.0.0.1}",
             description = "Interface to listen on; 0.0.0.0 for all. Env: QEMBED_HOST.")
     String host;
 
-    @Option(names = "--port", defaultValue = "${env:QEMBED_PORT:-8080}",
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:QEMBED_PORT:-8080}",
             description = "TCP port. Env: QEMBED_PORT.")
     int port;
 
-    @Option(names = "--api-key", defaultValue = "${env:QEMBED_API_KEY}",
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:QEMBED_API_KEY}",
             description = "Require 'Authorization: Bearer KEY' on the API routes. Env: QEMBED_API_KEY.")
     String apiKey;
 
-    @Option(names = "--cors-origins", split = ",", defaultValue = "${env:QEMBED_CORS_ORIGINS}",
+    @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",", defaultValue = "${env:QEMBED_CORS_ORIGINS}",
             description = "Comma-separated origins allowed from browsers, * for any; none: CORS off."
                     + " Env: QEMBED_CORS_ORIGINS.")
     List<String> corsOrigins;
 
-    @Option(names = "--payload-limit", defaultValue = "${env:QEMBED_PAYLOAD_LIMIT:-2000000}",
+    @Option(names = "--payload-limit", paramLabel = "BYTES", defaultValue = "${env:QEMBED_PAYLOAD_LIMIT:-2000000}",
             description = "Largest request body in bytes. Env: QEMBED_PAYLOAD_LIMIT.")
     long payloadLimit;
 
-    @Option(names = {"--max-batch-tokens", "--batch-tokens"}, defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
+    @Option(names = {"--max-batch-tokens", "--batch-tokens"}, paramLabel = "N",
+            defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
             description = "Token budget of one batch (0: the backend's default). Env: QEMBED_MAX_BATCH_TOKENS.")
     int maxBatchTokens;
 
-    @Option(names = "--max-queued-tokens", defaultValue = "${env:QEMBED_MAX_QUEUED_TOKENS:-0}",
+    @Option(names = "--max-queued-tokens", paramLabel = "N", defaultValue = "${env:QEMBED_MAX_QUEUED_TOKENS:-0}",
             description = "Tokens that may wait in the queue before requests get 429 (0: derived from the batch"
                     + " budget). Env: QEMBED_MAX_QUEUED_TOKENS.")
     int maxQueuedTokens;
 
-    @Option(names = "--max-concurrent-requests", defaultValue = "${env:QEMBED_MAX_CONCURRENT_REQUESTS:-512}",
+    @Option(names = "--max-concurrent-requests", paramLabel = "N",
+            defaultValue = "${env:QEMBED_MAX_CONCURRENT_REQUESTS:-512}",
             description = "Embedding requests handled at once; more get 429. Env: QEMBED_MAX_CONCURRENT_REQUESTS.")
     int maxConcurrentRequests;
 
-    @Option(names = "--max-inputs-per-request", defaultValue = "${env:QEMBED_MAX_INPUTS_PER_REQUEST:-2048}",
+    @Option(names = "--max-inputs-per-request", paramLabel = "N",
+            defaultValue = "${env:QEMBED_MAX_INPUTS_PER_REQUEST:-2048}",
             description = "Inputs one request may carry; more get 413. Env: QEMBED_MAX_INPUTS_PER_REQUEST.")
     int maxInputsPerRequest;
 
-    @Option(names = "--backend", defaultValue = "${env:QEMBED_BACKEND:-auto}",
+    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", defaultValue = "${env:QEMBED_BACKEND:-auto}",
             description = "cpu, cuda or auto (CUDA when a GPU is present). Env: QEMBED_BACKEND.")
     String backend;
 
-    @Option(names = "--threads", defaultValue = "${env:QEMBED_THREADS:-0}",
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:QEMBED_THREADS:-0}",
             description = "CPU backend threads (0: all cores). Env: QEMBED_THREADS.")
     int threads;
 
-    @Option(names = "--served-model-name", defaultValue = "${env:QEMBED_SERVED_MODEL_NAME}",
+    @Option(names = "--served-model-name", paramLabel = "NAME", defaultValue = "${env:QEMBED_SERVED_MODEL_NAME}",
             description = "The model name clients send and see (default: the model directory's name)."
                     + " Env: QEMBED_SERVED_MODEL_NAME.")
     String servedModelName;
@@ -89,7 +92,7 @@ public final class ServeCommand implements Runnable {
                     + " with \"postprocess\": \"NAME\"; repeatable. Env: QEMBED_POSTPROCESS (comma-separated).")
     List<String> postprocess;
 
-    @Option(names = "--drain-timeout", defaultValue = "${env:QEMBED_DRAIN_TIMEOUT:-30}",
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_DRAIN_TIMEOUT:-30}",
             description = "Seconds shutdown waits for requests in flight. Env: QEMBED_DRAIN_TIMEOUT.")
     int drainTimeoutSeconds;
 

@@ -15,7 +15,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code qembed serve} as a real process: it serves the tiny model and stops cleanly on SIGTERM. */
+/**
+ * {@code qembed serve} as a real process, configured through its environment twins: it serves the tiny
+ * model and stops cleanly on SIGTERM.
+ */
 class ServeProcessTest {
     private static final Path TINY = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
     private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
@@ -24,14 +27,17 @@ class ServeProcessTest {
     void servesThenStopsGracefullyOnSigterm(@TempDir Path tmp) throws Exception {
         Path log = tmp.resolve("serve.log");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process process = new ProcessBuilder(
+        ProcessBuilder builder = new ProcessBuilder(
                         java.toString(), "-Xmx256m", "--add-modules", "jdk.incubator.vector",
                         "-cp", System.getProperty("java.class.path"),
-                        Main.class.getName(), "serve", "--model", TINY.toString(), "--port", "0",
-                        "--served-model-name", "tiny")
+                        Main.class.getName(), "serve", "--port", "0")
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+                .redirectOutput(log.toFile());
+        // the environment twins of --model and --served-model-name
+        builder.environment().put("QEMBED_MODEL", TINY.toString());
+        builder.environment().put("QEMBED_SERVED_MODEL_NAME", "tiny");
+        builder.environment().put("QEMBED_PORT", "1"); // the command line wins over the environment
+        Process process = builder.start();
         try {
             int port = Integer.parseInt(awaitLine(log, LISTENING, process).group(1));
             awaitLine(log, Pattern.compile("serving 'tiny'"), process);
