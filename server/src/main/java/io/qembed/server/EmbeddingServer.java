@@ -244,6 +244,7 @@ public final class EmbeddingServer implements AutoCloseable {
             record.prompt = options.instruction() != null ? "instruction"
                     : options.promptName() != null ? options.promptName() : "none";
             record.postprocess = request.postprocess();
+            record.user = request.user();
             metrics.inputsPerRequest.observe(record.inputs);
 
             Embeddings result = await(m.embedder().submit(request.inputs(), options));

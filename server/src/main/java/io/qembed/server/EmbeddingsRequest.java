@@ -11,8 +11,10 @@ import java.util.List;
  * @param options how to embed them
  * @param encoding how to write the vectors
  * @param postprocess the name of the selected post-processing profile (null for none)
+ * @param user the client's end-user id, for the access log (null for none)
  */
-record EmbeddingsRequest(List<EmbedInput> inputs, EmbedOptions options, Encoding encoding, String postprocess) {
+record EmbeddingsRequest(
+        List<EmbedInput> inputs, EmbedOptions options, Encoding encoding, String postprocess, String user) {
 
     /** The response's vector encoding ({@code encoding_format}). */
     enum Encoding {

@@ -76,7 +76,7 @@ final class RequestParser {
     EmbeddingsRequest embeddings(JsonNode body, String inputField) {
         checkModel(body);
         List<EmbedInput> inputs = inputs(body.get(inputField), inputField);
-        optionalString(body, "user");
+        String user = optionalString(body, "user");
 
         EmbedOptions.Builder options = EmbedOptions.builder();
         String instruction = optionalString(body, "instruction");
@@ -169,7 +169,7 @@ final class RequestParser {
             default -> throw ApiException.invalid(
                     "'encoding_format' must be 'float' or 'base64', got '" + format + "'", "encoding_format");
         };
-        return new EmbeddingsRequest(inputs, options.build(), encoding, postprocessName);
+        return new EmbeddingsRequest(inputs, options.build(), encoding, postprocessName, user);
     }
 
     /**

@@ -18,6 +18,7 @@ final class RequestRecord {
     /** "none", "instruction" or the prompt name */
     String prompt;
     String postprocess;
+    String user;
     long queueNanos = -1;
     long inferenceNanos = -1;
     String errorCode;
@@ -49,6 +50,9 @@ final class RequestRecord {
             line.put("prompt", prompt);
             if (postprocess != null) {
                 line.put("postprocess", postprocess);
+            }
+            if (user != null) {
+                line.put("user", user);
             }
         }
         if (queueNanos >= 0) {

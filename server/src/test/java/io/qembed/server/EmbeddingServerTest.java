@@ -366,7 +366,8 @@ class EmbeddingServerTest {
     @Test
     void accessLogHasOneJsonLinePerRequest() throws Exception {
         accessLog.clear();
-        http.post("/v1/embeddings", body("logged").put("dimensions", 32).put("instruction", "Find it"));
+        http.post("/v1/embeddings",
+                body("logged").put("dimensions", 32).put("instruction", "Find it").put("user", "user-42"));
         http.post("/v1/embeddings", body("x").put("dimensions", 1));
         List<String> lines = List.copyOf(accessLog);
         assertEquals(2, lines.size(), lines.toString());
@@ -377,6 +378,7 @@ class EmbeddingServerTest {
         assertEquals(1, ok.get("inputs").asInt());
         assertEquals(32, ok.get("dimensions").asInt());
         assertEquals("instruction", ok.get("prompt").asText());
+        assertEquals("user-42", ok.get("user").asText());
         assertTrue(ok.get("prompt_tokens").asInt() > 6);
         assertTrue(ok.has("queue_ms") && ok.has("inference_ms") && ok.has("total_ms"));
         JsonNode bad = Http.JSON.readTree(lines.get(1));
