@@ -459,9 +459,13 @@ public final class EmbeddingServer implements AutoCloseable {
 
     /**
      * Reads what is left of a refused request's body (up to the payload limit), so that the connection
-     * stays usable for the client's next request instead of being closed under it.
+     * stays usable for the client's next request instead of being closed under it. A body declared
+     * above the limit is not read: that connection is closed after the 413.
      */
     private void discardUnreadBody(Context ctx) {
+        if (ctx.req().getContentLengthLong() > config.payloadLimitBytes()) {
+            return;
+        }
         try {
             InputStream in = ctx.req().getInputStream();
             byte[] sink = new byte[8192];
