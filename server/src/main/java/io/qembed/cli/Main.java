@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Qwen3-Embedding inference engine and server.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            ServeCommand.class,
             DownloadCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
