@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         description = "Qwen3-Embedding inference engine and server.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            WhitenCommand.class,
+            EvalCommand.class,
         })
 public final class Main implements Runnable {
 
