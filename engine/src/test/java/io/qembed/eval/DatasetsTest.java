@@ -86,6 +86,22 @@ class DatasetsTest {
     }
 
     @Test
+    void shippedFaqDatasetIsConsistent() {
+        Path faq = Path.of(System.getProperty("qembed.fixtures")).resolveSibling("datasets").resolve("qembed-faq");
+        List<Datasets.TextRecord> queries = Datasets.readIdentifiedTexts(faq.resolve("queries.jsonl"));
+        List<Datasets.TextRecord> corpus = Datasets.readIdentifiedTexts(faq.resolve("corpus.jsonl"));
+        Map<String, Map<String, Integer>> qrels = Datasets.readQrels(faq.resolve("qrels/test.tsv"));
+        assertTrue(queries.size() >= 60, "at least 60 questions");
+        var queryIds = queries.stream().map(Datasets.TextRecord::id).collect(java.util.stream.Collectors.toSet());
+        var docIds = corpus.stream().map(Datasets.TextRecord::id).collect(java.util.stream.Collectors.toSet());
+        assertEquals(queryIds, qrels.keySet(), "every question is judged, and only those");
+        for (var judged : qrels.values()) {
+            assertTrue(docIds.containsAll(judged.keySet()), "judged documents exist: " + judged);
+            assertEquals(1, judged.values().stream().filter(g -> g == 2).count(), "one primary answer per question");
+        }
+    }
+
+    @Test
     void embeddingsAreReadAndCheckedPerLine() throws IOException {
         Path ok = write("e.jsonl", "{\"embedding\": [1, 2.5, -3]}\n{\"id\": 4, \"embedding\": [0, 0, 1e-3]}\n");
         List<float[]> vectors = new ArrayList<>();
