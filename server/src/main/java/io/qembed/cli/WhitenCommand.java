@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         name = "whiten",
         mixinStandardHelpOptions = true,
         description = "Whitening and PCA transforms for embeddings (see: qembed whiten fit --help).",
-        subcommands = {WhitenFitCommand.class})
+        subcommands = {WhitenFitCommand.class, WhitenShowCommand.class})
 public final class WhitenCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
