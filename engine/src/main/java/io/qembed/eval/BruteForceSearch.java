@@ -116,11 +116,19 @@ public final class BruteForceSearch implements AutoCloseable {
     /** Scores rows [from, to) of a block against all queries. */
     private static void scan(float[][] queries, float[][] block, int from, int to, int base, TopK[] heaps) {
         int dims = queries[0].length;
+        float[] scores = new float[4];
         for (int tile = 0; tile < queries.length; tile += QUERY_TILE) {
             int tileEnd = Math.min(queries.length, tile + QUERY_TILE);
             for (int row = from; row < to; row++) {
                 float[] doc = block[row];
-                for (int qi = tile; qi < tileEnd; qi++) {
+                int qi = tile;
+                for (; qi + 4 <= tileEnd; qi += 4) {
+                    VectorMath.dot4(queries[qi], queries[qi + 1], queries[qi + 2], queries[qi + 3], doc, dims, scores);
+                    for (int j = 0; j < 4; j++) {
+                        heaps[qi + j].offer(scores[j], base + row);
+                    }
+                }
+                for (; qi < tileEnd; qi++) {
                     heaps[qi].offer(VectorMath.dot(queries[qi], 0, doc, 0, dims), base + row);
                 }
             }

@@ -1,7 +1,6 @@
 package io.qembed.post;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small vector helpers shared by post-processing and search (Vector API with scalar tails). */
@@ -12,17 +11,68 @@ public final class VectorMath {
 
     /** The dot product of {@code a[aOffset..aOffset+n)} and {@code b[bOffset..bOffset+n)}. */
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+        // Two independent accumulators: one chain of FMAs would wait on each result's latency.
+        int step = SPECIES.length();
         int i = 0;
-        int bound = SPECIES.loopBound(n);
-        FloatVector acc = FloatVector.zero(SPECIES);
-        for (; i < bound; i += SPECIES.length()) {
-            FloatVector va = FloatVector.fromArray(SPECIES, a, aOffset + i);
-            FloatVector vb = FloatVector.fromArray(SPECIES, b, bOffset + i);
-            acc = va.fma(vb, acc);
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        for (int bound = SPECIES.loopBound(n); i + 2 * step <= bound; i += 2 * step) {
+            acc0 = FloatVector.fromArray(SPECIES, a, aOffset + i).fma(FloatVector.fromArray(SPECIES, b, bOffset + i), acc0);
+            acc1 = FloatVector.fromArray(SPECIES, a, aOffset + i + step)
+                    .fma(FloatVector.fromArray(SPECIES, b, bOffset + i + step), acc1);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int bound = SPECIES.loopBound(n); i < bound; i += step) {
+            acc0 = FloatVector.fromArray(SPECIES, a, aOffset + i).fma(FloatVector.fromArray(SPECIES, b, bOffset + i), acc0);
+        }
+        float sum = sumLanes(acc0.add(acc1));
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
+        }
+        return sum;
+    }
+
+    /**
+     * Four dot products of one vector {@code b} with {@code a0..a3} (all of length {@code n}), into
+     * {@code out[0..3]}: each chunk of {@code b} is loaded once for four independent FMA chains.
+     */
+    public static void dot4(float[] a0, float[] a1, float[] a2, float[] a3, float[] b, int n, float[] out) {
+        int step = SPECIES.length();
+        int i = 0;
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        FloatVector acc2 = FloatVector.zero(SPECIES);
+        FloatVector acc3 = FloatVector.zero(SPECIES);
+        for (int bound = SPECIES.loopBound(n); i < bound; i += step) {
+            FloatVector vb = FloatVector.fromArray(SPECIES, b, i);
+            acc0 = FloatVector.fromArray(SPECIES, a0, i).fma(vb, acc0);
+            acc1 = FloatVector.fromArray(SPECIES, a1, i).fma(vb, acc1);
+            acc2 = FloatVector.fromArray(SPECIES, a2, i).fma(vb, acc2);
+            acc3 = FloatVector.fromArray(SPECIES, a3, i).fma(vb, acc3);
+        }
+        float s0 = sumLanes(acc0);
+        float s1 = sumLanes(acc1);
+        float s2 = sumLanes(acc2);
+        float s3 = sumLanes(acc3);
+        for (; i < n; i++) {
+            s0 += a0[i] * b[i];
+            s1 += a1[i] * b[i];
+            s2 += a2[i] * b[i];
+            s3 += a3[i] * b[i];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    /**
+     * The sum of the lanes, always in lane order. {@code reduceLanes(ADD)} may add in another order
+     * once compiled than when interpreted, which would make a score depend on JIT timing.
+     */
+    private static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int lane = 0; lane < SPECIES.length(); lane++) {
+            sum += v.lane(lane);
         }
         return sum;
     }
