@@ -1,14 +1,306 @@
 package io.qembed.runtime;
 
+import io.qembed.api.EmbedException;
+import io.qembed.api.EmbedInput;
+import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
+import io.qembed.api.Embeddings;
+import io.qembed.api.EngineClosedException;
 import io.qembed.api.EngineConfig;
+import io.qembed.api.InputTooLongException;
+import io.qembed.api.InvalidRequestException;
+import io.qembed.api.ModelInfo;
+import io.qembed.api.ModelLoadException;
+import io.qembed.api.PostProcessor;
+import io.qembed.api.TokenizedInput;
+import io.qembed.backend.Backend;
+import io.qembed.backend.Backends;
+import io.qembed.io.Checkpoint;
+import io.qembed.io.TensorView;
+import io.qembed.model.Qwen3Config;
+import io.qembed.model.Qwen3Model;
+import io.qembed.model.Qwen3Weights;
+import io.qembed.post.Vectors;
+import io.qembed.text.Prompts;
+import io.qembed.tokenizer.Tokenizer;
+import io.qembed.tokenizer.TokenizerException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 
-/** The in-process {@link Embedder}: tokenizer, batch queue, one worker thread owning the backend. */
-public final class LocalEmbedder {
-    private LocalEmbedder() {}
+/**
+ * The in-process {@link Embedder}: tokenises in the caller's thread, queues the sequences, and lets
+ * one worker thread that owns the backend run them as packed batches (see {@link BatchQueue}).
+ */
+public final class LocalEmbedder implements Embedder {
+    /** Default token budget of a packed batch: large enough to amortise weight streaming. */
+    static final int DEFAULT_BATCH_TOKENS = 8192;
 
-    public static Embedder open(Path modelDir, EngineConfig config) {
-        throw new UnsupportedOperationException("engine runtime not built yet");
+    private final ModelInfo info;
+    private final Qwen3Config config;
+    private final Tokenizer tokenizer;
+    private final Prompts prompts;
+    private final Checkpoint checkpoint;
+    private final Qwen3Model model;
+    private final BatchQueue queue;
+
+    private LocalEmbedder(
+            ModelInfo info,
+            Qwen3Config config,
+            Tokenizer tokenizer,
+            Prompts prompts,
+            Checkpoint checkpoint,
+            Qwen3Model model,
+            EngineConfig engineConfig) {
+        this.info = info;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.prompts = prompts;
+        this.checkpoint = checkpoint;
+        this.model = model;
+        int batchTokens =
+                engineConfig.maxBatchTokens() > 0 ? engineConfig.maxBatchTokens() : DEFAULT_BATCH_TOKENS;
+        int queuedTokens =
+                engineConfig.maxQueuedTokens() > 0 ? engineConfig.maxQueuedTokens() : 16 * batchTokens;
+        this.queue = new BatchQueue(model, batchTokens, queuedTokens);
+    }
+
+    /** Loads a model directory and starts its worker; the model is warmed up before this returns. */
+    public static Embedder open(Path modelDir, EngineConfig engineConfig) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
+        }
+        Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
+        Tokenizer tokenizer = loadTokenizer(modelDir.resolve("tokenizer.json"));
+        Prompts prompts = Prompts.load(modelDir);
+        Checkpoint checkpoint = Checkpoint.open(modelDir);
+        Backend backend = null;
+        try {
+            Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
+            backend = Backends.create(engineConfig.backend(), engineConfig.threads());
+            Qwen3Model model = new Qwen3Model(config, weights, backend);
+            ModelInfo info =
+                    new ModelInfo(
+                            modelName(modelDir),
+                            identity(modelDir, checkpoint),
+                            config.hiddenSize(),
+                            config.maxPositionEmbeddings(),
+                            config.vocabSize(),
+                            config.layers(),
+                            prompts.named(),
+                            backend.name());
+            LocalEmbedder embedder =
+                    new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, engineConfig);
+            embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
+            return embedder;
+        } catch (RuntimeException e) {
+            if (backend != null) {
+                backend.close();
+            }
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    private static Tokenizer loadTokenizer(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException(file, "missing: the model directory needs its tokenizer.json");
+        }
+        try {
+            return Tokenizer.load(file);
+        } catch (TokenizerException e) {
+            throw new ModelLoadException(file, e.getMessage(), e);
+        }
+    }
+
+    /** {@code Org/Name} for a Hugging Face cache snapshot, else the directory's name. */
+    private static String modelName(Path modelDir) {
+        Path dir = modelDir.toAbsolutePath().normalize();
+        Path parent = dir.getParent();
+        if (parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("snapshots")) {
+            Path repo = parent.getParent();
+            String repoDir = repo == null || repo.getFileName() == null ? "" : repo.getFileName().toString();
+            if (repoDir.startsWith("models--")) {
+                return repoDir.substring("models--".length()).replace("--", "/");
+            }
+        }
+        return dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+    }
+
+    /** A hash of config.json and every tensor's name, dtype and shape: stable across copies of a model. */
+    private static String identity(Path modelDir, Checkpoint checkpoint) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(Files.readAllBytes(modelDir.resolve("config.json")));
+            for (String name : new TreeSet<>(checkpoint.names())) {
+                TensorView t = checkpoint.get(name);
+                sha.update((name + " " + t.dtype() + " " + Arrays.toString(t.shape()) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (IOException e) {
+            throw new ModelLoadException(modelDir.resolve("config.json"), "cannot read: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public CompletableFuture<Embeddings> submit(List<EmbedInput> inputs, EmbedOptions options) {
+        Finisher finisher = finisher(options);
+        List<TokenizedInput> tokenized = tokenize(inputs, options);
+        return queue.submit(tokenized, finisher);
+    }
+
+    @Override
+    public List<TokenizedInput> tokenize(List<EmbedInput> inputs, EmbedOptions options) {
+        if (queue.isClosed()) {
+            throw new EngineClosedException("the embedder is closed");
+        }
+        if (inputs == null || inputs.isEmpty()) {
+            throw new InvalidRequestException("input must not be empty", "input");
+        }
+        int limit = tokenLimit(options);
+        List<TokenizedInput> out = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            out.add(
+                    switch (inputs.get(i)) {
+                        case EmbedInput.Text t -> tokenizeText(i, t.text(), options, limit);
+                        case EmbedInput.Tokens t -> checkTokens(i, t.ids(), options, limit);
+                    });
+        }
+        return out;
+    }
+
+    private int tokenLimit(EmbedOptions options) {
+        if (options.maxTokens() > info.maxTokens()) {
+            throw new InvalidRequestException(
+                    "max_tokens " + options.maxTokens() + " is above the model's limit of " + info.maxTokens(),
+                    "max_tokens");
+        }
+        return options.maxTokens() > 0 ? options.maxTokens() : info.maxTokens();
+    }
+
+    private TokenizedInput tokenizeText(int index, String text, EmbedOptions options, int limit) {
+        String prompt = prompts.apply(options.instruction(), options.promptName(), text);
+        int[] body = tokenizer.encode(prompt, false);
+        int appended = tokenizer.specialTokensToAdd();
+        int total = body.length + appended;
+        if (total <= limit) {
+            return new TokenizedInput(tokenizer.postProcess(body), 0);
+        }
+        if (!options.truncate()) {
+            throw new InputTooLongException(index, total, limit);
+        }
+        // Truncation cuts the text, never the end token that the post-processor appends.
+        int keep = Math.max(0, limit - appended);
+        int[] kept = options.truncationDirection() == EmbedOptions.TruncationDirection.RIGHT
+                ? Arrays.copyOfRange(body, 0, keep)
+                : Arrays.copyOfRange(body, body.length - keep, body.length);
+        return new TokenizedInput(tokenizer.postProcess(kept), body.length - keep);
+    }
+
+    private TokenizedInput checkTokens(int index, int[] ids, EmbedOptions options, int limit) {
+        if (ids.length == 0) {
+            throw new InvalidRequestException("input " + index + " has no token ids", "input");
+        }
+        for (int id : ids) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new InvalidRequestException(
+                        "input " + index + " has token id " + id + ", outside the vocabulary 0.."
+                                + (config.vocabSize() - 1),
+                        "input");
+            }
+        }
+        if (ids.length <= limit) {
+            return new TokenizedInput(ids, 0);
+        }
+        if (!options.truncate()) {
+            throw new InputTooLongException(index, ids.length, limit);
+        }
+        int[] kept = options.truncationDirection() == EmbedOptions.TruncationDirection.RIGHT
+                ? Arrays.copyOfRange(ids, 0, limit)
+                : Arrays.copyOfRange(ids, ids.length - limit, ids.length);
+        return new TokenizedInput(kept, ids.length - limit);
+    }
+
+    /** Validates the output options and returns what turns a pooled vector into the answer. */
+    private Finisher finisher(EmbedOptions options) {
+        PostProcessor post = options.postProcessor();
+        int available = info.dimensions();
+        if (post != null) {
+            post.checkCompatible(info);
+            if (post.inputDimensions() > info.dimensions()) {
+                throw new InvalidRequestException(
+                        "the post-processing transform needs " + post.inputDimensions()
+                                + " dimensions; this model has " + info.dimensions(),
+                        "postprocess");
+            }
+            available = post.outputDimensions();
+        }
+        int dims = options.dimensions();
+        if (dims != 0 && (dims < ModelInfo.MIN_DIMENSIONS || dims > available)) {
+            throw new InvalidRequestException(
+                    "dimensions must be between " + ModelInfo.MIN_DIMENSIONS + " and " + available + ", got " + dims,
+                    "dimensions");
+        }
+        boolean normalize = options.normalize();
+        return pooled -> {
+            float[] v = pooled;
+            if (post != null) {
+                v = post.apply(Vectors.truncate(v, post.inputDimensions()));
+            }
+            if (dims != 0) {
+                v = Vectors.truncate(v, dims);
+            }
+            return normalize ? Vectors.normalize(v) : v;
+        };
+    }
+
+    @Override
+    public String detokenize(int[] tokenIds, boolean skipSpecialTokens) {
+        for (int id : tokenIds) {
+            if (id < 0 || id >= tokenizer.vocabSize()) {
+                throw new InvalidRequestException(
+                        "token id " + id + " is outside the vocabulary 0.." + (tokenizer.vocabSize() - 1), "tokens");
+            }
+        }
+        return tokenizer.decode(tokenIds, skipSpecialTokens);
+    }
+
+    @Override
+    public void close() {
+        queue.close();
+        try {
+            model.close();
+            model.backend().close();
+        } finally {
+            checkpoint.close();
+        }
+    }
+
+    /** Turns a pooled vector into the returned embedding (post-processing, truncation, L2). */
+    @FunctionalInterface
+    interface Finisher {
+        float[] finish(float[] pooled);
+    }
+
+    /** Wraps an unexpected failure of a batch for the requests that were in it. */
+    static EmbedException inferenceFailure(Throwable t) {
+        return new EmbedException("inference failed: " + t, t);
     }
 }

@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             WhitenCommand.class,
             EvalCommand.class,
+            EmbedCommand.class,
+            BenchCommand.class,
+            RandomModelCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,43 @@
+package io.qembed.backend.cpu;
+
+import io.qembed.io.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** An IEEE half-precision weight, converted with {@link Float#float16ToFloat} (a single instruction on x86). */
+final class F16Matrix extends WeightMatrix {
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    F16Matrix(MemorySegment data, int rows, int cols) {
+        super(data, rows, cols);
+    }
+
+    @Override
+    DType dtype() {
+        return DType.F16;
+    }
+
+    @Override
+    protected WeightMatrix slice(MemorySegment data, int rows) {
+        return new F16Matrix(data, rows, cols);
+    }
+
+    @Override
+    void rowToFloat(int row, int col, int count, float[] dst, int dstOffset) {
+        long base = byteOffset(row, col);
+        for (int i = 0; i < count; i++) {
+            dst[dstOffset + i] = Float.float16ToFloat(data.get(F16, base + 2L * i));
+        }
+    }
+
+    @Override
+    void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int stride) {
+        for (int j = 0; j < rowCount; j++) {
+            long base = byteOffset(row + j, col);
+            for (int k = 0; k < colCount; k++) {
+                panel[k * stride + j] = Float.float16ToFloat(data.get(F16, base + 2L * k));
+            }
+        }
+    }
+}

@@ -1,0 +1,383 @@
+package io.qembed.backend.cpu;
+
+import static io.qembed.backend.cpu.Simd.FLOATS;
+import static io.qembed.backend.cpu.Simd.LANES;
+
+import io.qembed.backend.Batch;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Causal grouped-query attention within packed sequences, tiled with an online softmax so memory is
+ * linear in the sequence length.
+ *
+ * <p>Keys are first transposed once per call into {@code [kvHeads, headDim, tokens]} so that a block
+ * of scores {@code S = Q · Kᵀ} is a small matrix product with keys along the vector lanes. A task is
+ * one (sequence, query block of {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the
+ * diagonal, keeping a running row maximum, row sum and un-normalised output {@code [BQ, headDim]}.
+ */
+final class FlashAttention {
+    /** Queries per task. */
+    static final int BQ = 64;
+    /** Keys per block: four vectors of scores per query. */
+    static final int BK = 4 * LANES;
+
+    private final WorkerPool pool;
+    private float[] keysT = new float[0]; // [kvHeads, headDim, paddedTokens]
+    private final float[][] scores; // per worker [BQ, BK]
+    private final float[][] outputs; // per worker [BQ, headDim]
+    private final float[][] rowMax; // per worker [BQ]
+    private final float[][] rowSum; // per worker [BQ]
+
+    FlashAttention(WorkerPool pool) {
+        this.pool = pool;
+        int threads = pool.threads();
+        this.scores = new float[threads][BQ * BK];
+        this.outputs = new float[threads][];
+        this.rowMax = new float[threads][BQ];
+        this.rowSum = new float[threads][BQ];
+    }
+
+    void attention(FloatMatrix q, FloatMatrix k, FloatMatrix v, int headDim, Batch batch, FloatMatrix out) {
+        int tokens = batch.tokens();
+        int heads = q.cols() / headDim;
+        int kvHeads = k.cols() / headDim;
+        // Keys beyond a block's end are read (and masked) up to one vector past the last token.
+        int padded = tokens + LANES;
+        long keysSize = (long) kvHeads * headDim * padded;
+        if (keysSize > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("attention: " + tokens + " tokens x " + kvHeads
+                    + " kv heads x " + headDim + " exceeds one transposed key buffer");
+        }
+        if (keysT.length < keysSize) {
+            keysT = new float[(int) keysSize];
+        }
+        int tokenBlocks = Gemm.ceilDiv(tokens, BK);
+        pool.forEach(kvHeads * tokenBlocks, (worker, task) ->
+                transposeKeys(k, headDim, padded, task / tokenBlocks, task % tokenBlocks));
+
+        int[] blocks = queryBlocks(batch);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = heads / kvHeads;
+        for (int w = 0; w < outputs.length; w++) {
+            outputs[w] = Gemm.grow(outputs[w], BQ * headDim);
+        }
+        pool.forEach(blocks.length / 3 * heads, (worker, task) -> {
+            int block = task / heads;
+            int head = task % heads;
+            attendBlock(q, v, out, headDim, padded, blocks[3 * block], blocks[3 * block + 1],
+                    blocks[3 * block + 2], head, head / group, scale, worker);
+        });
+    }
+
+    /** {@code keysT[g, d, t] = k[t, g * headDim + d]} for one kv head and one block of tokens. */
+    private void transposeKeys(FloatMatrix k, int headDim, int padded, int kvHead, int tokenBlock) {
+        int t0 = tokenBlock * BK;
+        int t1 = Math.min(t0 + BK, k.rows());
+        float[] ks = k.data();
+        int headBase = kvHead * headDim * padded;
+        for (int t = t0; t < t1; t++) {
+            int src = k.rowStart(t) + kvHead * headDim;
+            for (int d = 0; d < headDim; d++) {
+                keysT[headBase + d * padded + t] = ks[src + d];
+            }
+        }
+        if (t1 == k.rows()) {
+            for (int d = 0; d < headDim; d++) {
+                Arrays.fill(keysT, headBase + d * padded + t1, headBase + (d + 1) * padded, 0f);
+            }
+        }
+    }
+
+    /**
+     * Triples {@code (sequence start, first query, end of queries)} of all query blocks, those further
+     * into their sequence (more keys to attend over) first, so the last tasks handed out are short.
+     */
+    private static int[] queryBlocks(Batch batch) {
+        int count = 0;
+        for (int s = 0; s < batch.sequences(); s++) {
+            count += Gemm.ceilDiv(batch.length(s), BQ);
+        }
+        long[] keyed = new long[count];
+        int n = 0;
+        for (int s = 0; s < batch.sequences(); s++) {
+            for (int qb = 0; qb * BQ < batch.length(s); qb++) {
+                keyed[n++] = ((long) (Integer.MAX_VALUE - qb) << 32) | s;
+            }
+        }
+        Arrays.sort(keyed);
+        int[] blocks = new int[3 * count];
+        for (int b = 0; b < count; b++) {
+            int s = (int) keyed[b];
+            int qb = Integer.MAX_VALUE - (int) (keyed[b] >>> 32);
+            blocks[3 * b] = batch.start(s);
+            blocks[3 * b + 1] = batch.start(s) + qb * BQ;
+            blocks[3 * b + 2] = Math.min(batch.start(s) + (qb + 1) * BQ, batch.start(s) + batch.length(s));
+        }
+        return blocks;
+    }
+
+    /** Attention of queries {@code [i0, i1)} of one head over keys {@code [seqStart, i1)}, causal. */
+    private void attendBlock(FloatMatrix q, FloatMatrix v, FloatMatrix out, int headDim, int padded,
+            int seqStart, int i0, int i1, int head, int kvHead, float scale, int worker) {
+        int nq = i1 - i0;
+        float[] s = scores[worker]; // [BQ, BK]
+        float[] o = outputs[worker]; // [BQ, headDim]
+        float[] max = rowMax[worker];
+        float[] sum = rowSum[worker];
+        Arrays.fill(o, 0, nq * headDim, 0f);
+        Arrays.fill(max, 0, nq, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sum, 0, nq, 0f);
+        int qStart = q.rowStart(i0) + head * headDim;
+        int qStride = q.cols();
+        int keysBase = kvHead * headDim * padded;
+        for (int j0 = seqStart; j0 < i1; j0 += BK) {
+            int j1 = Math.min(j0 + BK, i1);
+            int vectors = Gemm.ceilDiv(j1 - j0, LANES);
+            scoreBlock(q.data(), qStart, qStride, nq, keysBase + j0, padded, headDim, vectors, s);
+            for (int r = 0; r < nq; r++) {
+                int allowed = Math.min(j1, i0 + r + 1) - j0; // causal: keys up to the query itself
+                softmaxRow(s, r * BK, allowed, vectors * LANES, scale, max, sum, o, r * headDim, headDim);
+            }
+            accumulateValues(s, nq, v.data(), v.rowStart(j0) + kvHead * headDim, v.cols(), j1 - j0, o, headDim);
+        }
+        float[] os = out.data();
+        for (int r = 0; r < nq; r++) {
+            float inv = 1f / sum[r];
+            int dst = out.rowStart(i0 + r) + head * headDim;
+            int src = r * headDim;
+            int d = 0;
+            for (; d <= headDim - LANES; d += LANES) {
+                FloatVector.fromArray(FLOATS, o, src + d).mul(inv).intoArray(os, dst + d);
+            }
+            for (; d < headDim; d++) {
+                os[dst + d] = o[src + d] * inv;
+            }
+        }
+    }
+
+    /** {@code s[r, c] = q[r] · keysT[:, j0 + c]} for {@code nq} queries and {@code vectors} vectors of keys. */
+    private void scoreBlock(float[] q, int qStart, int qStride, int nq, int keyStart, int padded, int headDim,
+            int vectors, float[] s) {
+        int r = 0;
+        if (vectors == 4) {
+            for (; r + 4 <= nq; r += 4) {
+                scoreKernel4x4(q, qStart + r * qStride, qStride, keysT, keyStart, padded, headDim, s, r * BK);
+            }
+        }
+        for (; r < nq; r++) {
+            for (int c = 0; c < vectors; c++) {
+                scoreKernel1x1(q, qStart + r * qStride, keysT, keyStart + c * LANES, padded, headDim, s,
+                        r * BK + c * LANES);
+            }
+        }
+    }
+
+    private static void scoreKernel4x4(float[] q, int q0, int qStride, float[] kT, int k0, int kStride, int depth,
+            float[] s, int s0) {
+        int q1 = q0 + qStride;
+        int q2 = q1 + qStride;
+        int q3 = q2 + qStride;
+        FloatVector zero = FloatVector.zero(FLOATS);
+        FloatVector a00 = zero, a01 = zero, a02 = zero, a03 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero;
+        FloatVector a20 = zero, a21 = zero, a22 = zero, a23 = zero, a30 = zero, a31 = zero, a32 = zero, a33 = zero;
+        for (int d = 0; d < depth; d++) {
+            int kd = k0 + d * kStride;
+            FloatVector b0 = FloatVector.fromArray(FLOATS, kT, kd);
+            FloatVector b1 = FloatVector.fromArray(FLOATS, kT, kd + LANES);
+            FloatVector b2 = FloatVector.fromArray(FLOATS, kT, kd + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(FLOATS, kT, kd + 3 * LANES);
+            FloatVector a = FloatVector.broadcast(FLOATS, q[q0 + d]);
+            a00 = a.fma(b0, a00);
+            a01 = a.fma(b1, a01);
+            a02 = a.fma(b2, a02);
+            a03 = a.fma(b3, a03);
+            a = FloatVector.broadcast(FLOATS, q[q1 + d]);
+            a10 = a.fma(b0, a10);
+            a11 = a.fma(b1, a11);
+            a12 = a.fma(b2, a12);
+            a13 = a.fma(b3, a13);
+            a = FloatVector.broadcast(FLOATS, q[q2 + d]);
+            a20 = a.fma(b0, a20);
+            a21 = a.fma(b1, a21);
+            a22 = a.fma(b2, a22);
+            a23 = a.fma(b3, a23);
+            a = FloatVector.broadcast(FLOATS, q[q3 + d]);
+            a30 = a.fma(b0, a30);
+            a31 = a.fma(b1, a31);
+            a32 = a.fma(b2, a32);
+            a33 = a.fma(b3, a33);
+        }
+        a00.intoArray(s, s0);
+        a01.intoArray(s, s0 + LANES);
+        a02.intoArray(s, s0 + 2 * LANES);
+        a03.intoArray(s, s0 + 3 * LANES);
+        a10.intoArray(s, s0 + BK);
+        a11.intoArray(s, s0 + BK + LANES);
+        a12.intoArray(s, s0 + BK + 2 * LANES);
+        a13.intoArray(s, s0 + BK + 3 * LANES);
+        a20.intoArray(s, s0 + 2 * BK);
+        a21.intoArray(s, s0 + 2 * BK + LANES);
+        a22.intoArray(s, s0 + 2 * BK + 2 * LANES);
+        a23.intoArray(s, s0 + 2 * BK + 3 * LANES);
+        a30.intoArray(s, s0 + 3 * BK);
+        a31.intoArray(s, s0 + 3 * BK + LANES);
+        a32.intoArray(s, s0 + 3 * BK + 2 * LANES);
+        a33.intoArray(s, s0 + 3 * BK + 3 * LANES);
+    }
+
+    private static void scoreKernel1x1(float[] q, int q0, float[] kT, int k0, int kStride, int depth,
+            float[] s, int s0) {
+        FloatVector acc = FloatVector.zero(FLOATS);
+        for (int d = 0; d < depth; d++) {
+            acc = FloatVector.broadcast(FLOATS, q[q0 + d]).fma(FloatVector.fromArray(FLOATS, kT, k0 + d * kStride), acc);
+        }
+        acc.intoArray(s, s0);
+    }
+
+    /**
+     * Online softmax step of one query row: scales its scores, masks keys from {@code allowed} on,
+     * updates the running max and sum, rescales the output row, and leaves the probabilities in s.
+     */
+    private static void softmaxRow(float[] s, int s0, int allowed, int width, float scale, float[] max, float[] sum,
+            float[] o, int o0, int headDim) {
+        int r = s0 / BK;
+        if (allowed <= 0) { // every key of this block lies after the query
+            Arrays.fill(s, s0, s0 + width, 0f);
+            return;
+        }
+        Arrays.fill(s, s0 + allowed, s0 + width, Float.NEGATIVE_INFINITY);
+        FloatVector blockMax = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < width; c += LANES) {
+            FloatVector x = FloatVector.fromArray(FLOATS, s, s0 + c).mul(scale);
+            x.intoArray(s, s0 + c);
+            blockMax = blockMax.max(x);
+        }
+        float newMax = Math.max(max[r], blockMax.reduceLanes(VectorOperators.MAX));
+        FloatVector shift = FloatVector.broadcast(FLOATS, newMax);
+        FloatVector total = FloatVector.zero(FLOATS);
+        for (int c = 0; c < width; c += LANES) {
+            FloatVector p = FloatVector.fromArray(FLOATS, s, s0 + c).sub(shift).lanewise(VectorOperators.EXP);
+            p.intoArray(s, s0 + c);
+            total = total.add(p);
+        }
+        float rescale = (float) Math.exp(max[r] - newMax); // 0 on the first block: max[r] is -inf
+        sum[r] = sum[r] * rescale + total.reduceLanes(VectorOperators.ADD);
+        max[r] = newMax;
+        if (rescale != 1f) {
+            int d = 0;
+            for (; d <= headDim - LANES; d += LANES) {
+                FloatVector.fromArray(FLOATS, o, o0 + d).mul(rescale).intoArray(o, o0 + d);
+            }
+            for (; d < headDim; d++) {
+                o[o0 + d] *= rescale;
+            }
+        }
+    }
+
+    /** {@code o[r, :] += sum_c p[r, c] * v[j0 + c, :]} over {@code keys} keys, for {@code nq} rows. */
+    private static void accumulateValues(float[] p, int nq, float[] v, int vStart, int vStride, int keys,
+            float[] o, int headDim) {
+        int r = 0;
+        for (; r + 4 <= nq; r += 4) {
+            int d = 0;
+            for (; d + 4 * LANES <= headDim; d += 4 * LANES) {
+                valueKernel4x4(p, r * BK, v, vStart + d, vStride, keys, o, r * headDim + d, headDim);
+            }
+            for (int rr = r; rr < r + 4; rr++) {
+                valueTail(p, rr * BK, v, vStart, vStride, keys, o, rr * headDim, d, headDim);
+            }
+        }
+        for (; r < nq; r++) {
+            valueTail(p, r * BK, v, vStart, vStride, keys, o, r * headDim, 0, headDim);
+        }
+    }
+
+    private static void valueKernel4x4(float[] p, int p0, float[] v, int v0, int vStride, int keys,
+            float[] o, int o0, int oStride) {
+        int o1 = o0 + oStride;
+        int o2 = o1 + oStride;
+        int o3 = o2 + oStride;
+        FloatVector a00 = FloatVector.fromArray(FLOATS, o, o0);
+        FloatVector a01 = FloatVector.fromArray(FLOATS, o, o0 + LANES);
+        FloatVector a02 = FloatVector.fromArray(FLOATS, o, o0 + 2 * LANES);
+        FloatVector a03 = FloatVector.fromArray(FLOATS, o, o0 + 3 * LANES);
+        FloatVector a10 = FloatVector.fromArray(FLOATS, o, o1);
+        FloatVector a11 = FloatVector.fromArray(FLOATS, o, o1 + LANES);
+        FloatVector a12 = FloatVector.fromArray(FLOATS, o, o1 + 2 * LANES);
+        FloatVector a13 = FloatVector.fromArray(FLOATS, o, o1 + 3 * LANES);
+        FloatVector a20 = FloatVector.fromArray(FLOATS, o, o2);
+        FloatVector a21 = FloatVector.fromArray(FLOATS, o, o2 + LANES);
+        FloatVector a22 = FloatVector.fromArray(FLOATS, o, o2 + 2 * LANES);
+        FloatVector a23 = FloatVector.fromArray(FLOATS, o, o2 + 3 * LANES);
+        FloatVector a30 = FloatVector.fromArray(FLOATS, o, o3);
+        FloatVector a31 = FloatVector.fromArray(FLOATS, o, o3 + LANES);
+        FloatVector a32 = FloatVector.fromArray(FLOATS, o, o3 + 2 * LANES);
+        FloatVector a33 = FloatVector.fromArray(FLOATS, o, o3 + 3 * LANES);
+        for (int c = 0; c < keys; c++) {
+            int vc = v0 + c * vStride;
+            FloatVector b0 = FloatVector.fromArray(FLOATS, v, vc);
+            FloatVector b1 = FloatVector.fromArray(FLOATS, v, vc + LANES);
+            FloatVector b2 = FloatVector.fromArray(FLOATS, v, vc + 2 * LANES);
+            FloatVector b3 = FloatVector.fromArray(FLOATS, v, vc + 3 * LANES);
+            FloatVector a = FloatVector.broadcast(FLOATS, p[p0 + c]);
+            a00 = a.fma(b0, a00);
+            a01 = a.fma(b1, a01);
+            a02 = a.fma(b2, a02);
+            a03 = a.fma(b3, a03);
+            a = FloatVector.broadcast(FLOATS, p[p0 + BK + c]);
+            a10 = a.fma(b0, a10);
+            a11 = a.fma(b1, a11);
+            a12 = a.fma(b2, a12);
+            a13 = a.fma(b3, a13);
+            a = FloatVector.broadcast(FLOATS, p[p0 + 2 * BK + c]);
+            a20 = a.fma(b0, a20);
+            a21 = a.fma(b1, a21);
+            a22 = a.fma(b2, a22);
+            a23 = a.fma(b3, a23);
+            a = FloatVector.broadcast(FLOATS, p[p0 + 3 * BK + c]);
+            a30 = a.fma(b0, a30);
+            a31 = a.fma(b1, a31);
+            a32 = a.fma(b2, a32);
+            a33 = a.fma(b3, a33);
+        }
+        a00.intoArray(o, o0);
+        a01.intoArray(o, o0 + LANES);
+        a02.intoArray(o, o0 + 2 * LANES);
+        a03.intoArray(o, o0 + 3 * LANES);
+        a10.intoArray(o, o1);
+        a11.intoArray(o, o1 + LANES);
+        a12.intoArray(o, o1 + 2 * LANES);
+        a13.intoArray(o, o1 + 3 * LANES);
+        a20.intoArray(o, o2);
+        a21.intoArray(o, o2 + LANES);
+        a22.intoArray(o, o2 + 2 * LANES);
+        a23.intoArray(o, o2 + 3 * LANES);
+        a30.intoArray(o, o3);
+        a31.intoArray(o, o3 + LANES);
+        a32.intoArray(o, o3 + 2 * LANES);
+        a33.intoArray(o, o3 + 3 * LANES);
+    }
+
+    /** One output row from column {@code dFrom}: vectors of the head dimension, then a scalar tail. */
+    private static void valueTail(float[] p, int p0, float[] v, int vStart, int vStride, int keys,
+            float[] o, int o0, int dFrom, int headDim) {
+        int d = dFrom;
+        for (; d + LANES <= headDim; d += LANES) {
+            FloatVector acc = FloatVector.fromArray(FLOATS, o, o0 + d);
+            for (int c = 0; c < keys; c++) {
+                acc = FloatVector.broadcast(FLOATS, p[p0 + c])
+                        .fma(FloatVector.fromArray(FLOATS, v, vStart + c * vStride + d), acc);
+            }
+            acc.intoArray(o, o0 + d);
+        }
+        for (; d < headDim; d++) {
+            float acc = o[o0 + d];
+            for (int c = 0; c < keys; c++) {
+                acc += p[p0 + c] * v[vStart + c * vStride + d];
+            }
+            o[o0 + d] = acc;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.qembed.backend.cpu;
+
+import io.qembed.io.DType;
+import io.qembed.io.TensorView;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight {@code [rows, cols]} kept in its checkpoint dtype as a zero-copy view of (usually
+ * memory-mapped) little-endian data. One subclass per dtype owns the conversion to FP32, the only
+ * dtype-specific step of every kernel.
+ */
+abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16Matrix, F32Matrix {
+    protected final MemorySegment data;
+    protected final int rows;
+    protected final int cols;
+
+    protected WeightMatrix(MemorySegment data, int rows, int cols) {
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /** Wraps a checkpoint tensor; rank-1 tensors become {@code [1, n]}, higher ranks {@code [prod(outer), last]}. */
+    static WeightMatrix of(TensorView view) {
+        if (view.rank() < 1) {
+            throw new IllegalArgumentException("upload: " + view + " has no dimensions");
+        }
+        long[] shape = view.shape();
+        long outer = 1;
+        for (int i = 0; i < shape.length - 1; i++) {
+            outer = Math.multiplyExact(outer, shape[i]);
+        }
+        long last = shape[shape.length - 1];
+        if (outer > Integer.MAX_VALUE || last > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("upload: " + view + " has a dimension over 2^31");
+        }
+        long bytes = view.elementCount() * view.dtype().bytes();
+        if (view.data().byteSize() != bytes) {
+            throw new IllegalArgumentException("upload: " + view + " needs " + bytes + " bytes, its data has "
+                    + view.data().byteSize());
+        }
+        int r = (int) outer;
+        int c = (int) last;
+        return switch (view.dtype()) {
+            case BF16 -> new Bf16Matrix(view.data(), r, c);
+            case F16 -> new F16Matrix(view.data(), r, c);
+            case F32 -> new F32Matrix(view.data(), r, c);
+        };
+    }
+
+    abstract DType dtype();
+
+    /** A weight of the same dtype over rows {@code [from, to)} of {@code data}. */
+    protected abstract WeightMatrix slice(MemorySegment data, int rows);
+
+    /** {@code dst[dstOffset + i] = this[row, col + i]} for {@code i < count}, converted to FP32. */
+    abstract void rowToFloat(int row, int col, int count, float[] dst, int dstOffset);
+
+    /**
+     * Packs a block transposed and converted to FP32: {@code panel[(k - col) * stride + j] = this[row + j, k]}
+     * for {@code j < rowCount}, {@code col <= k < col + colCount}.
+     */
+    abstract void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int stride);
+
+    /** Byte offset of element {@code (row, col)}. */
+    protected final long byteOffset(int row, int col) {
+        return ((long) row * cols + col) * dtype().bytes();
+    }
+
+    @Override
+    public final int rows() {
+        return rows;
+    }
+
+    @Override
+    public final int cols() {
+        return cols;
+    }
+
+    @Override
+    public final WeightMatrix rowSlice(int from, int to) {
+        if (from < 0 || to > rows || from > to) {
+            throw new IllegalArgumentException("rowSlice: [" + from + ", " + to + ") outside " + describe());
+        }
+        long rowBytes = (long) cols * dtype().bytes();
+        return slice(data.asSlice(from * rowBytes, (to - from) * rowBytes), to - from);
+    }
+
+    @Override
+    public final String describe() {
+        return "[" + rows + ", " + cols + "] " + dtype();
+    }
+
+    @Override
+    public final String toString() {
+        return describe();
+    }
+}

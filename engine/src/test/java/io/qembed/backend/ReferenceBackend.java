@@ -1,0 +1,240 @@
+package io.qembed.backend;
+
+import io.qembed.io.TensorView;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A plain scalar implementation of every {@link Backend} operation, written for clarity: one loop
+ * per formula, sums and transcendental functions in double, results rounded to FP32. Weights are
+ * decoded to FP32 on upload. The oracle the fast backends are tested against.
+ */
+public final class ReferenceBackend implements Backend {
+
+    /** A row-major FP32 matrix; views share the array. */
+    public record Matrix(float[] data, int offset, int rows, int cols) implements Tensor {
+        float get(int r, int c) {
+            return data[offset + r * cols + c];
+        }
+
+        void set(int r, int c, float value) {
+            data[offset + r * cols + c] = value;
+        }
+
+        @Override
+        public Tensor rowSlice(int from, int to) {
+            return new Matrix(data, offset + from * cols, to - from, cols);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public Tensor upload(TensorView weight) {
+        int rows = weight.rows();
+        int cols = weight.cols();
+        float[] values = new float[rows * cols];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = switch (weight.dtype()) {
+                case F32 -> weight.data().get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 4L * i);
+                case BF16 -> Float.intBitsToFloat((weight.data().get(le16(), 2L * i) & 0xFFFF) << 16);
+                case F16 -> Float.float16ToFloat(weight.data().get(le16(), 2L * i));
+            };
+        }
+        return new Matrix(values, 0, rows, cols);
+    }
+
+    private static ValueLayout.OfShort le16() {
+        return ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override
+    public Tensor alloc(int rows, int cols) {
+        return new Matrix(new float[rows * cols], 0, rows, cols);
+    }
+
+    @Override
+    public float[] download(Tensor x) {
+        Matrix m = (Matrix) x;
+        float[] out = new float[m.rows() * m.cols()];
+        System.arraycopy(m.data(), m.offset(), out, 0, out.length);
+        return out;
+    }
+
+    @Override
+    public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
+        Matrix t = (Matrix) table;
+        Matrix o = (Matrix) out;
+        for (int i = 0; i < tokenIds.length; i++) {
+            for (int c = 0; c < t.cols(); c++) {
+                o.set(i, c, t.get(tokenIds[i], c));
+            }
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        Matrix xm = (Matrix) x;
+        for (int r = 0; r < xm.rows(); r++) {
+            normalise(xm, r, 0, xm.cols(), (Matrix) weight, eps, (Matrix) out);
+        }
+    }
+
+    /** {@code out[r, c0 + i] = x[r, c0 + i] / sqrt(mean(x[r, c0 ..]^2) + eps) * weight[i]}. */
+    private static void normalise(Matrix x, int r, int c0, int n, Matrix weight, float eps, Matrix out) {
+        double squares = 0;
+        for (int i = 0; i < n; i++) {
+            squares += (double) x.get(r, c0 + i) * x.get(r, c0 + i);
+        }
+        double inverseRms = 1.0 / Math.sqrt(squares / n + eps);
+        for (int i = 0; i < n; i++) {
+            out.set(r, c0 + i, (float) (x.get(r, c0 + i) * inverseRms * weight.get(0, i)));
+        }
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
+        add(residual, delta);
+        rmsNorm(residual, weight, eps, out);
+    }
+
+    @Override
+    public void headRmsNorm(Tensor x, Tensor weight, float eps) {
+        Matrix xm = (Matrix) x;
+        int headDim = weight.cols();
+        for (int r = 0; r < xm.rows(); r++) {
+            for (int c0 = 0; c0 < xm.cols(); c0 += headDim) {
+                normalise(xm, r, c0, headDim, (Matrix) weight, eps, xm);
+            }
+        }
+    }
+
+    @Override
+    public void matmul(Tensor x, Tensor w, Tensor out) {
+        Matrix xm = (Matrix) x;
+        Matrix wm = (Matrix) w;
+        Matrix om = (Matrix) out;
+        for (int r = 0; r < xm.rows(); r++) {
+            for (int n = 0; n < wm.rows(); n++) {
+                double sum = 0;
+                for (int k = 0; k < xm.cols(); k++) {
+                    sum += (double) xm.get(r, k) * wm.get(n, k);
+                }
+                om.set(r, n, (float) sum);
+            }
+        }
+    }
+
+    /**
+     * The rotary angle of position p and frequency i as transformers computes it in FP32:
+     * {@code inv_freq = 1 / theta^(2i / headDim)}, then {@code p * inv_freq}, each step rounded to FP32.
+     */
+    public static float ropeAngle(int position, int i, int headDim, double theta) {
+        float exponent = (float) (2 * i) / (float) headDim;
+        float inverseFrequency = 1f / (float) Math.pow((float) theta, exponent);
+        return (float) position * inverseFrequency;
+    }
+
+    @Override
+    public void rope(Tensor x, int headDim, Batch batch, double theta) {
+        Matrix xm = (Matrix) x;
+        int half = headDim / 2;
+        for (int t = 0; t < xm.rows(); t++) {
+            int position = batch.positions()[t];
+            for (int c0 = 0; c0 < xm.cols(); c0 += headDim) {
+                for (int i = 0; i < half; i++) {
+                    double angle = ropeAngle(position, i, headDim, theta);
+                    double a = xm.get(t, c0 + i);
+                    double b = xm.get(t, c0 + half + i);
+                    xm.set(t, c0 + i, (float) (a * Math.cos(angle) - b * Math.sin(angle)));
+                    xm.set(t, c0 + half + i, (float) (b * Math.cos(angle) + a * Math.sin(angle)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+        for (int t = 0; t < batch.tokens(); t++) {
+            attentionRow((Matrix) q, (Matrix) k, (Matrix) v, headDim, batch, t, (Matrix) out);
+        }
+    }
+
+    /** Attention output of one query row (all heads): softmax over the keys of its sequence up to itself. */
+    public static void attentionRow(Matrix q, Matrix k, Matrix v, int headDim, Batch batch, int t, Matrix out) {
+        int heads = q.cols() / headDim;
+        int group = heads / (k.cols() / headDim);
+        int start = t - batch.positions()[t];
+        double scale = 1.0 / Math.sqrt(headDim);
+        for (int h = 0; h < heads; h++) {
+            int qc = h * headDim;
+            int kc = (h / group) * headDim;
+            double[] scores = new double[t - start + 1];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = start; j <= t; j++) {
+                double dot = 0;
+                for (int d = 0; d < headDim; d++) {
+                    dot += (double) q.get(t, qc + d) * k.get(j, kc + d);
+                }
+                scores[j - start] = dot * scale;
+                max = Math.max(max, scores[j - start]);
+            }
+            double total = 0;
+            for (int j = 0; j < scores.length; j++) {
+                scores[j] = Math.exp(scores[j] - max);
+                total += scores[j];
+            }
+            for (int d = 0; d < headDim; d++) {
+                double sum = 0;
+                for (int j = start; j <= t; j++) {
+                    sum += scores[j - start] * v.get(j, kc + d);
+                }
+                out.set(t, qc + d, (float) (sum / total));
+            }
+        }
+    }
+
+    @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        Matrix g = (Matrix) gate;
+        Matrix u = (Matrix) up;
+        Matrix o = (Matrix) out;
+        for (int r = 0; r < g.rows(); r++) {
+            for (int c = 0; c < g.cols(); c++) {
+                double x = g.get(r, c);
+                o.set(r, c, (float) (x / (1 + Math.exp(-x)) * u.get(r, c)));
+            }
+        }
+    }
+
+    @Override
+    public void add(Tensor x, Tensor delta) {
+        Matrix xm = (Matrix) x;
+        Matrix dm = (Matrix) delta;
+        for (int r = 0; r < xm.rows(); r++) {
+            for (int c = 0; c < xm.cols(); c++) {
+                xm.set(r, c, xm.get(r, c) + dm.get(r, c));
+            }
+        }
+    }
+
+    @Override
+    public void gatherRows(Tensor x, int[] rows, Tensor out) {
+        Matrix xm = (Matrix) x;
+        Matrix om = (Matrix) out;
+        for (int i = 0; i < rows.length; i++) {
+            for (int c = 0; c < xm.cols(); c++) {
+                om.set(i, c, xm.get(rows[i], c));
+            }
+        }
+    }
+
+    @Override
+    public void sync() {}
+
+    @Override
+    public void close() {}
+}

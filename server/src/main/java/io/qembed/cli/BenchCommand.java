@@ -1,0 +1,137 @@
+package io.qembed.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.EmbedInput;
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.Embedder;
+import io.qembed.api.ModelInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qembed bench}: the offline throughput of the engine on one packed batch of random token
+ * sequences, timed over several rounds after a warm-up.
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measures tokens/s of the engine: --batch sequences of --seq-len random tokens in one packed batch.")
+public final class BenchCommand implements Callable<Integer> {
+    @Mixin EngineOptions engine;
+
+    @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "Sequences per batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq-len", defaultValue = "512", paramLabel = "L", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--rounds", defaultValue = "3", paramLabel = "R", description = "Timed rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "W", description = "Untimed rounds first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random token ids.")
+    long seed;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        if (batch < 1 || seqLen < 1 || rounds < 1 || warmup < 0) {
+            throw new UserException("--batch, --seq-len and --rounds must be at least 1, --warmup at least 0");
+        }
+        int tokens = Math.multiplyExact(batch, seqLen);
+        // One request of exactly one packed batch: the budget is the batch itself.
+        try (Embedder embedder = engine.open(engine.config().withMaxBatchTokens(Math.max(tokens, engine.batchTokens)))) {
+            ModelInfo info = embedder.info();
+            if (seqLen > info.maxTokens()) {
+                throw new UserException("--seq-len " + seqLen + " is above the model's limit of " + info.maxTokens());
+            }
+            List<EmbedInput> inputs = randomInputs(info);
+            for (int i = 0; i < warmup; i++) {
+                embedder.embed(inputs, EmbedOptions.defaults());
+            }
+            double[] seconds = new double[rounds];
+            for (int i = 0; i < rounds; i++) {
+                long start = System.nanoTime();
+                embedder.embed(inputs, EmbedOptions.defaults());
+                seconds[i] = (System.nanoTime() - start) / 1e9;
+                if (!json) {
+                    System.err.printf("round %d: %.3f s, %.1f tokens/s%n", i + 1, seconds[i], tokens / seconds[i]);
+                }
+            }
+            double median = median(seconds);
+            long rss = peakRssBytes();
+            if (json) {
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                o.put("model", info.name());
+                o.put("backend", info.backend());
+                o.put("threads", engine.threads == 0 ? Runtime.getRuntime().availableProcessors() : engine.threads);
+                o.put("batch", batch);
+                o.put("seq_len", seqLen);
+                o.put("tokens", tokens);
+                o.put("rounds", rounds);
+                o.put("seconds", median);
+                o.put("tokens_per_second", tokens / median);
+                o.putPOJO("round_seconds", seconds);
+                o.put("peak_rss_bytes", rss);
+                System.out.println(o);
+            } else {
+                System.out.printf(
+                        "%s on %s: %d x %d = %d tokens, %.3f s per batch (median of %d), %.1f tokens/s, peak RSS %.2f GiB%n",
+                        info.name(), info.backend(), batch, seqLen, tokens, median, rounds, tokens / median,
+                        rss / (double) (1L << 30));
+            }
+        }
+        return 0;
+    }
+
+    private List<EmbedInput> randomInputs(ModelInfo info) {
+        SplittableRandom random = new SplittableRandom(seed);
+        // Ordinary (non-special) ids; the last token of each sequence is the end token, as in real inputs.
+        int ordinary = Math.min(info.vocabSize(), 151643);
+        List<EmbedInput> inputs = new ArrayList<>(batch);
+        for (int s = 0; s < batch; s++) {
+            int[] ids = new int[seqLen];
+            for (int t = 0; t < seqLen; t++) {
+                ids[t] = random.nextInt(ordinary);
+            }
+            ids[seqLen - 1] = Math.min(151643, info.vocabSize() - 1);
+            inputs.add(EmbedInput.tokens(ids));
+        }
+        return inputs;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** The process's peak resident set (VmHWM), mapped weights included; -1 where /proc is absent. */
+    static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

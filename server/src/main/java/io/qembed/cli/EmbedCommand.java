@@ -1,0 +1,209 @@
+package io.qembed.cli;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.qembed.api.EmbedException;
+import io.qembed.api.EmbedInput;
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.Embedder;
+import io.qembed.api.Embeddings;
+import io.qembed.api.InputTooLongException;
+import io.qembed.api.InvalidRequestException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qembed embed}: JSONL in ({@code {"id"?, "text"}} or {@code {"id"?, "token_ids"}} per line),
+ * JSONL out ({@code {"id", "tokens", "embedding"}}) in input order.
+ */
+@Command(
+        name = "embed",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Embeds JSONL input: one object per line with \"text\" (string) or \"token_ids\" (array of ints)"
+                    + " and an optional \"id\" echoed back.",
+            "Writes JSONL in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}."
+        })
+public final class EmbedCommand implements Callable<Integer> {
+    /** Inputs submitted at once: enough to fill packed batches, small enough to stream big files. */
+    private static final int CHUNK = 1024;
+
+    @Mixin EngineOptions engine;
+
+    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL input (default: stdin).")
+    String input;
+
+    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL output (default: stdout).")
+    String output;
+
+    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N", description = "Matryoshka size, 32..hidden.")
+    int dimensions;
+
+    @Option(names = "--instruction", paramLabel = "TEXT", description = "Task instruction (Instruct: ...\\nQuery:...).")
+    String instruction;
+
+    @Option(names = "--prompt-name", paramLabel = "NAME", description = "Named prompt of the model, e.g. query.")
+    String promptName;
+
+    @Option(names = "--no-normalize", description = "Do not L2-normalise the vectors.")
+    boolean noNormalize;
+
+    @Option(names = "--truncate", description = "Truncate inputs above --max-tokens instead of failing.")
+    boolean truncate;
+
+    @Option(
+            names = "--truncation-direction",
+            defaultValue = "right",
+            paramLabel = "right|left",
+            description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
+    String truncationDirection;
+
+    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Token limit per input.")
+    int maxTokens;
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Override
+    public Integer call() throws IOException {
+        EmbedOptions options = options();
+        try (BufferedReader in = Io.reader(input);
+                OutputStream out = Io.output(output);
+                JsonGenerator gen = json.createGenerator(out).setRootValueSeparator(null);
+                Embedder embedder = engine.open()) {
+            List<Line> chunk = new ArrayList<>(CHUNK);
+            String text;
+            int lineNo = 0;
+            while ((text = in.readLine()) != null) {
+                lineNo++;
+                if (text.isBlank()) {
+                    continue;
+                }
+                chunk.add(parse(text, lineNo, chunk.size()));
+                if (chunk.size() == CHUNK) {
+                    write(embedder, chunk, options, gen, out);
+                    chunk.clear();
+                }
+            }
+            if (!chunk.isEmpty()) {
+                write(embedder, chunk, options, gen, out);
+            }
+        }
+        return 0;
+    }
+
+    private EmbedOptions options() {
+        EmbedOptions.TruncationDirection direction =
+                switch (truncationDirection.toLowerCase(Locale.ROOT)) {
+                    case "right" -> EmbedOptions.TruncationDirection.RIGHT;
+                    case "left" -> EmbedOptions.TruncationDirection.LEFT;
+                    default -> throw new UserException(
+                            "--truncation-direction must be right or left, got " + truncationDirection);
+                };
+        try {
+            return EmbedOptions.builder()
+                    .instruction(instruction)
+                    .promptName(promptName)
+                    .dimensions(dimensions)
+                    .normalize(!noNormalize)
+                    .truncate(truncate)
+                    .truncationDirection(direction)
+                    .maxTokens(maxTokens)
+                    .build();
+        } catch (InvalidRequestException e) {
+            throw new UserException(e.getMessage());
+        }
+    }
+
+    /** One input line: its id (echoed) and what to embed. */
+    private record Line(int lineNo, JsonNode id, EmbedInput input) {}
+
+    private Line parse(String text, int lineNo, int position) {
+        JsonNode node;
+        try {
+            node = json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new UserException("line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new UserException("line " + lineNo + ": expected a JSON object with \"text\" or \"token_ids\"");
+        }
+        JsonNode id = node.has("id") ? node.get("id") : NullNode.getInstance();
+        JsonNode t = node.get("text");
+        JsonNode ids = node.get("token_ids");
+        if ((t == null) == (ids == null)) {
+            throw new UserException("line " + lineNo + ": give exactly one of \"text\" and \"token_ids\"");
+        }
+        if (t != null) {
+            if (!t.isTextual()) {
+                throw new UserException("line " + lineNo + ": \"text\" must be a string");
+            }
+            return new Line(lineNo, id, EmbedInput.text(t.asText()));
+        }
+        if (!ids.isArray()) {
+            throw new UserException("line " + lineNo + ": \"token_ids\" must be an array of integers");
+        }
+        int[] tokens = new int[ids.size()];
+        for (int i = 0; i < tokens.length; i++) {
+            JsonNode v = ids.get(i);
+            if (!v.isInt()) {
+                throw new UserException("line " + lineNo + ": \"token_ids\" must be an array of integers");
+            }
+            tokens[i] = v.asInt();
+        }
+        return new Line(lineNo, id, EmbedInput.tokens(tokens));
+    }
+
+    private void write(Embedder embedder, List<Line> chunk, EmbedOptions options, JsonGenerator gen, OutputStream out)
+            throws IOException {
+        Embeddings result;
+        try {
+            result = embedder.embed(chunk.stream().map(Line::input).toList(), options);
+        } catch (InputTooLongException e) {
+            throw new UserException("line " + chunk.get(e.index()).lineNo() + ": " + e.getMessage());
+        } catch (InvalidRequestException e) {
+            throw new UserException(lineOf(chunk, e.getMessage()));
+        } catch (EmbedException e) {
+            throw new UserException(e.getMessage(), 1);
+        }
+        for (int i = 0; i < chunk.size(); i++) {
+            Embeddings.Embedding e = result.data().get(i);
+            gen.writeStartObject();
+            gen.writeFieldName("id");
+            json.writeTree(gen, chunk.get(i).id());
+            gen.writeNumberField("tokens", e.tokens());
+            gen.writeFieldName("embedding");
+            gen.writeStartArray();
+            for (float x : e.vector()) {
+                gen.writeNumber(x);
+            }
+            gen.writeEndArray();
+            gen.writeEndObject();
+            gen.writeRaw('\n');
+        }
+        gen.flush();
+        out.flush();
+    }
+
+    /** Rewrites "input N ..." (N within the chunk) into "line L: input ...". */
+    private static String lineOf(List<Line> chunk, String message) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^input (\\d+) (.*)$").matcher(message);
+        if (m.matches()) {
+            int index = Integer.parseInt(m.group(1));
+            if (index < chunk.size()) {
+                return "line " + chunk.get(index).lineNo() + ": input " + m.group(2);
+            }
+        }
+        return message;
+    }
+}

@@ -1,0 +1,62 @@
+package io.qembed.cli;
+
+import io.qembed.api.Embedder;
+import io.qembed.api.EngineConfig;
+import io.qembed.api.ModelLoadException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every command that runs a model shares: which model, which backend, how many threads. */
+public final class EngineOptions {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    public Path model;
+
+    @Option(
+            names = "--backend",
+            defaultValue = "auto",
+            paramLabel = "cpu|cuda|auto",
+            converter = BackendConverter.class,
+            description = "Backend (default: ${DEFAULT-VALUE}; auto takes a GPU when one is usable).")
+    public EngineConfig.Backend backend;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU threads (default: all cores).")
+    public int threads;
+
+    @Option(
+            names = "--batch-tokens",
+            defaultValue = "0",
+            paramLabel = "N",
+            description = "Token budget of one packed batch (default: the engine's).")
+    public int batchTokens;
+
+    /** The engine settings these options describe. */
+    public EngineConfig config() {
+        return EngineConfig.defaults().withBackend(backend).withThreads(threads).withMaxBatchTokens(batchTokens);
+    }
+
+    /** Opens the model; a load error becomes a one-line user error. */
+    public Embedder open() {
+        return open(config());
+    }
+
+    public Embedder open(EngineConfig config) {
+        try {
+            return Embedder.open(model, config);
+        } catch (ModelLoadException e) {
+            throw new UserException("cannot load model: " + e.getMessage(), 3);
+        }
+    }
+
+    /** Parses {@code cpu|cuda|auto} in any case. */
+    public static final class BackendConverter implements picocli.CommandLine.ITypeConverter<EngineConfig.Backend> {
+        @Override
+        public EngineConfig.Backend convert(String value) {
+            try {
+                return EngineConfig.Backend.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a backend; use cpu, cuda or auto");
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.qembed.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.cli.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The {@code embed} command's contract: JSONL in, JSONL out in order, reference vectors, clear errors. */
+class EmbedCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir Path dir;
+
+    /** Runs the CLI; returns the exit code and what it printed on stderr. */
+    private record Run(int code, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, err.toString());
+    }
+
+    @Test
+    void embedsTextsAndIdsInInputOrderMatchingTheReference() throws IOException {
+        List<JsonNode> cases = Fixtures.referenceCases();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            JsonNode c = cases.get(i);
+            ObjectNode line = JSON.createObjectNode().put("id", c.get("id").asText());
+            if (i % 2 == 0) {
+                line.put("text", c.get("text").asText());
+            } else {
+                line.set("token_ids", c.get("token_ids"));
+            }
+            lines.add(line.toString());
+        }
+        Path in = dir.resolve("in.jsonl");
+        Path out = dir.resolve("out.jsonl");
+        Files.write(in, lines);
+        Run r = run("embed", "--model", Fixtures.tinyModel().toString(), "--backend", "cpu",
+                "--input", in.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> outLines = Files.readAllLines(out);
+        assertEquals(cases.size(), outLines.size());
+        for (int i = 0; i < cases.size(); i++) {
+            JsonNode got = JSON.readTree(outLines.get(i));
+            JsonNode want = cases.get(i);
+            assertEquals(want.get("id").asText(), got.get("id").asText());
+            assertEquals(want.get("token_ids").size(), got.get("tokens").asInt());
+            Fixtures.assertClose(want.get("id").asText(), Fixtures.floats(want.get("embedding")),
+                    Fixtures.floats(got.get("embedding")));
+        }
+    }
+
+    @Test
+    void dimensionsAndInstruction() throws IOException {
+        Path in = dir.resolve("in.jsonl");
+        Path out = dir.resolve("out.jsonl");
+        Files.writeString(in, "{\"text\": \"What is the capital of China?\"}\n");
+        Run r = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+                "--output", out.toString(), "--dimensions", "32", "--instruction",
+                "Given a web search query, retrieve relevant passages that answer the query");
+        assertEquals(0, r.code(), r.err());
+        JsonNode got = JSON.readTree(Files.readAllLines(out).getFirst());
+        assertEquals(32, got.get("embedding").size());
+        JsonNode reference = Fixtures.referenceCases().stream()
+                .filter(c -> c.get("id").asText().equals("instr-capital")).findFirst().orElseThrow();
+        assertEquals(reference.get("token_ids").size(), got.get("tokens").asInt());
+        float[] full = Fixtures.floats(reference.get("embedding"));
+        double norm = 0;
+        for (int i = 0; i < 32; i++) {
+            norm += (double) full[i] * full[i];
+        }
+        float[] cut = Fixtures.floats(got.get("embedding"));
+        for (int i = 0; i < 32; i++) {
+            assertEquals(full[i] / Math.sqrt(norm), cut[i], 2e-5);
+        }
+    }
+
+    @Test
+    void userErrorsGiveAMessageAndExitCodeNotAStackTrace() throws IOException {
+        Path in = dir.resolve("bad.jsonl");
+        Files.writeString(in, "{\"text\": \"fine\"}\n{not json\n");
+        Run badJson = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+                "--output", dir.resolve("o1").toString());
+        assertEquals(2, badJson.code());
+        assertTrue(badJson.err().contains("line 2"), badJson.err());
+        assertTrue(!badJson.err().contains("\tat "), badJson.err());
+
+        Files.writeString(in, "{\"token_ids\": [1, 999999999]}\n");
+        Run badId = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+                "--output", dir.resolve("o2").toString());
+        assertEquals(2, badId.code());
+        assertTrue(badId.err().contains("line 1") && badId.err().contains("999999999"), badId.err());
+
+        Run badDims = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+                "--output", dir.resolve("o3").toString(), "--dimensions", "16");
+        assertEquals(2, badDims.code());
+        assertTrue(badDims.err().contains("dimensions"), badDims.err());
+
+        Run noModel = run("embed", "--model", dir.resolve("missing").toString(), "--input", in.toString());
+        assertEquals(3, noModel.code());
+        assertTrue(noModel.err().contains("missing"), noModel.err());
+    }
+}

@@ -1,0 +1,99 @@
+package io.qembed.tokenizer;
+
+import java.text.Normalizer;
+import java.util.List;
+
+/** The normalizer of a tokenizer.json: a sequence of Unicode normalisation forms (possibly empty). */
+final class Normalization {
+    private final Normalizer.Form[] forms;
+
+    Normalization(List<Normalizer.Form> forms) {
+        this.forms = forms.toArray(Normalizer.Form[]::new);
+    }
+
+    /**
+     * A normalised text with, for each of its chars, the range of the input it came from.
+     *
+     * @param text the normalised text
+     * @param starts per char of {@code text}: start of its source range in the input
+     * @param ends per char of {@code text}: end of its source range in the input
+     */
+    record Aligned(String text, int[] starts, int[] ends) {}
+
+    String apply(String text) {
+        for (Normalizer.Form form : forms) {
+            if (!isStable(text, 0, text.length(), form)) {
+                text = Normalizer.normalize(text, form);
+            }
+        }
+        return text;
+    }
+
+    /**
+     * Normalises and aligns. The text is cut before every character that starts a new combining
+     * sequence, each piece is normalised on its own and maps to its whole source range. When that does
+     * not reproduce the normalisation of the whole text, everything maps to the whole input.
+     */
+    Aligned applyAligned(String text) {
+        String normalized = apply(text);
+        int n = normalized.length();
+        int[] starts = new int[n];
+        int[] ends = new int[n];
+        if (normalized.equals(text)) {
+            for (int i = 0; i < n; i++) {
+                starts[i] = i;
+                ends[i] = i + 1;
+            }
+            return new Aligned(normalized, starts, ends);
+        }
+        StringBuilder joined = new StringBuilder(n);
+        int pieceStart = 0;
+        for (int i = 0; i <= text.length(); ) {
+            int c = i < text.length() ? text.codePointAt(i) : -1;
+            if (i > pieceStart && (c < 0 || startsSequence(c))) {
+                String piece = apply(text.substring(pieceStart, i));
+                for (int k = 0; k < piece.length() && joined.length() + k < n; k++) {
+                    starts[joined.length() + k] = pieceStart;
+                    ends[joined.length() + k] = i;
+                }
+                joined.append(piece);
+                pieceStart = i;
+            }
+            if (c < 0) {
+                break;
+            }
+            i += Character.charCount(c);
+        }
+        if (!joined.toString().equals(normalized)) {
+            java.util.Arrays.fill(starts, 0);
+            java.util.Arrays.fill(ends, text.length());
+        }
+        return new Aligned(normalized, starts, ends);
+    }
+
+    /** True when the code point cannot combine with what precedes it. */
+    private static boolean startsSequence(int c) {
+        if (c >= 0x1160 && c <= 0x11FF || c >= 0xD7B0 && c <= 0xD7FF) {
+            return false; // Hangul vowel and trailing jamo compose with the syllable before them
+        }
+        return switch (Character.getType(c)) {
+            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> false;
+            default -> true;
+        };
+    }
+
+    /** True when every char is below the first one the form could change (a cheap check for ASCII). */
+    private static boolean isStable(String text, int start, int end, Normalizer.Form form) {
+        char limit = switch (form) {
+            case NFC -> '\u0300';
+            case NFD -> '\u00C0';
+            case NFKC, NFKD -> '\u00A0';
+        };
+        for (int i = start; i < end; i++) {
+            if (text.charAt(i) >= limit) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
