@@ -81,7 +81,7 @@ public record EvalConfig(String label, int dimensions, String instruction, Post 
                 }
                 case "post" -> {
                     post = parsePost(value);
-                    canonical.add("post=" + value.strip());
+                    canonical.add("post=" + (post instanceof Post.FromFile f ? "file:" + f.file().getFileName() : value.strip()));
                 }
                 case "name", "label" -> name = value;
                 default -> throw new IllegalArgumentException(

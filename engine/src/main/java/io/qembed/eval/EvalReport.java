@@ -193,7 +193,7 @@ public final class EvalReport {
             h.append("<rect x=\"").append(x).append("\" y=\"12\" width=\"12\" height=\"12\" fill=\"").append(COLOURS[m])
                     .append("\"/><text x=\"").append(x + 16).append("\" y=\"22\" font-size=\"12\">")
                     .append(esc(RetrievalMetrics.Scores.NAMES.get(m))).append("</text>\n");
-            x += 26 + 7 * RetrievalMetrics.Scores.NAMES.get(m).length();
+            x += 34 + 8 * RetrievalMetrics.Scores.NAMES.get(m).length(); // room for the text at 12px
         }
         h.append("</g>\n");
         // axis and grid
