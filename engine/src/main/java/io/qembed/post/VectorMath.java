@@ -1,6 +1,7 @@
 package io.qembed.post;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small vector helpers shared by post-processing and search (Vector API with scalar tails). */
@@ -66,15 +67,31 @@ public final class VectorMath {
     }
 
     /**
-     * The sum of the lanes, always in lane order. {@code reduceLanes(ADD)} may add in another order
+     * Rotations by half, a quarter, ... of the lanes: {@link #sumLanes} adds pairs in this fixed tree.
+     */
+    private static final VectorShuffle<Float>[] ROTATIONS = rotations();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] rotations() {
+        int lanes = SPECIES.length();
+        int levels = Integer.numberOfTrailingZeros(lanes); // lane counts are powers of two
+        VectorShuffle<Float>[] r = new VectorShuffle[levels];
+        for (int level = 0, half = lanes / 2; level < levels; level++, half /= 2) {
+            int shift = half;
+            r[level] = VectorShuffle.fromOp(SPECIES, i -> (i + shift) % lanes);
+        }
+        return r;
+    }
+
+    /**
+     * The sum of the lanes, added in a fixed tree. {@code reduceLanes(ADD)} may add in another order
      * once compiled than when interpreted, which would make a score depend on JIT timing.
      */
     private static float sumLanes(FloatVector v) {
-        float sum = 0;
-        for (int lane = 0; lane < SPECIES.length(); lane++) {
-            sum += v.lane(lane);
+        for (VectorShuffle<Float> rotation : ROTATIONS) {
+            v = v.add(v.rearrange(rotation));
         }
-        return sum;
+        return v.lane(0);
     }
 
     /** The dot product of two vectors of the same length. */

@@ -49,6 +49,19 @@ class VectorMathTest {
     }
 
     @Test
+    void sameBitsBeforeAndAfterTheJitCompilesIt() {
+        Random r = new Random(3);
+        float[] a = random(1000, r);
+        float[] b = random(1000, r);
+        float first = VectorMath.dot(a, b);
+        float sink = 0;
+        for (int i = 0; i < 200_000; i++) {
+            sink += VectorMath.dot(a, b);
+        }
+        assertEquals(Float.floatToIntBits(first), Float.floatToIntBits(VectorMath.dot(a, b)), "sink " + sink);
+    }
+
+    @Test
     void truncateAndNormalizeKeepsThePrefixAtUnitLength() {
         float[] y = VectorMath.truncateAndNormalize(new float[] {3, 4, 12}, 2);
         assertArrayEquals(new float[] {0.6f, 0.8f}, y, 1e-7f);
