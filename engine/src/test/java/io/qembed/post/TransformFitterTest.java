@@ -149,6 +149,20 @@ class TransformFitterTest {
     }
 
     @Test
+    void whiteningWorksAtAFewHundredDimensions() {
+        int d = 320;
+        float[][] x = correlatedSamples(800, d, 21);
+        LinearTransform t = TransformFitter.fit(
+                accumulate(x, d), new TransformFitter.Settings(TransformMethod.WHITEN, 0, 0.0, false), PROVENANCE);
+        double[][] c = transformedCovariance(t, x);
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                assertEquals(i == j ? 1.0 : 0.0, c[i][j], 1e-6, "whitened covariance[" + i + "][" + j + "]");
+            }
+        }
+    }
+
+    @Test
     void whiteningToFewerDimensionsKeepsTheTopComponentsWhite() {
         int d = 24;
         int k = 8;
