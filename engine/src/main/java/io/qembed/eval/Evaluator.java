@@ -113,7 +113,7 @@ public final class Evaluator {
             String key = c.instruction() == null ? "" : c.instruction();
             if (!queryVectors.containsKey(key)) {
                 String task = c.instruction() == null ? "queries" : "queries (instruction " + shorten(c.instruction()) + ")";
-                queryVectors.put(key, embed(task, plan.queryTexts, c.instruction(), notes));
+                queryVectors.put(key, embed(task, plan.queryTexts(), c.instruction(), notes));
             }
         }
 

@@ -13,6 +13,7 @@ import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,7 +118,6 @@ public final class WhitenFitCommand implements Runnable {
             throw new UserException("--dims, --input-dimensions and --max-tokens must not be negative, --batch-size positive");
         }
         requireFile(source.corpus != null ? source.corpus : source.embeddings);
-        PrintWriter err = spec.commandLine().getErr();
         try (Embedder embedder = Embedder.open(model, engineConfig(backend, threads))) {
             ModelInfo info = embedder.info();
             CovarianceAccumulator stats = source.corpus != null
@@ -141,8 +141,6 @@ public final class WhitenFitCommand implements Runnable {
             throw new UserException(e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new UserException("cannot fit: " + e.getMessage());
-        } finally {
-            err.flush();
         }
     }
 
@@ -256,7 +254,7 @@ public final class WhitenFitCommand implements Runnable {
     private static long countLines(Path file) {
         try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
             return lines.filter(l -> !l.isBlank()).count();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             throw new UserException(file + ": cannot read: " + e.getMessage());
         }
     }
