@@ -123,6 +123,12 @@ public final class WhitenFitCommand implements Runnable {
             CovarianceAccumulator stats = source.corpus != null
                     ? embedCorpus(embedder, info)
                     : readEmbeddings(info);
+            if (!noProgress) {
+                // Seconds at 1024 dimensions, minutes at 4096: say what is happening.
+                spec.commandLine().getErr().printf("eigen-decomposing the %dx%d covariance of %d samples%n",
+                        stats.dimensions(), stats.dimensions(), stats.count());
+                spec.commandLine().getErr().flush();
+            }
             LinearTransform transform = TransformFitter.fit(
                     stats,
                     new TransformFitter.Settings(m, dims, eps, force),
