@@ -22,8 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * merged at the end. Ties rank the lower document index first (see {@link TopK}).
  */
 public final class BruteForceSearch implements AutoCloseable {
-    /** Queries scored together against one document row while it is in cache. */
-    private static final int QUERY_TILE = 16;
+    /**
+     * Queries scored against one document row while it is in cache: at 1024 dimensions 64 queries are
+     * 256 KB (they stay in L2) and each document is read from memory once per 64 queries.
+     */
+    private static final int QUERY_TILE = 64;
     /** Rows per block when searching documents held in memory. */
     private static final int BLOCK_ROWS = 8192;
 
