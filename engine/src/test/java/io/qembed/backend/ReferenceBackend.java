@@ -1,5 +1,6 @@
 package io.qembed.backend;
 
+import io.qembed.io.BFloat16;
 import io.qembed.io.TensorView;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -8,8 +9,35 @@ import java.nio.ByteOrder;
  * A plain scalar implementation of every {@link Backend} operation, written for clarity: one loop
  * per formula, sums and transcendental functions in double, results rounded to FP32. Weights are
  * decoded to FP32 on upload. The oracle the fast backends are tested against.
+ *
+ * <p>{@link Numerics} lets it take two numeric choices of a backend under test, so that what is left
+ * between them is summation order alone; by default it follows transformers' FP32 computation.
  */
 public final class ReferenceBackend implements Backend {
+    private final Numerics numerics;
+
+    /**
+     * Numeric choices a backend may make that change its results beyond rounding noise.
+     *
+     * @param bf16MatmulInputs a matrix product rounds its FP32 input to BF16 (nearest, ties to even) first
+     * @param exactRopeAngles rotary angles {@code position * theta^(-2i / headDim)} in double, instead of
+     *     transformers' FP32 steps ({@link #ropeAngle}); the two part by up to 1.4e-5 rad at position 300,
+     *     1.3e-3 at 32767
+     */
+    public record Numerics(boolean bf16MatmulInputs, boolean exactRopeAngles) {
+        /** FP32 product inputs and FP32 rotary angles, as transformers computes. */
+        public static final Numerics TRANSFORMERS = new Numerics(false, false);
+    }
+
+    /** The reference with transformers' numerics. */
+    public ReferenceBackend() {
+        this(Numerics.TRANSFORMERS);
+    }
+
+    /** The reference taking a backend's numeric choices. */
+    public ReferenceBackend(Numerics numerics) {
+        this.numerics = numerics;
+    }
 
     /** A row-major FP32 matrix; views share the array. */
     public record Matrix(float[] data, int offset, int rows, int cols) implements Tensor {
@@ -117,11 +145,15 @@ public final class ReferenceBackend implements Backend {
         Matrix xm = (Matrix) x;
         Matrix wm = (Matrix) w;
         Matrix om = (Matrix) out;
+        float[] input = new float[xm.cols()];
         for (int r = 0; r < xm.rows(); r++) {
+            for (int k = 0; k < input.length; k++) {
+                input[k] = numerics.bf16MatmulInputs() ? BFloat16.toFloat(BFloat16.fromFloat(xm.get(r, k))) : xm.get(r, k);
+            }
             for (int n = 0; n < wm.rows(); n++) {
                 double sum = 0;
-                for (int k = 0; k < xm.cols(); k++) {
-                    sum += (double) xm.get(r, k) * wm.get(n, k);
+                for (int k = 0; k < input.length; k++) {
+                    sum += (double) input[k] * wm.get(n, k);
                 }
                 om.set(r, n, (float) sum);
             }
@@ -146,7 +178,9 @@ public final class ReferenceBackend implements Backend {
             int position = batch.positions()[t];
             for (int c0 = 0; c0 < xm.cols(); c0 += headDim) {
                 for (int i = 0; i < half; i++) {
-                    double angle = ropeAngle(position, i, headDim, theta);
+                    double angle = numerics.exactRopeAngles()
+                            ? position * Math.pow(theta, -2.0 * i / headDim)
+                            : ropeAngle(position, i, headDim, theta);
                     double a = xm.get(t, c0 + i);
                     double b = xm.get(t, c0 + half + i);
                     xm.set(t, c0 + i, (float) (a * Math.cos(angle) - b * Math.sin(angle)));

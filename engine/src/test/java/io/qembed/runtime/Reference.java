@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The tiny fixture model and its reference cases (llama.cpp FP32, confirmed by a PyTorch forward). */
-final class Reference {
+public final class Reference {
     /** Per-component bound and cosine bound every reference case must meet. */
     static final double MAX_ABS = 2e-5;
 
@@ -29,14 +29,14 @@ final class Reference {
         return Path.of(dir);
     }
 
-    static Path tinyModel() {
+    public static Path tinyModel() {
         return fixtures().resolve("tiny-qwen3-embedding");
     }
 
     /** One reference case. */
-    record Case(String id, String text, int[] tokenIds, float[] embedding) {}
+    public record Case(String id, String text, int[] tokenIds, float[] embedding) {}
 
-    static List<Case> cases() {
+    public static List<Case> cases() {
         ObjectMapper json = new ObjectMapper();
         List<Case> cases = new ArrayList<>();
         try {
@@ -63,15 +63,23 @@ final class Reference {
 
     static void assertClose(String what, float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length, what + ": length");
-        double dot = 0, ee = 0, aa = 0, maxAbs = 0;
+        double maxAbs = 0;
         for (int i = 0; i < expected.length; i++) {
-            dot += (double) expected[i] * actual[i];
-            ee += (double) expected[i] * expected[i];
-            aa += (double) actual[i] * actual[i];
             maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
         }
-        double cosine = dot / Math.sqrt(ee * aa);
+        double cosine = cosine(expected, actual);
         assertTrue(cosine >= MIN_COSINE, what + ": cosine " + cosine);
         assertTrue(maxAbs <= MAX_ABS, what + ": max abs difference " + maxAbs);
+    }
+
+    /** The cosine of the angle between two vectors of the same length, in double. */
+    public static double cosine(float[] a, float[] b) {
+        double dot = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            aa += (double) a[i] * a[i];
+            bb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(aa * bb);
     }
 }

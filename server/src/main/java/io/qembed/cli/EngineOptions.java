@@ -1,15 +1,20 @@
 package io.qembed.cli;
 
+import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
-import java.nio.file.Path;
+import io.qembed.hub.ModelResolver;
 import picocli.CommandLine.Option;
 
 /** The options every command that runs a model shares: which model, which backend, how many threads. */
 public final class EngineOptions {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-    public Path model;
+    @Option(
+            names = "--model",
+            paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "Model directory or Hugging Face repository id (default: "
+                    + ModelResolver.DEFAULT_MODEL + ").")
+    public String model;
 
     @Option(
             names = "--backend",
@@ -41,9 +46,11 @@ public final class EngineOptions {
 
     public Embedder open(EngineConfig config) {
         try {
-            return Embedder.open(model, config);
+            return Embedder.open(Models.resolve(model), config);
         } catch (ModelLoadException e) {
             throw new UserException("cannot load model: " + e.getMessage(), 3);
+        } catch (EmbedException e) {
+            throw new UserException(e.getMessage(), 3);
         }
     }
 

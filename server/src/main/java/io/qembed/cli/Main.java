@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             WhitenCommand.class,
             EvalCommand.class,
+            DownloadCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
             RandomModelCommand.class,

@@ -114,7 +114,7 @@ class EmbedCommandTest {
         assertTrue(badDims.err().contains("dimensions"), badDims.err());
 
         Run noModel = run("embed", "--model", dir.resolve("missing").toString(), "--input", in.toString());
-        assertEquals(3, noModel.code());
+        assertEquals(2, noModel.code());
         assertTrue(noModel.err().contains("missing"), noModel.err());
     }
 }

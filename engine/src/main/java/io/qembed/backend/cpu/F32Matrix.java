@@ -41,11 +41,11 @@ final class F32Matrix extends WeightMatrix {
     }
 
     @Override
-    void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int stride) {
+    void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int panelStart, int stride) {
         for (int j = 0; j < rowCount; j++) {
             long base = byteOffset(row + j, col);
             for (int k = 0; k < colCount; k++) {
-                panel[k * stride + j] = data.get(F32, base + 4L * k);
+                panel[panelStart + k * stride + j] = data.get(F32, base + 4L * k);
             }
         }
     }

@@ -25,10 +25,13 @@ final class FlashAttention {
 
     private final WorkerPool pool;
     private float[] keysT = new float[0]; // [kvHeads, headDim, paddedTokens]
+    // [kvHeads, tokens, headDim]: each head's values contiguous, so a block of value rows does not
+    // fall into a few L1 sets as rows strided by kvHeads * headDim (4 KiB) would.
+    private float[] valuesByHead = new float[0];
     private final float[][] scores; // per worker [BQ, BK]
     private final float[][] outputs; // per worker [BQ, headDim]
     private final float[][] rowMax; // per worker [BQ]
-    private final float[][] rowSum; // per worker [BQ]
+    private final float[][] rowSum; // per worker [BQ, LANES]: partial sums, reduced at the end
 
     FlashAttention(WorkerPool pool) {
         this.pool = pool;
@@ -36,7 +39,7 @@ final class FlashAttention {
         this.scores = new float[threads][BQ * BK];
         this.outputs = new float[threads][];
         this.rowMax = new float[threads][BQ];
-        this.rowSum = new float[threads][BQ];
+        this.rowSum = new float[threads][BQ * LANES];
     }
 
     void attention(FloatMatrix q, FloatMatrix k, FloatMatrix v, int headDim, Batch batch, FloatMatrix out) {
@@ -53,9 +56,14 @@ final class FlashAttention {
         if (keysT.length < keysSize) {
             keysT = new float[(int) keysSize];
         }
+        if (valuesByHead.length < v.size()) {
+            valuesByHead = new float[v.size()];
+        }
         int tokenBlocks = Gemm.ceilDiv(tokens, BK);
-        pool.forEach(kvHeads * tokenBlocks, (worker, task) ->
-                transposeKeys(k, headDim, padded, task / tokenBlocks, task % tokenBlocks));
+        pool.forEach(kvHeads * tokenBlocks, (worker, task) -> {
+            transposeKeys(k, headDim, padded, task / tokenBlocks, task % tokenBlocks);
+            gatherValues(v, headDim, task / tokenBlocks, task % tokenBlocks);
+        });
 
         int[] blocks = queryBlocks(batch);
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -87,6 +95,16 @@ final class FlashAttention {
             for (int d = 0; d < headDim; d++) {
                 Arrays.fill(keysT, headBase + d * padded + t1, headBase + (d + 1) * padded, 0f);
             }
+        }
+    }
+
+    /** {@code valuesByHead[g, t, :] = v[t, g * headDim ..]} for one kv head and one block of tokens. */
+    private void gatherValues(FloatMatrix v, int headDim, int kvHead, int tokenBlock) {
+        int t0 = tokenBlock * BK;
+        int t1 = Math.min(t0 + BK, v.rows());
+        for (int t = t0; t < t1; t++) {
+            System.arraycopy(v.data(), v.rowStart(t) + kvHead * headDim, valuesByHead,
+                    (kvHead * v.rows() + t) * headDim, headDim);
         }
     }
 
@@ -128,23 +146,26 @@ final class FlashAttention {
         float[] sum = rowSum[worker];
         Arrays.fill(o, 0, nq * headDim, 0f);
         Arrays.fill(max, 0, nq, Float.NEGATIVE_INFINITY);
-        Arrays.fill(sum, 0, nq, 0f);
+        Arrays.fill(sum, 0, nq * LANES, 0f);
         int qStart = q.rowStart(i0) + head * headDim;
         int qStride = q.cols();
         int keysBase = kvHead * headDim * padded;
         for (int j0 = seqStart; j0 < i1; j0 += BK) {
             int j1 = Math.min(j0 + BK, i1);
-            int vectors = Gemm.ceilDiv(j1 - j0, LANES);
-            scoreBlock(q.data(), qStart, qStride, nq, keysBase + j0, padded, headDim, vectors, s);
+            int blockKeys = j1 - j0;
+            int offset = i0 - j0; // query row r sits at key index offset + r of this block
+            scoreBlock(q.data(), qStart, qStride, nq, keysBase + j0, padded, headDim, offset, blockKeys, s);
             for (int r = 0; r < nq; r++) {
-                int allowed = Math.min(j1, i0 + r + 1) - j0; // causal: keys up to the query itself
-                softmaxRow(s, r * BK, allowed, vectors * LANES, scale, max, sum, o, r * headDim, headDim);
+                int allowed = Math.min(blockKeys, offset + r + 1); // causal: keys up to the query itself
+                int width = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES) * LANES;
+                softmaxRow(s, r * BK, allowed, width, scale, max, sum, o, r * headDim, headDim);
             }
-            accumulateValues(s, nq, v.data(), v.rowStart(j0) + kvHead * headDim, v.cols(), j1 - j0, o, headDim);
+            accumulateValues(s, nq, valuesByHead, (kvHead * v.rows() + j0) * headDim, headDim, offset, blockKeys, o,
+                    headDim);
         }
         float[] os = out.data();
         for (int r = 0; r < nq; r++) {
-            float inv = 1f / sum[r];
+            float inv = 1f / FloatVector.fromArray(FLOATS, sum, r * LANES).reduceLanes(VectorOperators.ADD);
             int dst = out.rowStart(i0 + r) + head * headDim;
             int src = r * headDim;
             int d = 0;
@@ -157,16 +178,32 @@ final class FlashAttention {
         }
     }
 
-    /** {@code s[r, c] = q[r] · keysT[:, j0 + c]} for {@code nq} queries and {@code vectors} vectors of keys. */
+    /**
+     * Keys of a block that the group of four query rows holding row r (or row r alone, past the last
+     * full group) may attend to: on the diagonal block, later keys are skipped, not computed and masked.
+     */
+    private static int groupKeys(int r, int nq, int offset, int blockKeys) {
+        int last = r < (nq & ~3) ? (r | 3) : r;
+        return Math.max(0, Math.min(blockKeys, offset + last + 1));
+    }
+
+    /** {@code s[r, c] = q[r] · keysT[:, j0 + c]} for {@code nq} queries over the keys their group may attend to. */
     private void scoreBlock(float[] q, int qStart, int qStride, int nq, int keyStart, int padded, int headDim,
-            int vectors, float[] s) {
+            int offset, int blockKeys, float[] s) {
         int r = 0;
-        if (vectors == 4) {
-            for (; r + 4 <= nq; r += 4) {
+        for (; r + 4 <= nq; r += 4) {
+            int vectors = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES);
+            if (vectors == 4) {
                 scoreKernel4x4(q, qStart + r * qStride, qStride, keysT, keyStart, padded, headDim, s, r * BK);
+            } else {
+                for (int c = 0; c < vectors; c++) {
+                    scoreKernel4x1(q, qStart + r * qStride, qStride, keysT, keyStart + c * LANES, padded, headDim, s,
+                            r * BK + c * LANES);
+                }
             }
         }
         for (; r < nq; r++) {
+            int vectors = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES);
             for (int c = 0; c < vectors; c++) {
                 scoreKernel1x1(q, qStart + r * qStride, keysT, keyStart + c * LANES, padded, headDim, s,
                         r * BK + c * LANES);
@@ -227,6 +264,28 @@ final class FlashAttention {
         a33.intoArray(s, s0 + 3 * BK + 3 * LANES);
     }
 
+    private static void scoreKernel4x1(float[] q, int q0, int qStride, float[] kT, int k0, int kStride, int depth,
+            float[] s, int s0) {
+        int q1 = q0 + qStride;
+        int q2 = q1 + qStride;
+        int q3 = q2 + qStride;
+        FloatVector a0 = FloatVector.zero(FLOATS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int d = 0; d < depth; d++) {
+            FloatVector b = FloatVector.fromArray(FLOATS, kT, k0 + d * kStride);
+            a0 = FloatVector.broadcast(FLOATS, q[q0 + d]).fma(b, a0);
+            a1 = FloatVector.broadcast(FLOATS, q[q1 + d]).fma(b, a1);
+            a2 = FloatVector.broadcast(FLOATS, q[q2 + d]).fma(b, a2);
+            a3 = FloatVector.broadcast(FLOATS, q[q3 + d]).fma(b, a3);
+        }
+        a0.intoArray(s, s0);
+        a1.intoArray(s, s0 + BK);
+        a2.intoArray(s, s0 + 2 * BK);
+        a3.intoArray(s, s0 + 3 * BK);
+    }
+
     private static void scoreKernel1x1(float[] q, int q0, float[] kT, int k0, int kStride, int depth,
             float[] s, int s0) {
         FloatVector acc = FloatVector.zero(FLOATS);
@@ -237,34 +296,36 @@ final class FlashAttention {
     }
 
     /**
-     * Online softmax step of one query row: scales its scores, masks keys from {@code allowed} on,
-     * updates the running max and sum, rescales the output row, and leaves the probabilities in s.
+     * Online softmax step of one query row: masks keys from {@code allowed} on, updates the running
+     * max and the row's vector of partial sums, rescales the output row when the max grew, and leaves
+     * the probabilities {@code exp(score * scale - max)} in s.
      */
-    private static void softmaxRow(float[] s, int s0, int allowed, int width, float scale, float[] max, float[] sum,
-            float[] o, int o0, int headDim) {
+    private static void softmaxRow(float[] s, int s0, int allowed, int width, float scale, float[] max,
+            float[] sums, float[] o, int o0, int headDim) {
         int r = s0 / BK;
         if (allowed <= 0) { // every key of this block lies after the query
             Arrays.fill(s, s0, s0 + width, 0f);
             return;
         }
         Arrays.fill(s, s0 + allowed, s0 + width, Float.NEGATIVE_INFINITY);
-        FloatVector blockMax = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
-        for (int c = 0; c < width; c += LANES) {
-            FloatVector x = FloatVector.fromArray(FLOATS, s, s0 + c).mul(scale);
-            x.intoArray(s, s0 + c);
-            blockMax = blockMax.max(x);
+        FloatVector highest = FloatVector.fromArray(FLOATS, s, s0);
+        for (int c = LANES; c < width; c += LANES) {
+            highest = highest.max(FloatVector.fromArray(FLOATS, s, s0 + c));
         }
-        float newMax = Math.max(max[r], blockMax.reduceLanes(VectorOperators.MAX));
-        FloatVector shift = FloatVector.broadcast(FLOATS, newMax);
-        FloatVector total = FloatVector.zero(FLOATS);
+        // scale > 0, so the largest raw score gives the largest scaled one.
+        float newMax = Math.max(max[r], highest.reduceLanes(VectorOperators.MAX) * scale);
+        float rescale = (float) Math.exp(max[r] - newMax); // 0 on the first block: max[r] is -inf
+        max[r] = newMax;
+        FloatVector scaleVector = FloatVector.broadcast(FLOATS, scale);
+        FloatVector shift = FloatVector.broadcast(FLOATS, -newMax);
+        FloatVector total = FloatVector.fromArray(FLOATS, sums, r * LANES).mul(rescale);
         for (int c = 0; c < width; c += LANES) {
-            FloatVector p = FloatVector.fromArray(FLOATS, s, s0 + c).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector p = FloatVector.fromArray(FLOATS, s, s0 + c).fma(scaleVector, shift)
+                    .lanewise(VectorOperators.EXP);
             p.intoArray(s, s0 + c);
             total = total.add(p);
         }
-        float rescale = (float) Math.exp(max[r] - newMax); // 0 on the first block: max[r] is -inf
-        sum[r] = sum[r] * rescale + total.reduceLanes(VectorOperators.ADD);
-        max[r] = newMax;
+        total.intoArray(sums, r * LANES);
         if (rescale != 1f) {
             int d = 0;
             for (; d <= headDim - LANES; d += LANES) {
@@ -276,11 +337,12 @@ final class FlashAttention {
         }
     }
 
-    /** {@code o[r, :] += sum_c p[r, c] * v[j0 + c, :]} over {@code keys} keys, for {@code nq} rows. */
-    private static void accumulateValues(float[] p, int nq, float[] v, int vStart, int vStride, int keys,
-            float[] o, int headDim) {
+    /** {@code o[r, :] += sum_c p[r, c] * v[j0 + c, :]} for {@code nq} rows, over the keys their group may attend to. */
+    private static void accumulateValues(float[] p, int nq, float[] v, int vStart, int vStride, int offset,
+            int blockKeys, float[] o, int headDim) {
         int r = 0;
         for (; r + 4 <= nq; r += 4) {
+            int keys = groupKeys(r, nq, offset, blockKeys);
             int d = 0;
             for (; d + 4 * LANES <= headDim; d += 4 * LANES) {
                 valueKernel4x4(p, r * BK, v, vStart + d, vStride, keys, o, r * headDim + d, headDim);
@@ -290,7 +352,7 @@ final class FlashAttention {
             }
         }
         for (; r < nq; r++) {
-            valueTail(p, r * BK, v, vStart, vStride, keys, o, r * headDim, 0, headDim);
+            valueTail(p, r * BK, v, vStart, vStride, groupKeys(r, nq, offset, blockKeys), o, r * headDim, 0, headDim);
         }
     }
 

@@ -26,6 +26,12 @@ final class Gemm {
     static final int MR = 4;
     /** Panel steps per slice: {@code KC * NR} floats = 32 KiB with 16 lanes, within L1. */
     static final int KC = 128;
+    /** Rows of x per block: {@code MC * KC} floats (64 KiB) are reused from L2 across the panels of a task. */
+    static final int MC = 128;
+    /** Panels per task at most: their {@code KC}-deep slices (128 KiB) stay in L2 while a row block passes. */
+    static final int MAX_PANELS_PER_TASK = 4;
+    /** Rows of out per task (a multiple of {@link #MC}): large batches split by rows too, to balance threads. */
+    static final int ROWS_PER_TASK = 8 * MC;
     /** Below this many rows of x the dot-product path is faster than packing. */
     static final int PACK_MIN_ROWS = 16;
     /** Weight rows per task on the dot-product path. */
@@ -50,56 +56,89 @@ final class Gemm {
         if (m < PACK_MIN_ROWS) {
             pool.forEach(ceilDiv(n, DOT_ROWS_PER_TASK), (worker, task) -> dotRows(x, w, out, worker, task));
         } else {
-            pool.forEach(ceilDiv(n, NR), (worker, task) -> packedPanel(x, w, out, worker, task));
+            // Several panels per task let a block of x rows be reused from L2 across them; enough tasks
+            // remain to balance the threads.
+            int panelCount = ceilDiv(n, NR);
+            int panelsPerTask = Math.clamp(panelCount / (4 * pool.threads()), 1, MAX_PANELS_PER_TASK);
+            int groups = ceilDiv(panelCount, panelsPerTask);
+            int rowChunks = ceilDiv(m, ROWS_PER_TASK);
+            pool.forEach(groups * rowChunks, (worker, task) -> {
+                int rowFrom = (task / groups) * ROWS_PER_TASK;
+                packedPanels(x, w, out, rowFrom, Math.min(m, rowFrom + ROWS_PER_TASK), (task % groups) * panelsPerTask,
+                        panelsPerTask, worker);
+            });
         }
     }
 
-    private void packedPanel(FloatMatrix x, WeightMatrix w, FloatMatrix out, int worker, int task) {
-        int m = x.rows();
+    /** Rows {@code [rowFrom, rowTo)} of out, columns of panels {@code firstPanel ..} (up to panelsPerTask). */
+    private void packedPanels(FloatMatrix x, WeightMatrix w, FloatMatrix out, int rowFrom, int rowTo, int firstPanel,
+            int panelsPerTask, int worker) {
         int k = x.cols();
         int n = w.rows();
-        int n0 = task * NR;
-        int width = Math.min(NR, n - n0);
-        float[] panel = panels[worker] = grow(panels[worker], Math.max(1, k) * NR);
-        w.packTransposed(n0, width, 0, k, panel, NR);
-        if (width < NR) {
-            for (int kk = 0; kk < k; kk++) {
-                Arrays.fill(panel, kk * NR + width, kk * NR + NR, 0f);
+        int panelCount = Math.min(panelsPerTask, ceilDiv(n, NR) - firstPanel);
+        int panelSize = Math.max(1, k) * NR;
+        float[] packed = panels[worker] = grow(panels[worker], panelCount * panelSize);
+        for (int p = 0; p < panelCount; p++) {
+            int n0 = (firstPanel + p) * NR;
+            int width = Math.min(NR, n - n0);
+            w.packTransposed(n0, width, 0, k, packed, p * panelSize, NR);
+            if (width < NR) {
+                for (int kk = 0; kk < k; kk++) {
+                    Arrays.fill(packed, p * panelSize + kk * NR + width, p * panelSize + kk * NR + NR, 0f);
+                }
             }
         }
-        // A partial panel is computed into a scratch [m, NR] block, then its valid columns are copied.
-        float[] c;
-        int cStart;
-        int cStride;
-        if (width == NR) {
-            c = out.data();
-            cStart = out.rowStart(0) + n0;
-            cStride = out.cols();
-        } else {
-            c = edges[worker] = grow(edges[worker], m * NR);
-            cStart = 0;
-            cStride = NR;
-        }
+        // Only the last panel of the matrix can be partial: it is computed into a scratch [rows, NR]
+        // block whose valid columns are copied out at the end.
+        int lastN0 = (firstPanel + panelCount - 1) * NR;
+        int lastWidth = Math.min(NR, n - lastN0);
+        float[] edge = lastWidth < NR ? (edges[worker] = grow(edges[worker], (rowTo - rowFrom) * NR)) : null;
         float[] xs = x.data();
-        if (k == 0) {
-            for (int i = 0; i < m; i++) {
-                Arrays.fill(c, cStart + i * cStride, cStart + i * cStride + NR, 0f);
+        for (int i0 = rowFrom; i0 < rowTo; i0 += MC) {
+            int i1 = Math.min(rowTo, i0 + MC);
+            if (k == 0) {
+                for (int p = 0; p < panelCount; p++) {
+                    int n0 = (firstPanel + p) * NR;
+                    for (int i = i0; i < i1; i++) {
+                        if (p == panelCount - 1 && edge != null) {
+                            Arrays.fill(edge, (i - rowFrom) * NR, (i - rowFrom + 1) * NR, 0f);
+                        } else {
+                            Arrays.fill(out.data(), out.rowStart(i) + n0, out.rowStart(i) + n0 + NR, 0f);
+                        }
+                    }
+                }
+            }
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                boolean accumulate = k0 > 0;
+                for (int p = 0; p < panelCount; p++) {
+                    int pStart = p * panelSize + k0 * NR;
+                    float[] c;
+                    int cStart;
+                    int cStride;
+                    if (p == panelCount - 1 && edge != null) {
+                        c = edge;
+                        cStart = -rowFrom * NR;
+                        cStride = NR;
+                    } else {
+                        c = out.data();
+                        cStart = out.rowStart(0) + (firstPanel + p) * NR;
+                        cStride = out.cols();
+                    }
+                    int i = i0;
+                    for (; i + MR <= i1; i += MR) {
+                        kernel4x4(xs, x.rowStart(i) + k0, k, packed, pStart, kc, c, cStart + i * cStride, cStride,
+                                accumulate);
+                    }
+                    for (; i < i1; i++) {
+                        kernel1x4(xs, x.rowStart(i) + k0, packed, pStart, kc, c, cStart + i * cStride, accumulate);
+                    }
+                }
             }
         }
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            boolean accumulate = k0 > 0;
-            int i = 0;
-            for (; i + MR <= m; i += MR) {
-                kernel4x4(xs, x.rowStart(i) + k0, k, panel, k0 * NR, kc, c, cStart + i * cStride, cStride, accumulate);
-            }
-            for (; i < m; i++) {
-                kernel1x4(xs, x.rowStart(i) + k0, panel, k0 * NR, kc, c, cStart + i * cStride, accumulate);
-            }
-        }
-        if (width < NR) {
-            for (int i = 0; i < m; i++) {
-                System.arraycopy(c, i * NR, out.data(), out.rowStart(i) + n0, width);
+        if (edge != null) {
+            for (int i = rowFrom; i < rowTo; i++) {
+                System.arraycopy(edge, (i - rowFrom) * NR, out.data(), out.rowStart(i) + lastN0, lastWidth);
             }
         }
     }
@@ -219,10 +258,47 @@ final class Gemm {
         float[] os = out.data();
         for (int j = n0; j < n1; j++) {
             w.rowToFloat(j, 0, k, row, 0);
-            for (int i = 0; i < x.rows(); i++) {
+            int i = 0;
+            for (; i + 4 <= x.rows(); i += 4) {
+                dot4(row, xs, x.rowStart(i), k, os, out.rowStart(i) + j, out.cols());
+            }
+            for (; i < x.rows(); i++) {
                 os[out.rowStart(i) + j] = dot(row, xs, x.rowStart(i), k);
             }
         }
+    }
+
+    /** {@code c[cStart + r * cStride] = a · b[bStart + r * n ..]} for four consecutive rows r of b. */
+    private static void dot4(float[] a, float[] b, int bStart, int n, float[] c, int cStart, int cStride) {
+        FloatVector s0 = FloatVector.zero(FLOATS);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int b1 = bStart + n;
+        int b2 = b1 + n;
+        int b3 = b2 + n;
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector av = FloatVector.fromArray(FLOATS, a, i);
+            s0 = av.fma(FloatVector.fromArray(FLOATS, b, bStart + i), s0);
+            s1 = av.fma(FloatVector.fromArray(FLOATS, b, b1 + i), s1);
+            s2 = av.fma(FloatVector.fromArray(FLOATS, b, b2 + i), s2);
+            s3 = av.fma(FloatVector.fromArray(FLOATS, b, b3 + i), s3);
+        }
+        float d0 = s0.reduceLanes(VectorOperators.ADD);
+        float d1 = s1.reduceLanes(VectorOperators.ADD);
+        float d2 = s2.reduceLanes(VectorOperators.ADD);
+        float d3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            d0 += a[i] * b[bStart + i];
+            d1 += a[i] * b[b1 + i];
+            d2 += a[i] * b[b2 + i];
+            d3 += a[i] * b[b3 + i];
+        }
+        c[cStart] = d0;
+        c[cStart + cStride] = d1;
+        c[cStart + 2 * cStride] = d2;
+        c[cStart + 3 * cStride] = d3;
     }
 
     /** {@code sum a[i] * b[bStart + i]} over {@code i < n}, two vector accumulators and a scalar tail. */

@@ -57,10 +57,11 @@ abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16M
     abstract void rowToFloat(int row, int col, int count, float[] dst, int dstOffset);
 
     /**
-     * Packs a block transposed and converted to FP32: {@code panel[(k - col) * stride + j] = this[row + j, k]}
-     * for {@code j < rowCount}, {@code col <= k < col + colCount}.
+     * Packs a block transposed and converted to FP32: {@code panel[panelStart + (k - col) * stride + j] =
+     * this[row + j, k]} for {@code j < rowCount}, {@code col <= k < col + colCount}.
      */
-    abstract void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int stride);
+    abstract void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int panelStart,
+            int stride);
 
     /** Byte offset of element {@code (row, col)}. */
     protected final long byteOffset(int row, int col) {

@@ -100,6 +100,27 @@ class CpuBackendTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void matmulMatchesReferenceAcrossRowBlocksAndPanelGroups(int threads) {
+        // More rows than one row block, depth over two panel slices, several panels per task and a
+        // partial last panel; then more rows than one task takes.
+        checkLargeMatmul(backend(threads), Gemm.MC * 2 + 3, Gemm.KC * 2 + 5, Gemm.NR * 9 + 24);
+        checkLargeMatmul(backend(threads), Gemm.ROWS_PER_TASK * 2 + 1, 40, Gemm.NR + 6);
+    }
+
+    private static void checkLargeMatmul(CpuBackend cpu, int rows, int in, int out) {
+        Random random = new Random(13);
+        Pair x = pair(cpu, rows, in, random(random, rows * in, 1f));
+        Pair w = weights(cpu, DType.BF16, out, in, random(random, out * in, 0.5f));
+        Pair y = new Pair(cpu.alloc(rows, out), REFERENCE.alloc(rows, out));
+        cpu.matmul(x.cpu(), w.cpu(), y.cpu());
+        REFERENCE.matmul(x.ref(), w.ref(), y.ref());
+        // Same bound as above.
+        assertClose(cpu, y, 1e-5 * in * 0.5, 1e-5,
+                "matmul [" + rows + ", " + in + "] x [" + out + ", " + in + "]ᵀ, " + cpu.threads() + " threads");
+    }
+
     @Test
     void matmulReadsAndWritesRowSlicesInPlace() {
         CpuBackend cpu = backend(2);

@@ -1,0 +1,123 @@
+package io.qembed.cuda;
+
+import io.qembed.cuda.generated.driver.CudaDriver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Loads the CUDA libraries by absolute path, once per JVM, and initialises the driver.
+ *
+ * <p>The generated bindings look their symbols up in the libraries loaded by this class loader, so
+ * {@link #load()} must succeed before any binding class is used; the safe layer's entry points call
+ * it. On a machine without a GPU or driver, nothing is loaded and {@link #load()} throws one
+ * {@link CudaUnavailableException} naming what is missing.
+ */
+public final class CudaLibraries {
+
+    private static Object state; // CudaLibraryLocator.Libraries once loaded, or the CudaUnavailableException
+
+    private CudaLibraries() {}
+
+    /**
+     * Loads the libraries and runs {@code cuInit}, or throws the reason this cannot work here. The first
+     * outcome is remembered: later calls return or throw the same.
+     */
+    public static synchronized CudaLibraryLocator.Libraries load() {
+        if (state == null) {
+            state = tryLoad();
+        }
+        if (state instanceof CudaUnavailableException e) {
+            throw new CudaUnavailableException(e.getMessage());
+        }
+        return (CudaLibraryLocator.Libraries) state;
+    }
+
+    @SuppressWarnings("restricted") // loading native libraries is the point of this class
+    private static Object tryLoad() {
+        List<Path> folders = CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache());
+        CudaLibraryLocator.Result result = CudaLibraryLocator.locate(folders);
+        if (result instanceof CudaLibraryLocator.Result.Missing) {
+            // A Python environment outside the usual prefixes (a venv that is not activated, say).
+            List<Path> wheels = pythonSitePackages().map(CudaLibraryLocator::wheelFolders).orElse(List.of());
+            if (!wheels.isEmpty()) {
+                List<Path> more = new java.util.ArrayList<>(folders);
+                more.addAll(wheels);
+                result = CudaLibraryLocator.locate(more);
+            }
+        }
+        CudaLibraryLocator.Libraries libraries;
+        switch (result) {
+            case CudaLibraryLocator.Result.Missing missing -> {
+                return new CudaUnavailableException(missing.reason());
+            }
+            case CudaLibraryLocator.Result.Found found -> libraries = found.libraries();
+        }
+        for (Path library : List.of(libraries.driver(), libraries.cublasLt(), libraries.cublas(), libraries.nvrtc())) {
+            try {
+                System.load(library.toString());
+            } catch (UnsatisfiedLinkError e) {
+                return new CudaUnavailableException("cannot load " + library + ": " + e.getMessage());
+            }
+        }
+        int status = CudaDriver.cuInit(0);
+        if (status != CudaDriver.CUDA_SUCCESS()) {
+            return new CudaUnavailableException("the NVIDIA driver (" + libraries.driver() + ") does not start: cuInit failed: "
+                    + Cuda.errorName(status));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+            status = CudaDriver.cuDeviceGetCount(count);
+            if (status != CudaDriver.CUDA_SUCCESS() || count.get(ValueLayout.JAVA_INT, 0) == 0) {
+                return new CudaUnavailableException("the NVIDIA driver loaded but sees no CUDA device");
+            }
+        }
+        return libraries;
+    }
+
+    /** The output of {@code ldconfig -p}, or an empty string where it cannot be run. */
+    private static String ldconfigCache() {
+        for (String ldconfig : List.of("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig")) {
+            Optional<String> output = run(List.of(ldconfig, "-p"));
+            if (output.isPresent()) {
+                return output.get();
+            }
+        }
+        return "";
+    }
+
+    /** The site-packages folder of {@code python3}, if there is one. */
+    private static Optional<Path> pythonSitePackages() {
+        return run(List.of("python3", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .map(Path::of);
+    }
+
+    /** The standard output of a short command that succeeded, or empty (not installed, failed, slow). */
+    private static Optional<String> run(List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (InputStream out = process.getInputStream()) {
+                String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
+                if (process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0) {
+                    return Optional.of(text);
+                }
+            } finally {
+                process.destroy();
+            }
+        } catch (IOException e) {
+            // not installed here
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
+    }
+}

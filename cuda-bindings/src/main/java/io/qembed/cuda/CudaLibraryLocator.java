@@ -1,0 +1,211 @@
+package io.qembed.cuda;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Finds the CUDA driver, cuBLAS (with cublasLt) and NVRTC shared libraries on disk, without loading
+ * anything. The search is a pure function of the folders it is given, so it can be tested over a fake
+ * folder tree; {@link #systemFolders(Map, String)} lists the standard places of this machine.
+ *
+ * <p>Order of preference: the override folder ({@value #OVERRIDE_ENV}), {@code LD_LIBRARY_PATH}, the
+ * folders of {@code ldconfig}'s cache, the system library folders, {@code /usr/local/cuda/lib64},
+ * then the CUDA Python wheels ({@code nvidia/cu13/lib}, CUDA 12's {@code nvidia/cublas/lib} and
+ * {@code nvidia/cuda_nvrtc/lib}) of every Python installation found. CUDA 13 libraries are preferred
+ * over CUDA 12 ones. {@link CudaLibraries} also asks {@code python3} for its site-packages folder when
+ * these places are not enough.
+ */
+public final class CudaLibraryLocator {
+
+    /** Environment variable naming a folder searched before all others. */
+    public static final String OVERRIDE_ENV = "QEMBED_CUDA_LIB_DIR";
+
+    static final List<String> DRIVER_NAMES = List.of("libcuda.so.1", "libcuda.so");
+    static final List<String> CUBLAS_MAJORS = List.of("13", "12");
+    static final List<String> NVRTC_MAJORS = List.of("13", "12");
+
+    /** Absolute paths of the libraries to load, in loading order (cublasLt before cublas). */
+    public record Libraries(Path driver, Path cublasLt, Path cublas, Path nvrtc) {}
+
+    /** The outcome of a search: the libraries, or a reason naming what is missing and where it looked. */
+    public sealed interface Result {
+        /** Every library was found. */
+        record Found(Libraries libraries) implements Result {}
+
+        /** At least one library is missing. */
+        record Missing(String reason) implements Result {}
+    }
+
+    private CudaLibraryLocator() {}
+
+    /** Searches the folders, in order, for every library the engine needs. */
+    public static Result locate(List<Path> folders) {
+        List<String> missing = new ArrayList<>();
+        Optional<Path> driver = findFirst(folders, DRIVER_NAMES);
+        if (driver.isEmpty()) {
+            missing.add("libcuda.so.1 (the NVIDIA driver)");
+        }
+        Path cublasLt = null;
+        Path cublas = null;
+        for (String major : CUBLAS_MAJORS) {
+            // cublas and cublasLt must come from the same folder: cublas links against its own cublasLt.
+            for (Path folder : folders) {
+                Path blas = folder.resolve("libcublas.so." + major);
+                Path lt = folder.resolve("libcublasLt.so." + major);
+                if (Files.isRegularFile(blas) && Files.isRegularFile(lt)) {
+                    cublas = blas.toAbsolutePath();
+                    cublasLt = lt.toAbsolutePath();
+                    break;
+                }
+            }
+            if (cublas != null) {
+                break;
+            }
+        }
+        if (cublas == null) {
+            missing.add("libcublas.so.13 or .12 with its libcublasLt (cuBLAS)");
+        }
+        Optional<Path> nvrtc = Optional.empty();
+        for (String major : NVRTC_MAJORS) {
+            nvrtc = findFirst(folders, List.of("libnvrtc.so." + major));
+            if (nvrtc.isPresent()) {
+                break;
+            }
+        }
+        if (nvrtc.isEmpty()) {
+            missing.add("libnvrtc.so.13 or .12 (NVRTC)");
+        }
+        if (!missing.isEmpty()) {
+            return new Result.Missing("CUDA libraries not found: " + String.join(", ", missing)
+                    + "; searched " + describe(folders) + "; set " + OVERRIDE_ENV
+                    + " to the folder that holds them");
+        }
+        return new Result.Found(new Libraries(driver.orElseThrow(), cublasLt, cublas, nvrtc.orElseThrow()));
+    }
+
+    private static Optional<Path> findFirst(List<Path> folders, List<String> names) {
+        for (Path folder : folders) {
+            for (String name : names) {
+                Path candidate = folder.resolve(name);
+                if (Files.isRegularFile(candidate)) {
+                    return Optional.of(candidate.toAbsolutePath());
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String describe(List<Path> folders) {
+        if (folders.isEmpty()) {
+            return "no folders";
+        }
+        return folders.size() + " folders (" + String.join(", ", folders.stream().map(Path::toString).toList()) + ")";
+    }
+
+    /**
+     * The standard library folders of this machine, in search order; folders that do not exist are
+     * left out.
+     *
+     * @param env the process environment ({@value #OVERRIDE_ENV}, {@code LD_LIBRARY_PATH},
+     *     {@code VIRTUAL_ENV}, {@code CONDA_PREFIX}, {@code HOME})
+     * @param ldconfigCache the output of {@code ldconfig -p}, or an empty string
+     */
+    public static List<Path> systemFolders(Map<String, String> env, String ldconfigCache) {
+        Set<Path> folders = new LinkedHashSet<>();
+        String override = env.get(OVERRIDE_ENV);
+        if (override != null && !override.isBlank()) {
+            folders.add(Path.of(override));
+        }
+        String ldLibraryPath = env.getOrDefault("LD_LIBRARY_PATH", "");
+        for (String entry : ldLibraryPath.split(":")) {
+            if (!entry.isBlank()) {
+                folders.add(Path.of(entry));
+            }
+        }
+        folders.addAll(ldconfigFolders(ldconfigCache));
+        for (String system : List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64",
+                "/usr/lib/wsl/lib", "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib")) {
+            folders.add(Path.of(system));
+        }
+        List<Path> prefixes = new ArrayList<>();
+        for (String var : List.of("VIRTUAL_ENV", "CONDA_PREFIX")) {
+            String value = env.get(var);
+            if (value != null && !value.isBlank()) {
+                prefixes.add(Path.of(value, "lib"));
+            }
+        }
+        String home = env.get("HOME");
+        if (home != null && !home.isBlank()) {
+            prefixes.add(Path.of(home, ".local", "lib"));
+        }
+        prefixes.addAll(List.of(Path.of("/usr/local/lib"), Path.of("/usr/lib"), Path.of("/opt/conda/lib")));
+        for (Path prefix : prefixes) {
+            folders.addAll(pythonWheelFolders(prefix));
+        }
+        return folders.stream().filter(Files::isDirectory).toList();
+    }
+
+    /**
+     * The CUDA wheel library folders under one Python prefix's {@code lib} folder:
+     * {@code python3*\/{site,dist}-packages/nvidia/{cu13/lib, cublas/lib, cuda_nvrtc/lib}}.
+     */
+    static List<Path> pythonWheelFolders(Path libFolder) {
+        List<Path> found = new ArrayList<>();
+        if (!Files.isDirectory(libFolder)) {
+            return found;
+        }
+        try (Stream<Path> entries = Files.list(libFolder)) {
+            for (Path python : entries.filter(p -> p.getFileName().toString().startsWith("python3")).sorted().toList()) {
+                for (String packages : List.of("site-packages", "dist-packages")) {
+                    found.addAll(wheelFolders(python.resolve(packages)));
+                }
+            }
+        } catch (IOException e) {
+            // An unreadable folder holds no libraries we could load either.
+        }
+        return found;
+    }
+
+    /** The CUDA wheel library folders in one site-packages folder: {@code nvidia/cu13/lib} (CUDA 13), {@code nvidia/cublas/lib} and {@code nvidia/cuda_nvrtc/lib} (CUDA 12). */
+    public static List<Path> wheelFolders(Path sitePackages) {
+        List<Path> found = new ArrayList<>();
+        for (String sub : List.of("cu13/lib", "cublas/lib", "cuda_nvrtc/lib")) {
+            Path folder = sitePackages.resolve("nvidia").resolve(sub);
+            if (Files.isDirectory(folder)) {
+                found.add(folder);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * The folders of the libraries listed by {@code ldconfig -p}, whose lines read
+     * {@code \tlibcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1}.
+     */
+    static List<Path> ldconfigFolders(String ldconfigCache) {
+        Set<Path> folders = new LinkedHashSet<>();
+        for (String line : ldconfigCache.split("\n")) {
+            int arrow = line.indexOf("=> ");
+            if (arrow < 0) {
+                continue;
+            }
+            String name = line.strip();
+            if (!(name.startsWith("libcuda.") || name.startsWith("libcublas") || name.startsWith("libnvrtc"))) {
+                continue;
+            }
+            Path library = Path.of(line.substring(arrow + 3).strip());
+            if (library.getParent() != null) {
+                folders.add(library.getParent());
+            }
+        }
+        return List.copyOf(folders);
+    }
+}

@@ -1,0 +1,132 @@
+package io.qembed.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Library discovery over fake folder trees: no library is loaded. */
+class CudaLibraryLocatorTest {
+    @TempDir
+    Path root;
+
+    private Path folder(String relative, String... libraries) throws IOException {
+        Path folder = Files.createDirectories(root.resolve(relative));
+        for (String library : libraries) {
+            Files.writeString(folder.resolve(library), "not really an ELF file");
+        }
+        return folder;
+    }
+
+    private static CudaLibraryLocator.Libraries found(CudaLibraryLocator.Result result) {
+        return assertInstanceOf(CudaLibraryLocator.Result.Found.class, result, result.toString()).libraries();
+    }
+
+    @Test
+    void findsEverythingInOneFolder() throws IOException {
+        Path lib = folder("lib", "libcuda.so.1", "libcublas.so.13", "libcublasLt.so.13", "libnvrtc.so.13");
+        var libraries = found(CudaLibraryLocator.locate(List.of(lib)));
+        assertEquals(lib.resolve("libcuda.so.1"), libraries.driver());
+        assertEquals(lib.resolve("libcublas.so.13"), libraries.cublas());
+        assertEquals(lib.resolve("libcublasLt.so.13"), libraries.cublasLt());
+        assertEquals(lib.resolve("libnvrtc.so.13"), libraries.nvrtc());
+    }
+
+    @Test
+    void driverFromTheSystemAndToolkitFromAPythonWheel() throws IOException {
+        Path system = folder("usr/lib/x86_64-linux-gnu", "libcuda.so.1", "libcuda.so.580.65");
+        Path wheel = folder("venv/lib/python3.12/site-packages/nvidia/cu13/lib", "libcublas.so.13",
+                "libcublasLt.so.13", "libnvrtc.so.13", "libnvrtc-builtins.so.13.0");
+        var libraries = found(CudaLibraryLocator.locate(List.of(system, wheel)));
+        assertEquals(system.resolve("libcuda.so.1"), libraries.driver());
+        assertEquals(wheel.resolve("libcublas.so.13"), libraries.cublas());
+        assertEquals(wheel.resolve("libnvrtc.so.13"), libraries.nvrtc());
+    }
+
+    @Test
+    void cuda13IsPreferredOverCuda12EvenWhenFoundLater() throws IOException {
+        Path cuda12 = folder("a", "libcuda.so.1", "libcublas.so.12", "libcublasLt.so.12", "libnvrtc.so.12");
+        Path cuda13 = folder("b", "libcublas.so.13", "libcublasLt.so.13", "libnvrtc.so.13");
+        var libraries = found(CudaLibraryLocator.locate(List.of(cuda12, cuda13)));
+        assertEquals(cuda13.resolve("libcublas.so.13"), libraries.cublas());
+        assertEquals(cuda13.resolve("libnvrtc.so.13"), libraries.nvrtc());
+    }
+
+    @Test
+    void cuda12WheelLayout() throws IOException {
+        Path site = root.resolve("venv/lib/python3.11/site-packages/nvidia");
+        Path blas = folder("venv/lib/python3.11/site-packages/nvidia/cublas/lib", "libcublas.so.12", "libcublasLt.so.12");
+        Path nvrtc = folder("venv/lib/python3.11/site-packages/nvidia/cuda_nvrtc/lib", "libnvrtc.so.12");
+        Path driver = folder("drv", "libcuda.so.1");
+        List<Path> folders = CudaLibraryLocator.pythonWheelFolders(root.resolve("venv/lib"));
+        assertEquals(List.of(site.resolve("cublas/lib"), site.resolve("cuda_nvrtc/lib")), folders);
+        var libraries = found(CudaLibraryLocator.locate(List.of(driver, blas, nvrtc)));
+        assertEquals(blas.resolve("libcublasLt.so.12"), libraries.cublasLt());
+    }
+
+    @Test
+    void wheelFoldersOfOneSitePackagesFolder() throws IOException {
+        Path site = Files.createDirectories(root.resolve("opt/venv/lib/python3.12/site-packages"));
+        assertEquals(List.of(), CudaLibraryLocator.wheelFolders(site));
+        Path cu13 = folder("opt/venv/lib/python3.12/site-packages/nvidia/cu13/lib");
+        Path nvrtc12 = folder("opt/venv/lib/python3.12/site-packages/nvidia/cuda_nvrtc/lib");
+        assertEquals(List.of(cu13, nvrtc12), CudaLibraryLocator.wheelFolders(site));
+    }
+
+    @Test
+    void cublasWithoutItsCublasLtInTheSameFolderDoesNotCount() throws IOException {
+        Path a = folder("a", "libcuda.so.1", "libcublas.so.13", "libnvrtc.so.13");
+        Path b = folder("b", "libcublasLt.so.13");
+        var result = CudaLibraryLocator.locate(List.of(a, b));
+        var missing = assertInstanceOf(CudaLibraryLocator.Result.Missing.class, result);
+        assertTrue(missing.reason().contains("cuBLAS"), missing.reason());
+    }
+
+    @Test
+    void noDriverGivesOneMessageNamingWhatIsMissingAndWhereItLooked() throws IOException {
+        Path empty = folder("empty");
+        var result = CudaLibraryLocator.locate(List.of(empty));
+        String reason = assertInstanceOf(CudaLibraryLocator.Result.Missing.class, result).reason();
+        assertTrue(reason.startsWith("CUDA libraries not found: libcuda.so.1 (the NVIDIA driver)"), reason);
+        assertTrue(reason.contains("libnvrtc.so.13"), reason);
+        assertTrue(reason.contains(empty.toString()), reason);
+        assertTrue(reason.contains(CudaLibraryLocator.OVERRIDE_ENV), reason);
+    }
+
+    @Test
+    void overrideFolderComesFirstThenLdLibraryPathAndMissingFoldersAreDropped() throws IOException {
+        Path override = folder("override");
+        Path ld = folder("ld");
+        Path venv = root.resolve("venv");
+        Path wheel = folder("venv/lib/python3.12/site-packages/nvidia/cu13/lib");
+        Map<String, String> env = Map.of(CudaLibraryLocator.OVERRIDE_ENV, override.toString(),
+                "LD_LIBRARY_PATH", ld + ":" + root.resolve("does-not-exist"), "VIRTUAL_ENV", venv.toString());
+        List<Path> folders = CudaLibraryLocator.systemFolders(env, "");
+        assertEquals(override, folders.get(0));
+        assertEquals(ld, folders.get(1));
+        assertTrue(folders.contains(wheel), folders.toString());
+        assertTrue(folders.stream().allMatch(Files::isDirectory), folders.toString());
+    }
+
+    @Test
+    void ldconfigCacheLinesGiveTheFoldersOfCudaLibrariesOnly() {
+        String cache = """
+                1234 libs found in cache `/etc/ld.so.cache'
+                \tlibz.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libz.so.1
+                \tlibcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1
+                \tlibcublas.so.13 (libc6,x86-64) => /opt/cuda/lib64/libcublas.so.13
+                \tlibnvrtc.so.13 (libc6,x86-64) => /opt/cuda/lib64/libnvrtc.so.13
+                Cache generated by: ldconfig (GNU libc) stable release version 2.36
+                """;
+        assertEquals(List.of(Path.of("/usr/lib/x86_64-linux-gnu"), Path.of("/opt/cuda/lib64")),
+                CudaLibraryLocator.ldconfigFolders(cache));
+        assertEquals(List.of(), CudaLibraryLocator.ldconfigFolders(""));
+    }
+}

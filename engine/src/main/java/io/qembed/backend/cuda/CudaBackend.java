@@ -1,0 +1,615 @@
+package io.qembed.backend.cuda;
+
+import io.qembed.backend.Backend;
+import io.qembed.backend.Batch;
+import io.qembed.backend.Tensor;
+import io.qembed.cuda.CublasHandle;
+import io.qembed.cuda.CudaContext;
+import io.qembed.cuda.CudaEvent;
+import io.qembed.cuda.CudaException;
+import io.qembed.cuda.CudaLibraries;
+import io.qembed.cuda.CudaModule;
+import io.qembed.cuda.CudaStream;
+import io.qembed.cuda.CudaUnavailableException;
+import io.qembed.cuda.DeviceBuffer;
+import io.qembed.cuda.KernelArgs;
+import io.qembed.cuda.KernelCache;
+import io.qembed.cuda.LaunchGeometry;
+import io.qembed.cuda.NvrtcCompiler;
+import io.qembed.cuda.NvrtcOptions;
+import io.qembed.io.DType;
+import io.qembed.io.TensorView;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Qwen3 operations on one NVIDIA GPU: cuBLAS for the matrix products, NVRTC-compiled kernels
+ * ({@code *.cu} resources next to this class) for everything else, all queued on one stream.
+ *
+ * <p>Numerics: activations are FP32 in device memory, as the {@link Backend} contract says. Weight
+ * matrices (rank-2 tensors, the embedding table included) are stored as BF16, norm weights (rank 1)
+ * as FP32 (exact for BF16 checkpoints). A matrix product rounds its FP32 input to BF16 on the device
+ * and runs {@code cublasGemmEx} with BF16 inputs, FP32 output and FP32 accumulation
+ * ({@code CUBLAS_COMPUTE_32F}); norms, RoPE, attention and SwiGLU run in FP32. Only
+ * {@link #download} copies data back to the host.
+ */
+public final class CudaBackend implements Backend {
+
+    /** Whether the CUDA backend can run here; {@code reason} says why not (or names the device). */
+    public record Availability(boolean available, String reason) {}
+
+    /** BF16 matrix products on tensor cores need compute capability 8.0 (Ampere) or newer. */
+    static final int MIN_COMPUTE_MAJOR = 8;
+
+    private final CudaContext context;
+    private final CudaStream stream;
+    private final CublasHandle blas;
+    private final Map<KernelFamily, CudaModule> modules = new EnumMap<>(KernelFamily.class);
+    private final DevicePool pool;
+    private final List<DeviceBuffer> weights = new ArrayList<>();
+    private final Map<String, DeviceBuffer> inverseFrequencies = new HashMap<>();
+    private DeviceBuffer bf16Scratch; // the BF16 copy of a matrix product's input; grows as needed
+    private ConvertedInput converted; // what bf16Scratch holds, while no other operation has run since
+    private Batch lastBatch;
+    private DeviceBuffer lastPositions; // [tokens] of lastBatch
+    private DeviceBuffer lastCuSeqLens; // [sequences + 1] of lastBatch
+    private boolean closed;
+
+    private CudaBackend(CudaContext context, CudaStream stream, CublasHandle blas) {
+        this.context = context;
+        this.stream = stream;
+        this.blas = blas;
+        // Keep up to a quarter of the device's memory in released activations for reuse.
+        this.pool = new DevicePool(context.info().totalMemoryBytes() / 4, stream::synchronize);
+    }
+
+    /**
+     * Checks, without throwing, that the libraries load, the driver starts and device 0 is recent
+     * enough.
+     */
+    public static Availability isAvailable() {
+        try {
+            CudaLibraries.load();
+            try (CudaContext context = CudaContext.open(0)) {
+                String problem = deviceProblem(context.info());
+                if (problem != null) {
+                    return new Availability(false, problem);
+                }
+                return new Availability(true, context.info().name() + " (" + context.info().arch() + ")");
+            }
+        } catch (CudaException e) {
+            return new Availability(false, e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            return new Availability(false, "CUDA cannot be used: " + e);
+        }
+    }
+
+    /** Opens device 0. */
+    public static CudaBackend create() {
+        return create(0);
+    }
+
+    /**
+     * Opens device {@code ordinal}, compiles (or loads from the kernel cache) the kernels, and creates
+     * the stream and cuBLAS handle.
+     *
+     * @throws CudaUnavailableException when there is no usable driver, library or device
+     */
+    public static CudaBackend create(int ordinal) {
+        CudaContext context;
+        try {
+            context = CudaContext.open(ordinal);
+        } catch (CudaUnavailableException e) {
+            throw new CudaUnavailableException("CUDA backend unavailable: " + e.getMessage());
+        }
+        String problem = deviceProblem(context.info());
+        if (problem != null) {
+            context.close();
+            throw new CudaUnavailableException("CUDA backend unavailable: " + problem);
+        }
+        CudaStream stream = null;
+        CudaBackend backend = null;
+        try {
+            stream = CudaStream.create();
+            backend = new CudaBackend(context, stream, CublasHandle.create(stream));
+            backend.loadKernels();
+            return backend;
+        } catch (RuntimeException e) {
+            if (backend != null) {
+                backend.close();
+            } else {
+                if (stream != null) {
+                    stream.close();
+                }
+                context.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The FP32 activation whose BF16 copy is in the scratch buffer. */
+    private record ConvertedInput(long pointer, int rows, int cols) {
+        boolean overlaps(CudaTensor t) {
+            long end = pointer + (long) rows * cols * Float.BYTES;
+            return t.pointer() < end && pointer < t.pointer() + t.bytes();
+        }
+    }
+
+    /** Why this device cannot run the backend, or null. */
+    static String deviceProblem(CudaContext.DeviceInfo info) {
+        if (info.computeMajor() < MIN_COMPUTE_MAJOR) {
+            return info.name() + " has compute capability " + info.computeMajor() + "." + info.computeMinor()
+                    + "; the CUDA backend needs " + MIN_COMPUTE_MAJOR + ".0 or newer (BF16 tensor cores)";
+        }
+        return null;
+    }
+
+    private void loadKernels() {
+        CudaContext.DeviceInfo info = context.info();
+        KernelCache cache = new KernelCache(KernelCache.defaultFolder(System.getenv(), System.getProperty("user.home")));
+        NvrtcCompiler compiler = new NvrtcCompiler(cache);
+        List<String> options = NvrtcOptions.forArch(info.computeMajor(), info.computeMinor(), List.of());
+        for (KernelFamily family : KernelFamily.values()) {
+            byte[] cubin = compiler.compile(family.programName(), family.source(), info.arch(), options);
+            modules.put(family, CudaModule.load(cubin));
+        }
+    }
+
+    /** The device this backend runs on. */
+    public CudaContext.DeviceInfo device() {
+        return context.info();
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Tensor upload(TensorView weight) {
+        begin();
+        if (weight.rank() < 1 || weight.rank() > 2) {
+            throw new IllegalArgumentException("upload: " + weight + " is not a vector or a matrix");
+        }
+        int rows = weight.rows();
+        int cols = weight.cols();
+        long elements = (long) rows * cols;
+        if (weight.data().byteSize() != elements * weight.dtype().bytes()) {
+            throw new IllegalArgumentException("upload: " + weight + " holds " + weight.data().byteSize()
+                    + " bytes, expected " + elements * weight.dtype().bytes());
+        }
+        boolean matrix = weight.rank() == 2;
+        CudaTensor.Element element = matrix ? CudaTensor.Element.BF16 : CudaTensor.Element.F32;
+        DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(1, elements * element.bytes));
+        weights.add(buffer);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host;
+            if (matrix && weight.dtype() == DType.BF16) {
+                host = weight.data().isNative() ? weight.data() : arena.allocate(weight.data().byteSize()).copyFrom(weight.data());
+            } else {
+                host = arena.allocate(elements * element.bytes);
+                for (long i = 0; i < elements; i++) {
+                    float value = readAsFloat(weight, i);
+                    if (matrix) {
+                        host.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Bf16.fromFloat(value));
+                    } else {
+                        host.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, value);
+                    }
+                }
+            }
+            buffer.copyFromHost(host, 0, stream);
+            stream.synchronize(); // the host copy lives in this arena
+        }
+        return new CudaTensor(this, buffer.pointer(), rows, cols, element, () -> freeWeight(buffer));
+    }
+
+    private static float readAsFloat(TensorView weight, long index) {
+        MemorySegment data = weight.data();
+        return switch (weight.dtype()) {
+            case BF16 -> Bf16.toFloat(data.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index));
+            case F16 -> Float.float16ToFloat(data.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, index));
+            case F32 -> data.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, index);
+        };
+    }
+
+    private void freeWeight(DeviceBuffer buffer) {
+        if (!closed && weights.remove(buffer)) {
+            context.makeCurrent();
+            stream.synchronize(); // queued work may still read it
+            buffer.close();
+        }
+    }
+
+    @Override
+    public Tensor alloc(int rows, int cols) {
+        begin();
+        if (rows < 1 || cols < 1) {
+            throw new IllegalArgumentException("alloc: shape [" + rows + ", " + cols + "] must be positive");
+        }
+        DeviceBuffer buffer = pool.acquire((long) rows * cols * Float.BYTES);
+        return new CudaTensor(this, buffer.pointer(), rows, cols, CudaTensor.Element.F32, () -> releaseActivation(buffer));
+    }
+
+    private void releaseActivation(DeviceBuffer buffer) {
+        if (!closed) { // after close, the pool has freed it already
+            context.makeCurrent();
+            pool.release(buffer);
+        }
+    }
+
+    /** An FP32 activation {@code [rows, cols]} holding {@code values} (row-major): for tests and benchmarks. */
+    Tensor activationFrom(float[] values, int rows, int cols) {
+        if (values.length != (long) rows * cols) {
+            throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
+        }
+        CudaTensor t = (CudaTensor) alloc(rows, cols);
+        try (Arena arena = Arena.ofConfined()) {
+            stream.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), t.pointer());
+        }
+        return t;
+    }
+
+    /** Runs {@code work} (which queues operations on this backend) and returns its device time in milliseconds. */
+    float deviceMillis(Runnable work) {
+        begin();
+        try (CudaEvent start = CudaEvent.create(); CudaEvent end = CudaEvent.create()) {
+            start.record(stream);
+            work.run();
+            end.record(stream);
+            return end.millisSince(start);
+        }
+    }
+
+    @Override
+    public float[] download(Tensor x) {
+        begin();
+        CudaTensor t = activation(x, "download", "x");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(t.bytes());
+            stream.copyToHost(t.pointer(), host);
+            stream.synchronize();
+            return host.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    @Override
+    public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
+        begin();
+        CudaTensor tab = cuda(table, "embedRows", "table");
+        CudaTensor o = activation(out, "embedRows", "out");
+        if (tab.element() != CudaTensor.Element.BF16) {
+            throw new IllegalArgumentException("embedRows: table must be an uploaded matrix, got " + tab);
+        }
+        requireShape("embedRows", "out", o, tokenIds.length, tab.cols());
+        for (int i = 0; i < tokenIds.length; i++) {
+            if (tokenIds[i] < 0 || tokenIds[i] >= tab.rows()) {
+                throw new IllegalArgumentException("embedRows: token id " + tokenIds[i] + " at " + i
+                        + " is outside the vocabulary [0, " + tab.rows() + ")");
+            }
+        }
+        DeviceBuffer ids = uploadInts(tokenIds);
+        try {
+            launch(KernelFamily.EMBEDDING, "embed_rows_bf16", KernelGeometry.perRow(tokenIds.length, tab.cols()),
+                    KernelArgs.of().pointer(tab.pointer()).pointer(ids.pointer()).pointer(o.pointer()).i32(tab.cols()));
+        } finally {
+            pool.release(ids);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        begin();
+        CudaTensor xt = activation(x, "rmsNorm", "x");
+        CudaTensor w = normWeight(weight, "rmsNorm", xt.cols());
+        CudaTensor o = activation(out, "rmsNorm", "out");
+        requireShape("rmsNorm", "out", o, xt.rows(), xt.cols());
+        launch(KernelFamily.NORM, "rms_norm", KernelGeometry.perRow(xt.rows(), xt.cols()),
+                KernelArgs.of().pointer(xt.pointer()).pointer(w.pointer()).f32(eps).pointer(o.pointer()).i32(xt.cols()));
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
+        begin();
+        CudaTensor r = activation(residual, "addRmsNorm", "residual");
+        CudaTensor d = activation(delta, "addRmsNorm", "delta");
+        CudaTensor w = normWeight(weight, "addRmsNorm", r.cols());
+        CudaTensor o = activation(out, "addRmsNorm", "out");
+        requireShape("addRmsNorm", "delta", d, r.rows(), r.cols());
+        requireShape("addRmsNorm", "out", o, r.rows(), r.cols());
+        launch(KernelFamily.NORM, "add_rms_norm", KernelGeometry.perRow(r.rows(), r.cols()),
+                KernelArgs.of().pointer(r.pointer()).pointer(d.pointer()).pointer(w.pointer()).f32(eps)
+                        .pointer(o.pointer()).i32(r.cols()));
+    }
+
+    @Override
+    public void headRmsNorm(Tensor x, Tensor weight, float eps) {
+        begin();
+        CudaTensor xt = activation(x, "headRmsNorm", "x");
+        CudaTensor w = cuda(weight, "headRmsNorm", "weight");
+        int headDim = w.cols();
+        if (w.rows() != 1 || w.element() != CudaTensor.Element.F32 || xt.cols() % headDim != 0) {
+            throw new IllegalArgumentException("headRmsNorm: weight " + w + " must be a vector whose length divides "
+                    + "the columns of x " + xt);
+        }
+        int heads = xt.cols() / headDim;
+        launch(KernelFamily.NORM, "head_rms_norm", KernelGeometry.headNorm(xt.rows(), heads),
+                KernelArgs.of().pointer(xt.pointer()).pointer(w.pointer()).f32(eps)
+                        .i32(Math.multiplyExact(xt.rows(), heads)).i32(headDim));
+    }
+
+    /**
+     * Consecutive products of the same input (q, k and v of one hidden state; gate and up) round it to
+     * BF16 once: any other operation in between, or a product writing over the input, forgets the copy.
+     */
+    @Override
+    public void matmul(Tensor x, Tensor w, Tensor out) {
+        beginKeepingConversion();
+        CudaTensor xt = activation(x, "matmul", "x");
+        CudaTensor wt = cuda(w, "matmul", "w");
+        CudaTensor o = activation(out, "matmul", "out");
+        if (wt.element() != CudaTensor.Element.BF16) {
+            throw new IllegalArgumentException("matmul: w must be an uploaded matrix, got " + wt);
+        }
+        if (wt.cols() != xt.cols()) {
+            throw new IllegalArgumentException("matmul: x " + xt + " and w " + wt + " differ in the inner dimension");
+        }
+        requireShape("matmul", "out", o, xt.rows(), wt.rows());
+        ConvertedInput input = new ConvertedInput(xt.pointer(), xt.rows(), xt.cols());
+        if (!input.equals(converted)) {
+            long bf16Bytes = xt.elements() * 2;
+            if (bf16Scratch == null || bf16Scratch.bytes() < bf16Bytes) {
+                if (bf16Scratch != null) {
+                    stream.synchronize(); // queued products may still read it
+                    bf16Scratch.close();
+                }
+                bf16Scratch = DeviceBuffer.allocate(DevicePool.sizeClass(bf16Bytes));
+            }
+            launch(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(xt.elements()),
+                    KernelArgs.of().pointer(xt.pointer()).pointer(bf16Scratch.pointer()).i64(xt.elements()));
+            converted = input;
+        }
+        blas.matmulBf16(bf16Scratch.pointer(), wt.pointer(), o.pointer(), xt.rows(), xt.cols(), wt.rows());
+        if (converted.overlaps(o)) {
+            converted = null;
+        }
+    }
+
+    @Override
+    public void rope(Tensor x, int headDim, Batch batch, double theta) {
+        begin();
+        CudaTensor xt = activation(x, "rope", "x");
+        if (headDim <= 0 || headDim % 2 != 0 || xt.cols() % headDim != 0) {
+            throw new IllegalArgumentException("rope: headDim " + headDim + " must be even and divide the columns of x "
+                    + xt);
+        }
+        if (xt.rows() != batch.tokens()) {
+            throw new IllegalArgumentException("rope: x " + xt + " has not the batch's " + batch.tokens() + " rows");
+        }
+        int heads = xt.cols() / headDim;
+        useBatch(batch);
+        DeviceBuffer frequencies = inverseFrequencies(headDim, theta);
+        launch(KernelFamily.ROPE, "rope_neox", KernelGeometry.rope(xt.rows(), heads, headDim),
+                KernelArgs.of().pointer(xt.pointer()).pointer(lastPositions.pointer()).pointer(frequencies.pointer())
+                        .i32(xt.rows()).i32(heads).i32(headDim));
+    }
+
+    /** {@code theta^(-2i/headDim)} for {@code i < headDim/2}, in double precision, uploaded once. */
+    private DeviceBuffer inverseFrequencies(int headDim, double theta) {
+        String key = headDim + "/" + theta;
+        DeviceBuffer buffer = inverseFrequencies.get(key);
+        if (buffer == null) {
+            double[] values = RopeFrequencies.inverse(headDim, theta);
+            buffer = DeviceBuffer.allocate((long) values.length * Double.BYTES);
+            try (Arena arena = Arena.ofConfined()) {
+                buffer.copyFromHost(arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values), 0, stream);
+            }
+            inverseFrequencies.put(key, buffer);
+        }
+        return buffer;
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+        begin();
+        CudaTensor qt = activation(q, "attention", "q");
+        CudaTensor kt = activation(k, "attention", "k");
+        CudaTensor vt = activation(v, "attention", "v");
+        CudaTensor o = activation(out, "attention", "out");
+        KernelGeometry.checkAttentionHeadDim(headDim);
+        if (qt.cols() % headDim != 0 || kt.cols() % headDim != 0) {
+            throw new IllegalArgumentException("attention: headDim " + headDim + " must divide the columns of q " + qt
+                    + " and k " + kt);
+        }
+        int heads = qt.cols() / headDim;
+        int kvHeads = kt.cols() / headDim;
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("attention: " + heads + " query heads are not a multiple of " + kvHeads
+                    + " kv heads");
+        }
+        requireShape("attention", "q", qt, batch.tokens(), qt.cols());
+        requireShape("attention", "k", kt, batch.tokens(), kt.cols());
+        requireShape("attention", "v", vt, batch.tokens(), kt.cols());
+        requireShape("attention", "out", o, batch.tokens(), qt.cols());
+        useBatch(batch);
+        float scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
+        launch(KernelFamily.ATTENTION, "attention_causal_varlen",
+                KernelGeometry.attention(batch.maxLength(), heads, batch.sequences(), headDim),
+                KernelArgs.of().pointer(qt.pointer()).pointer(kt.pointer()).pointer(vt.pointer()).pointer(o.pointer())
+                        .pointer(lastCuSeqLens.pointer()).i32(heads).i32(kvHeads).i32(headDim).f32(scaleLog2));
+    }
+
+    @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        begin();
+        CudaTensor g = activation(gate, "swiglu", "gate");
+        CudaTensor u = activation(up, "swiglu", "up");
+        CudaTensor o = activation(out, "swiglu", "out");
+        requireShape("swiglu", "up", u, g.rows(), g.cols());
+        requireShape("swiglu", "out", o, g.rows(), g.cols());
+        launch(KernelFamily.ELEMENTWISE, "swiglu", KernelGeometry.elementwise(g.elements()),
+                KernelArgs.of().pointer(g.pointer()).pointer(u.pointer()).pointer(o.pointer()).i64(g.elements()));
+    }
+
+    @Override
+    public void add(Tensor x, Tensor delta) {
+        begin();
+        CudaTensor xt = activation(x, "add", "x");
+        CudaTensor d = activation(delta, "add", "delta");
+        requireShape("add", "delta", d, xt.rows(), xt.cols());
+        launch(KernelFamily.ELEMENTWISE, "add_in_place", KernelGeometry.elementwise(xt.elements()),
+                KernelArgs.of().pointer(xt.pointer()).pointer(d.pointer()).i64(xt.elements()));
+    }
+
+    @Override
+    public void gatherRows(Tensor x, int[] rows, Tensor out) {
+        begin();
+        CudaTensor xt = activation(x, "gatherRows", "x");
+        CudaTensor o = activation(out, "gatherRows", "out");
+        requireShape("gatherRows", "out", o, rows.length, xt.cols());
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= xt.rows()) {
+                throw new IllegalArgumentException("gatherRows: row " + rows[i] + " at " + i + " is outside x " + xt);
+            }
+        }
+        DeviceBuffer rowIndex = uploadInts(rows);
+        try {
+            launch(KernelFamily.ELEMENTWISE, "gather_rows", KernelGeometry.perRow(rows.length, xt.cols()),
+                    KernelArgs.of().pointer(xt.pointer()).pointer(rowIndex.pointer()).pointer(o.pointer()).i32(xt.cols()));
+        } finally {
+            pool.release(rowIndex);
+        }
+    }
+
+    @Override
+    public void sync() {
+        begin();
+        stream.synchronize();
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        context.makeCurrent();
+        try {
+            stream.synchronize();
+        } finally {
+            closed = true;
+            releaseAll();
+        }
+    }
+
+    private void releaseAll() {
+        List<AutoCloseable> resources = new ArrayList<>();
+        resources.addAll(modules.values());
+        resources.addAll(weights);
+        resources.addAll(inverseFrequencies.values());
+        if (bf16Scratch != null) {
+            resources.add(bf16Scratch);
+        }
+        resources.add(pool); // activations, and the batch's positions and sequence bounds
+        resources.add(blas);
+        resources.add(stream);
+        resources.add(context);
+        RuntimeException first = null;
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                }
+            }
+        }
+        modules.clear();
+        weights.clear();
+        inverseFrequencies.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Every operation starts here: the backend must be open and its context current on this thread. Any
+     * operation but a matrix product may write memory, so the BF16 copy of the last product's input is
+     * forgotten.
+     */
+    private void begin() {
+        beginKeepingConversion();
+        converted = null;
+    }
+
+    private void beginKeepingConversion() {
+        if (closed) {
+            throw new IllegalStateException("the CUDA backend is closed");
+        }
+        context.makeCurrent();
+    }
+
+    private void launch(KernelFamily family, String kernel, LaunchGeometry geometry, KernelArgs args) {
+        modules.get(family).kernel(kernel).launch(geometry, stream, args);
+    }
+
+    private CudaTensor cuda(Tensor t, String op, String role) {
+        if (t instanceof CudaTensor c && c.owner() == this) {
+            return c;
+        }
+        throw new IllegalArgumentException(op + ": " + role + " is not a tensor of this CUDA backend: " + t);
+    }
+
+    private CudaTensor activation(Tensor t, String op, String role) {
+        CudaTensor c = cuda(t, op, role);
+        if (c.element() != CudaTensor.Element.F32) {
+            throw new IllegalArgumentException(op + ": " + role + " must be an FP32 activation, got " + c);
+        }
+        return c;
+    }
+
+    private CudaTensor normWeight(Tensor t, String op, int cols) {
+        CudaTensor w = cuda(t, op, "weight");
+        if (w.rows() != 1 || w.cols() != cols || w.element() != CudaTensor.Element.F32) {
+            throw new IllegalArgumentException(op + ": weight " + w + " must be an uploaded vector of " + cols);
+        }
+        return w;
+    }
+
+    private static void requireShape(String op, String role, CudaTensor t, int rows, int cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException(op + ": " + role + " is [" + t.rows() + ", " + t.cols() + "], expected ["
+                    + rows + ", " + cols + "]");
+        }
+    }
+
+    /** Copies ints to a pooled device buffer; release it once the kernel that reads it is queued. */
+    private DeviceBuffer uploadInts(int[] values) {
+        DeviceBuffer buffer = pool.acquire(Math.max(1, values.length) * (long) Integer.BYTES);
+        try (Arena arena = Arena.ofConfined()) {
+            // Pageable source: the copy returns once the driver has staged it, so the arena may close.
+            buffer.copyFromHost(arena.allocateFrom(ValueLayout.JAVA_INT, values), 0, stream);
+        }
+        return buffer;
+    }
+
+    /** Uploads positions and sequence bounds of a batch, once for all layers. */
+    private void useBatch(Batch batch) {
+        if (batch == lastBatch) {
+            return;
+        }
+        if (lastPositions != null) {
+            pool.release(lastPositions);
+            pool.release(lastCuSeqLens);
+        }
+        lastPositions = uploadInts(batch.positions());
+        lastCuSeqLens = uploadInts(batch.cuSeqLens());
+        lastBatch = batch;
+    }
+}

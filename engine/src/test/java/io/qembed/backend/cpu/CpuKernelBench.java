@@ -1,0 +1,190 @@
+package io.qembed.backend.cpu;
+
+import io.qembed.backend.Batch;
+import io.qembed.backend.Tensor;
+import io.qembed.backend.TestTensors;
+import io.qembed.io.DType;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Throughput of the CPU kernels at the Qwen3-Embedding-0.6B shapes, in GFLOP/s and as a share of a
+ * given FP32 peak. Arguments: {@code matmul|attention|layers|all [threads] [peakGflops] [layers]}.
+ */
+public final class CpuKernelBench {
+    private static final int HIDDEN = 1024;
+    private static final int HEADS = 16;
+    private static final int KV_HEADS = 8;
+    private static final int HEAD_DIM = 128;
+    private static final int FFN = 3072;
+    /** Layers the forward benchmark runs (28 in the model; fewer give the same tokens/s per layer, sooner). */
+    private static int layers = 28;
+
+    public static void main(String[] args) {
+        String what = args.length > 0 ? args[0] : "all";
+        threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        double peak = args.length > 2 ? Double.parseDouble(args[2]) : 350;
+        layers = args.length > 3 ? Integer.parseInt(args[3]) : 28;
+        try (CpuBackend cpu = new CpuBackend(threads)) {
+            System.out.printf("threads %d, FP32 peak %.0f GFLOP/s, %d lanes; medians%n", threads, peak, Simd.LANES);
+            if (what.equals("matmul") || what.equals("all")) {
+                for (int rows : new int[] {512, 4096}) {
+                    matmul(cpu, peak, rows, HIDDEN, HEADS * HEAD_DIM);
+                    matmul(cpu, peak, rows, HIDDEN, KV_HEADS * HEAD_DIM);
+                    matmul(cpu, peak, rows, HEADS * HEAD_DIM, HIDDEN);
+                    matmul(cpu, peak, rows, HIDDEN, FFN);
+                    matmul(cpu, peak, rows, FFN, HIDDEN);
+                }
+                matmul(cpu, peak, 8, HIDDEN, FFN);
+            }
+            if (what.equals("attention") || what.equals("all")) {
+                attention(cpu, peak, 8, 512);
+                attention(cpu, peak, 1, 8192);
+            }
+            if (what.equals("layers") || what.equals("all")) {
+                layers(cpu, peak, 8, 512);
+            }
+        }
+    }
+
+    private static void matmul(CpuBackend cpu, double peak, int rows, int in, int out) {
+        Random random = new Random(1);
+        Tensor x = TestTensors.activation(cpu, rows, in, TestTensors.random(random, rows * in, 1f));
+        Tensor w = cpu.upload(TestTensors.view("w", DType.BF16, out, in, TestTensors.random(random, out * in, 0.05f)));
+        Tensor y = cpu.alloc(rows, out);
+        double flops = 2.0 * rows * in * out;
+        Timing timing = measure(() -> cpu.matmul(x, w, y));
+        report(String.format("matmul BF16 [%d, %d] x [%d, %d]T", rows, in, out, in), flops, timing, peak);
+    }
+
+    private static void attention(CpuBackend cpu, double peak, int sequences, int length) {
+        int[][] seqs = new int[sequences][length];
+        Batch batch = Batch.of(seqs);
+        int tokens = batch.tokens();
+        Random random = new Random(2);
+        Tensor q = TestTensors.activation(cpu, tokens, HEADS * HEAD_DIM, TestTensors.random(random, tokens * HEADS * HEAD_DIM, 1f));
+        Tensor k = TestTensors.activation(cpu, tokens, KV_HEADS * HEAD_DIM, TestTensors.random(random, tokens * KV_HEADS * HEAD_DIM, 1f));
+        Tensor v = TestTensors.activation(cpu, tokens, KV_HEADS * HEAD_DIM, TestTensors.random(random, tokens * KV_HEADS * HEAD_DIM, 1f));
+        Tensor out = cpu.alloc(tokens, HEADS * HEAD_DIM);
+        // Causal: query i attends over i + 1 keys; 2 FLOPs per multiply-add in Q·Kᵀ and in P·V.
+        double pairs = sequences * (double) length * (length + 1) / 2;
+        double flops = 4.0 * pairs * HEADS * HEAD_DIM;
+        Timing timing = measure(() -> cpu.attention(q, k, v, HEAD_DIM, batch, out));
+        report(String.format("attention %d x %d tokens, %d/%d heads, head_dim %d", sequences, length, HEADS, KV_HEADS,
+                HEAD_DIM), flops, timing, peak);
+    }
+
+    /** The 0.6B forward pass's layers, with one random layer's weights reused for every layer. */
+    private static void layers(CpuBackend cpu, double peak, int sequences, int length) {
+        Batch batch = Batch.of(new int[sequences][length]);
+        int tokens = batch.tokens();
+        Random random = new Random(3);
+        Tensor wq = weight(cpu, random, HEADS * HEAD_DIM, HIDDEN);
+        Tensor wk = weight(cpu, random, KV_HEADS * HEAD_DIM, HIDDEN);
+        Tensor wv = weight(cpu, random, KV_HEADS * HEAD_DIM, HIDDEN);
+        Tensor wo = weight(cpu, random, HIDDEN, HEADS * HEAD_DIM);
+        Tensor wGate = weight(cpu, random, FFN, HIDDEN);
+        Tensor wUp = weight(cpu, random, FFN, HIDDEN);
+        Tensor wDown = weight(cpu, random, HIDDEN, FFN);
+        Tensor norm = cpu.upload(TestTensors.view("n", DType.BF16, 1, HIDDEN, TestTensors.random(random, HIDDEN, 1f)));
+        Tensor headNorm = cpu.upload(TestTensors.view("hn", DType.BF16, 1, HEAD_DIM, TestTensors.random(random, HEAD_DIM, 1f)));
+        Tensor x = TestTensors.activation(cpu, tokens, HIDDEN, TestTensors.random(random, tokens * HIDDEN, 1f));
+        Tensor h = cpu.alloc(tokens, HIDDEN);
+        Tensor q = cpu.alloc(tokens, HEADS * HEAD_DIM);
+        Tensor k = cpu.alloc(tokens, KV_HEADS * HEAD_DIM);
+        Tensor v = cpu.alloc(tokens, KV_HEADS * HEAD_DIM);
+        Tensor attn = cpu.alloc(tokens, HEADS * HEAD_DIM);
+        Tensor o = cpu.alloc(tokens, HIDDEN);
+        Tensor gate = cpu.alloc(tokens, FFN);
+        Tensor up = cpu.alloc(tokens, FFN);
+        double[] opSeconds = new double[OPS.length];
+        Runnable forward = () -> {
+            cpu.rmsNorm(x, norm, 1e-6f, h);
+            for (int layer = 0; layer < layers; layer++) {
+                timed(opSeconds, 0, () -> cpu.matmul(h, wq, q));
+                timed(opSeconds, 0, () -> cpu.matmul(h, wk, k));
+                timed(opSeconds, 0, () -> cpu.matmul(h, wv, v));
+                timed(opSeconds, 2, () -> cpu.headRmsNorm(q, headNorm, 1e-6f));
+                timed(opSeconds, 2, () -> cpu.headRmsNorm(k, headNorm, 1e-6f));
+                timed(opSeconds, 3, () -> cpu.rope(q, HEAD_DIM, batch, 1e6));
+                timed(opSeconds, 3, () -> cpu.rope(k, HEAD_DIM, batch, 1e6));
+                timed(opSeconds, 1, () -> cpu.attention(q, k, v, HEAD_DIM, batch, attn));
+                timed(opSeconds, 0, () -> cpu.matmul(attn, wo, o));
+                timed(opSeconds, 2, () -> cpu.addRmsNorm(x, o, norm, 1e-6f, h));
+                timed(opSeconds, 0, () -> cpu.matmul(h, wGate, gate));
+                timed(opSeconds, 0, () -> cpu.matmul(h, wUp, up));
+                timed(opSeconds, 4, () -> cpu.swiglu(gate, up, gate));
+                timed(opSeconds, 0, () -> cpu.matmul(gate, wDown, o));
+                timed(opSeconds, 2, () -> cpu.addRmsNorm(x, o, norm, 1e-6f, h));
+            }
+        };
+        double projections = 2.0 * tokens * ((double) HIDDEN * (2 * HEADS + 2 * KV_HEADS) * HEAD_DIM + 3.0 * HIDDEN * FFN);
+        double attentionFlops = 4.0 * sequences * (double) length * (length + 1) / 2 * HEADS * HEAD_DIM;
+        double flops = layers * (projections + attentionFlops);
+        Timing timing = measure(forward);
+        report(String.format("forward, %d layers, %d x %d tokens", layers, sequences, length), flops, timing, peak);
+        System.out.printf("  = %.1f tokens/s for all 28 layers%n", tokens / timing.wallSeconds() * layers / 28);
+        double total = Arrays.stream(opSeconds).sum();
+        for (int i = 0; i < OPS.length; i++) {
+            System.out.printf("  %-10s %5.1f%% of CPU time%n", OPS[i], 100 * opSeconds[i] / total);
+        }
+    }
+
+    private static final String[] OPS = {"matmul", "attention", "norms", "rope", "swiglu"};
+
+    private static void timed(double[] seconds, int op, Runnable run) {
+        long t0 = PROCESS.getProcessCpuTime();
+        run.run();
+        seconds[op] += (PROCESS.getProcessCpuTime() - t0) / 1e9;
+    }
+
+    private static Tensor weight(CpuBackend cpu, Random random, int rows, int cols) {
+        return cpu.upload(TestTensors.view("w", DType.BF16, rows, cols, TestTensors.random(random, rows * cols, 0.05f)));
+    }
+
+    /**
+     * Repeated runs after warm-up (about 3 s of runs, at least 5): the median wall seconds, and the
+     * process CPU seconds per run averaged over all runs (the CPU clock ticks too coarsely for one run).
+     */
+    private record Timing(double wallSeconds, double cpuSeconds) {}
+
+    private static Timing measure(Runnable run) {
+        for (int i = 0; i < 3; i++) {
+            run.run();
+        }
+        long start = System.nanoTime();
+        run.run();
+        double once = (System.nanoTime() - start) / 1e9;
+        int repeats = (int) Math.max(5, Math.min(50, 3.0 / Math.max(once, 1e-6)));
+        double[] wall = new double[repeats];
+        long cpuStart = PROCESS.getProcessCpuTime();
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            run.run();
+            wall[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        double cpu = (PROCESS.getProcessCpuTime() - cpuStart) / 1e9 / repeats;
+        Arrays.sort(wall);
+        return new Timing(wall[repeats / 2], cpu);
+    }
+
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    /**
+     * Prints wall-clock GFLOP/s against the peak of {@code threads} cores, and GFLOP per CPU-second
+     * against one core's peak: the kernels' own efficiency, which other processes sharing the cores
+     * affect far less than the wall clock.
+     */
+    private static void report(String what, double flops, Timing timing, double peak) {
+        double wallGflops = flops / timing.wallSeconds() / 1e9;
+        double cpuGflops = flops / timing.cpuSeconds() / 1e9;
+        double corePeak = peak / threads;
+        System.out.printf("%-50s %9.2f ms %6.1f GFLOP/s %5.1f%% of peak | %6.1f GFLOP/CPU-s %5.1f%% of a core%n",
+                what, timing.wallSeconds() * 1e3, wallGflops, 100 * wallGflops / peak, cpuGflops,
+                100 * cpuGflops / corePeak);
+    }
+
+    private static int threads;
+
+}

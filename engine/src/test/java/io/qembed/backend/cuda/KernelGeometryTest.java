@@ -1,0 +1,56 @@
+package io.qembed.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qembed.cuda.LaunchGeometry;
+import org.junit.jupiter.api.Test;
+
+class KernelGeometryTest {
+
+    @Test
+    void rowThreadsAreWholeWarpsOfAboutFourElementsEach() {
+        assertEquals(32, KernelGeometry.rowThreads(1));
+        assertEquals(32, KernelGeometry.rowThreads(64));
+        assertEquals(256, KernelGeometry.rowThreads(1024));
+        assertEquals(640, KernelGeometry.rowThreads(2560));
+        assertEquals(1024, KernelGeometry.rowThreads(4096));
+        assertEquals(1024, KernelGeometry.rowThreads(151_669));
+    }
+
+    @Test
+    void headNormHasOneWarpPerSlice() {
+        LaunchGeometry g = KernelGeometry.headNorm(100, 16); // 1600 slices
+        assertEquals(200, g.gridX());
+        assertEquals(KernelGeometry.HEAD_NORM_WARPS * 32, g.blockX());
+        assertEquals(1, KernelGeometry.headNorm(1, 1).gridX());
+    }
+
+    @Test
+    void ropeHasOneThreadPerPair() {
+        LaunchGeometry g = KernelGeometry.rope(3, 16, 128); // 3 * 16 * 64 = 3072 pairs
+        assertEquals(12, g.gridX());
+        assertEquals(256, g.blockX());
+    }
+
+    @Test
+    void attentionGridAndSharedMemory() {
+        LaunchGeometry g = KernelGeometry.attention(100, 16, 3, 128);
+        assertEquals(7, g.gridX()); // ceil(100 / 16) query tiles
+        assertEquals(16, g.gridY());
+        assertEquals(3, g.gridZ());
+        assertEquals(128, g.blockX());
+        // (16 * 128 + 32 * 129 + 32 * 128) floats
+        assertEquals(4 * (2048 + 4128 + 4096), g.sharedBytes());
+        assertTrue(KernelGeometry.attentionSharedBytes(128) <= 48 * 1024, "head_dim 128 needs no opt-in");
+        assertTrue(KernelGeometry.attentionSharedBytes(256) > 48 * 1024, "head_dim 256 exercises the opt-in");
+    }
+
+    @Test
+    void attentionRejectsHeadDimsTheKernelCannotHold() {
+        assertThrows(IllegalArgumentException.class, () -> KernelGeometry.attention(10, 4, 1, 48));
+        assertThrows(IllegalArgumentException.class, () -> KernelGeometry.attention(10, 4, 1, 288));
+        assertThrows(IllegalArgumentException.class, () -> KernelGeometry.attention(10, 4, 1, 0));
+    }
+}

@@ -1,0 +1,56 @@
+// Host emulation (see run.sh) of the few CUDA features the kernels use: blocks run one after another, each block's
+// threads are std::threads, __syncthreads is a block barrier, warp shuffles exchange through arrays.
+#define _GNU_SOURCE 1
+#include <barrier>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+#include <algorithm>
+using std::min;
+using std::max;
+struct dim3 { unsigned x = 1, y = 1, z = 1; };
+inline thread_local dim3 threadIdx;
+inline dim3 blockIdx, blockDim, gridDim;
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __shared__ static
+#define __restrict__
+inline std::unique_ptr<std::barrier<>> block_barrier;
+inline std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
+inline float exchange[32][32];
+inline void __syncthreads() { block_barrier->arrive_and_wait(); }
+inline float __uint_as_float(unsigned v) { float f; memcpy(&f, &v, 4); return f; }
+inline float __int_as_float(int v) { float f; memcpy(&f, &v, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned v; memcpy(&v, &f, 4); return v; }
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline float shuffle(float v, int source) {
+    int w = threadIdx.x / 32, l = threadIdx.x % 32;
+    warp_barriers[w]->arrive_and_wait();
+    exchange[w][l] = v;
+    warp_barriers[w]->arrive_and_wait();
+    return exchange[w][source];
+}
+inline float __shfl_xor_sync(unsigned, float v, int offset) { return shuffle(v, (threadIdx.x % 32) ^ offset); }
+inline float __shfl_sync(unsigned, float v, int lane) { return shuffle(v, lane); }
+extern float shared_memory[];
+#define shared shared_memory
+template <class F> void launch(dim3 grid, dim3 block, F kernel) {
+    gridDim = grid;
+    blockDim = block;
+    int n = block.x;
+    for (unsigned z = 0; z < grid.z; z++)
+        for (unsigned y = 0; y < grid.y; y++)
+            for (unsigned x = 0; x < grid.x; x++) {
+                blockIdx = {x, y, z};
+                block_barrier = std::make_unique<std::barrier<>>(n);
+                warp_barriers.clear();
+                for (int w = 0; w < n / 32; w++) warp_barriers.push_back(std::make_unique<std::barrier<>>(32));
+                std::vector<std::thread> threads;
+                for (int t = 0; t < n; t++) threads.emplace_back([&, t] { threadIdx = {(unsigned) t, 0, 0}; kernel(); });
+                for (auto& t : threads) t.join();
+            }
+}

@@ -1,0 +1,141 @@
+// Each kernel, run under emu.h, against a plain double-precision reference. Built by run.sh.
+#include <random>
+float shared_memory[1 << 16];
+#include "kernels.inc"
+
+static std::mt19937 rng(42);
+static std::vector<float> random_vec(size_t n, float scale) {
+    std::uniform_real_distribution<float> d(-scale, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+static int failures = 0;
+static void check(const char* what, const std::vector<float>& expected, const std::vector<float>& actual, double abs, double rel) {
+    double worst = 0; size_t at = 0;
+    for (size_t i = 0; i < expected.size(); i++) {
+        double e = std::fabs((double) actual[i] - expected[i]) - (abs + rel * std::fabs(expected[i]));
+        if (std::isnan(actual[i]) || e > worst) { worst = std::isnan(actual[i]) ? 1e30 : e; at = i; }
+    }
+    if (worst > 0) { failures++; printf("FAIL %s: element %zu is %g, expected %g\n", what, at, actual[at], expected[at]); }
+    else printf("ok   %s\n", what);
+}
+static int ceil_div(long a, long b) { return (int) ((a + b - 1) / b); }
+static int row_threads(int cols) { int t = ceil_div(ceil_div(cols, 4), 32) * 32; return std::clamp(t, 32, 1024); }
+
+static void test_norms(int rows, int cols) {
+    auto x = random_vec(rows * cols, 3), w = random_vec(cols, 1.5f), d = random_vec(rows * cols, 2);
+    std::vector<float> out(rows * cols), expected(rows * cols);
+    for (int r = 0; r < rows; r++) {
+        double ss = 0; for (int c = 0; c < cols; c++) ss += (double) x[r * cols + c] * x[r * cols + c];
+        double inv = 1 / std::sqrt(ss / cols + 1e-6);
+        for (int c = 0; c < cols; c++) expected[r * cols + c] = (float) (x[r * cols + c] * inv * w[c]);
+    }
+    launch({(unsigned) rows}, {(unsigned) row_threads(cols)}, [&] { rms_norm(x.data(), w.data(), 1e-6f, out.data(), cols); });
+    char name[64]; snprintf(name, 64, "rms_norm %dx%d", rows, cols); check(name, expected, out, 1e-6, 1e-5);
+    // add_rms_norm, in place on residual
+    std::vector<float> residual = x, expected_res(rows * cols);
+    for (int r = 0; r < rows; r++) {
+        double ss = 0;
+        for (int c = 0; c < cols; c++) { float v = x[r * cols + c] + d[r * cols + c]; expected_res[r * cols + c] = v; ss += (double) v * v; }
+        double inv = 1 / std::sqrt(ss / cols + 1e-6);
+        for (int c = 0; c < cols; c++) expected[r * cols + c] = (float) (expected_res[r * cols + c] * inv * w[c]);
+    }
+    launch({(unsigned) rows}, {(unsigned) row_threads(cols)}, [&] { add_rms_norm(residual.data(), d.data(), w.data(), 1e-6f, out.data(), cols); });
+    snprintf(name, 64, "add_rms_norm residual %dx%d", rows, cols); check(name, expected_res, residual, 0, 0);
+    snprintf(name, 64, "add_rms_norm out %dx%d", rows, cols); check(name, expected, out, 1e-6, 1e-5);
+}
+
+static void test_head_norm(int rows, int heads, int hd) {
+    auto x = random_vec(rows * heads * hd, 4), w = random_vec(hd, 2);
+    auto expected = x;
+    for (int s = 0; s < rows * heads; s++) {
+        double ss = 0; for (int d = 0; d < hd; d++) ss += (double) x[s * hd + d] * x[s * hd + d];
+        double inv = 1 / std::sqrt(ss / hd + 1e-6);
+        for (int d = 0; d < hd; d++) expected[s * hd + d] = (float) (x[s * hd + d] * inv * w[d]);
+    }
+    int slices = rows * heads;
+    launch({(unsigned) ceil_div(slices, 8)}, {256}, [&] { head_rms_norm(x.data(), w.data(), 1e-6f, slices, hd); });
+    char name[64]; snprintf(name, 64, "head_rms_norm %dx%dx%d", rows, heads, hd); check(name, expected, x, 1e-6, 1e-5);
+}
+
+static void test_rope(std::vector<int> lens, int heads, int hd, double theta) {
+    std::vector<int> pos; for (int l : lens) for (int p = 0; p < l; p++) pos.push_back(p);
+    int tokens = pos.size();
+    auto x = random_vec(tokens * heads * hd, 1);
+    auto expected = x;
+    std::vector<double> inv(hd / 2); for (int i = 0; i < hd / 2; i++) inv[i] = std::pow(theta, -2.0 * i / hd);
+    for (int t = 0; t < tokens; t++) for (int h = 0; h < heads; h++) for (int i = 0; i < hd / 2; i++) {
+        double a = pos[t] * inv[i]; int o = t * heads * hd + h * hd;
+        float x1 = x[o + i], x2 = x[o + i + hd / 2];
+        expected[o + i] = (float) (x1 * std::cos(a) - x2 * std::sin(a));
+        expected[o + i + hd / 2] = (float) (x2 * std::cos(a) + x1 * std::sin(a));
+    }
+    long pairs = (long) tokens * heads * (hd / 2);
+    launch({(unsigned) ceil_div(pairs, 256)}, {256}, [&] { rope_neox(x.data(), pos.data(), inv.data(), tokens, heads, hd); });
+    char name[64]; snprintf(name, 64, "rope tokens %d heads %d hd %d", tokens, heads, hd); check(name, expected, x, 1e-6, 0);
+}
+
+static void test_attention(std::vector<int> lens, int heads, int kv_heads, int hd) {
+    std::vector<int> cu{0}; int max_len = 0;
+    for (int l : lens) { cu.push_back(cu.back() + l); max_len = std::max(max_len, l); }
+    int tokens = cu.back();
+    auto q = random_vec(tokens * heads * hd, 1), k = random_vec(tokens * kv_heads * hd, 1), v = random_vec(tokens * kv_heads * hd, 1);
+    std::vector<float> out(tokens * heads * hd, -999.f), expected(tokens * heads * hd);
+    double scale = 1 / std::sqrt((double) hd);
+    for (size_t s = 0; s < lens.size(); s++) for (int i = 0; i < lens[s]; i++) for (int h = 0; h < heads; h++) {
+        int kvh = h / (heads / kv_heads); int qi = cu[s] + i;
+        std::vector<double> sc(i + 1); double m = -1e300;
+        for (int j = 0; j <= i; j++) { double dot = 0; for (int d = 0; d < hd; d++) dot += (double) q[qi * heads * hd + h * hd + d] * k[(cu[s] + j) * kv_heads * hd + kvh * hd + d]; sc[j] = dot * scale; m = std::max(m, sc[j]); }
+        double sum = 0; for (auto& e : sc) { e = std::exp(e - m); sum += e; }
+        for (int d = 0; d < hd; d++) { double acc = 0; for (int j = 0; j <= i; j++) acc += sc[j] * v[(cu[s] + j) * kv_heads * hd + kvh * hd + d]; expected[qi * heads * hd + h * hd + d] = (float) (acc / sum); }
+    }
+    float scale_log2 = (float) (1.0 / std::sqrt((double) hd) / std::log(2.0));
+    launch({(unsigned) ceil_div(max_len, 16), (unsigned) heads, (unsigned) lens.size()}, {128},
+           [&] { attention_causal_varlen(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, hd, scale_log2); });
+    char name[96]; snprintf(name, 96, "attention seqs %zu tokens %d heads %d/%d hd %d", lens.size(), tokens, heads, kv_heads, hd);
+    check(name, expected, out, 1e-5, 1e-4);
+}
+
+static void test_elementwise() {
+    int n = 1000;
+    auto g = random_vec(n, 6), u = random_vec(n, 2);
+    std::vector<float> out(n), expected(n);
+    for (int i = 0; i < n; i++) expected[i] = (float) (g[i] / (1 + std::exp(-(double) g[i])) * u[i]);
+    launch({(unsigned) ceil_div(n, 256)}, {256}, [&] { swiglu(g.data(), u.data(), out.data(), n); });
+    check("swiglu", expected, out, 1e-6, 1e-5);
+    auto x = g; for (int i = 0; i < n; i++) expected[i] = g[i] + u[i];
+    launch({(unsigned) ceil_div(n, 256)}, {256}, [&] { add_in_place(x.data(), u.data(), n); });
+    check("add_in_place", expected, x, 0, 0);
+    std::vector<float> special{1.0f, __uint_as_float(0x3f808000), __uint_as_float(0x3f818000), __uint_as_float(0x3f808001), -1.0f, INFINITY, NAN};
+    std::vector<unsigned short> want{0x3f80, 0x3f80, 0x3f82, 0x3f81, 0xbf80, 0x7f80, 0x7fc0};
+    std::vector<unsigned short> got(special.size());
+    launch({1}, {256}, [&] { f32_to_bf16(special.data(), got.data(), (long long) special.size()); });
+    bool ok = true; for (size_t i = 0; i < got.size(); i++) if (got[i] != want[i]) { ok = false; printf("f32_to_bf16 %zu: %x want %x\n", i, got[i], want[i]); }
+    printf("%s f32_to_bf16\n", ok ? "ok  " : "FAIL"); if (!ok) failures++;
+    int rows = 50, cols = 300; auto src = random_vec(rows * cols, 1); std::vector<int> pick{49, 0, 16, 16, 7};
+    std::vector<float> gathered(pick.size() * cols), gexp(pick.size() * cols);
+    for (size_t i = 0; i < pick.size(); i++) for (int c = 0; c < cols; c++) gexp[i * cols + c] = src[pick[i] * cols + c];
+    launch({(unsigned) pick.size()}, {(unsigned) row_threads(cols)}, [&] { gather_rows(src.data(), pick.data(), gathered.data(), cols); });
+    check("gather_rows", gexp, gathered, 0, 0);
+    int vocab = 100, hidden = 96; std::vector<unsigned short> table(vocab * hidden); std::vector<float> tf(vocab * hidden);
+    for (int i = 0; i < vocab * hidden; i++) { table[i] = (unsigned short) (rng() & 0x7f7f); tf[i] = __uint_as_float(((unsigned) table[i]) << 16); }
+    std::vector<int> ids{0, 99, 5, 5}; std::vector<float> emb(ids.size() * hidden), eexp(ids.size() * hidden);
+    for (size_t t = 0; t < ids.size(); t++) for (int c = 0; c < hidden; c++) eexp[t * hidden + c] = tf[ids[t] * hidden + c];
+    launch({(unsigned) ids.size()}, {(unsigned) row_threads(hidden)}, [&] { embed_rows_bf16(table.data(), ids.data(), emb.data(), hidden); });
+    check("embed_rows_bf16", eexp, emb, 0, 0);
+}
+
+int main() {
+    test_norms(3, 64); test_norms(2, 1024); test_norms(2, 2560); test_norms(1, 4096); test_norms(2, 100);
+    test_head_norm(5, 16, 128); test_head_norm(3, 4, 32); test_head_norm(1, 3, 64);
+    test_rope({1, 17, 40}, 4, 32, 1e6); test_rope({3, 5}, 2, 128, 1e6);
+    test_elementwise();
+    test_attention({1, 16, 17, 33, 70}, 8, 2, 64);
+    test_attention({5, 64, 65}, 4, 4, 128);
+    test_attention({2, 31, 32}, 4, 2, 32);
+    test_attention({40, 3}, 2, 1, 256);
+    test_attention({130}, 2, 1, 128);
+    printf(failures ? "%d FAILURES\n" : "all ok\n", failures);
+    return failures != 0;
+}

@@ -1,0 +1,67 @@
+package io.qembed.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class DownloadCommandTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    @Test
+    void aLocalDirectoryIsPrintedAsItIs() {
+        Path fixture = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
+
+        assertEquals(0, run("download", fixture.toString()));
+        assertEquals(fixture.toAbsolutePath().toString(), out.toString().strip());
+    }
+
+    @Test
+    void offlineWithoutACachedCopyIsAUserError(@TempDir Path cache) {
+        assertEquals(2, run("download", "--offline", "--cache-dir", cache.toString(), "Qwen/Qwen3-Embedding-0.6B"));
+        String message = err.toString().strip();
+        assertTrue(message.startsWith("qembed download: offline mode (HF_HUB_OFFLINE) is on and Qwen/Qwen3-Embedding-0.6B"),
+                message);
+        assertEquals(1, message.lines().count(), "one line, no stack trace: " + message);
+    }
+
+    @Test
+    void neitherDirectoryNorRepositoryIdIsAUserError() {
+        assertEquals(2, run("download", "--offline", "./no/such/model"));
+        assertTrue(err.toString().contains("no directory ./no/such/model"), err.toString());
+    }
+
+    @Test
+    void theProgressBarShowsLargeFilesOnly() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DownloadProgressBar progress = new DownloadProgressBar(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+
+        progress.started("config.json", 700, 0);
+        progress.advanced("config.json", 700);
+        progress.finished("config.json");
+        progress.started("model.safetensors", 3 << 20, 1 << 20);
+        progress.advanced("model.safetensors", 2 << 20);
+        progress.finished("model.safetensors");
+
+        String shown = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(shown.contains("model.safetensors") && shown.contains("100%"), shown);
+        assertTrue(shown.contains("3/3 MiB"), shown);
+        assertTrue(!shown.contains("config.json"), shown);
+    }
+}
