@@ -44,8 +44,8 @@ public final class EvalCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-    Path model;
+    @CommandLine.Mixin
+    EngineOptions engine;
 
     @Option(names = "--dataset", paramLabel = "DIR",
             description = "BEIR folder: queries.jsonl, corpus.jsonl, qrels/test.tsv (each can be overridden).")
@@ -86,12 +86,6 @@ public final class EvalCommand implements Runnable {
             description = "Truncate longer texts to this many tokens (default: ${DEFAULT-VALUE}; 0: the model's limit).")
     int maxTokens;
 
-    @Option(names = "--backend", defaultValue = "auto", paramLabel = "cpu|cuda|auto", description = "Backend.")
-    String backend;
-
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU threads (0: all cores).")
-    int threads;
-
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
@@ -118,7 +112,7 @@ public final class EvalCommand implements Runnable {
                     Datasets.readIdentifiedTexts(queriesFile),
                     Datasets.readIdentifiedTexts(corpusFile),
                     Datasets.readQrels(qrelsFile));
-            try (Embedder embedder = Embedder.open(model, WhitenFitCommand.engineConfig(backend, threads))) {
+            try (Embedder embedder = engine.open()) {
                 if (parsed.isEmpty()) {
                     parsed = Evaluator.defaultConfigs(embedder.info().dimensions(), data.corpus().size());
                 }

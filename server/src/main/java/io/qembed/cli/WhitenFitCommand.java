@@ -3,7 +3,6 @@ package io.qembed.cli;
 import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
-import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelInfo;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
@@ -41,8 +40,8 @@ public final class WhitenFitCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-    Path model;
+    @CommandLine.Mixin
+    EngineOptions engine;
 
     @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
@@ -58,7 +57,8 @@ public final class WhitenFitCommand implements Runnable {
         @Option(
                 names = "--embeddings",
                 paramLabel = "FILE",
-                description = "JSONL with precomputed, un-normalised pooled vectors: {\"embedding\": [...]} lines.")
+                description = "JSONL with precomputed, un-normalised pooled vectors: {\"embedding\": [...]} lines"
+                        + " (e.g. from qembed embed --no-normalize).")
         Path embeddings;
     }
 
@@ -99,12 +99,6 @@ public final class WhitenFitCommand implements Runnable {
             description = "Truncate longer texts to this many tokens (default: ${DEFAULT-VALUE}; 0: the model's limit).")
     int maxTokens;
 
-    @Option(names = "--backend", defaultValue = "auto", paramLabel = "cpu|cuda|auto", description = "Backend.")
-    String backend;
-
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU threads (0: all cores).")
-    int threads;
-
     @Option(names = "--no-progress", description = "Do not draw a progress bar.")
     boolean noProgress;
 
@@ -118,7 +112,7 @@ public final class WhitenFitCommand implements Runnable {
             throw new UserException("--dims, --input-dimensions and --max-tokens must not be negative, --batch-size positive");
         }
         requireFile(source.corpus != null ? source.corpus : source.embeddings);
-        try (Embedder embedder = Embedder.open(model, engineConfig(backend, threads))) {
+        try (Embedder embedder = engine.open()) {
             ModelInfo info = embedder.info();
             CovarianceAccumulator stats = source.corpus != null
                     ? embedCorpus(embedder, info)
@@ -156,19 +150,6 @@ public final class WhitenFitCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserException("--method: " + e.getMessage());
         }
-    }
-
-    static EngineConfig engineConfig(String backend, int threads) {
-        EngineConfig.Backend b = switch (backend.toLowerCase(Locale.ROOT)) {
-            case "cpu" -> EngineConfig.Backend.CPU;
-            case "cuda", "gpu" -> EngineConfig.Backend.CUDA;
-            case "auto" -> EngineConfig.Backend.AUTO;
-            default -> throw new UserException("--backend must be cpu, cuda or auto, got '" + backend + "'");
-        };
-        if (threads < 0) {
-            throw new UserException("--threads must not be negative");
-        }
-        return EngineConfig.defaults().withBackend(b).withThreads(threads);
     }
 
     static void requireFile(Path file) {
