@@ -39,6 +39,7 @@ public final class EmbedderEncoder implements TextEncoder {
 
     @Override
     public String settingsKey() {
-        return "max_tokens=" + maxTokens + ";truncate=right;normalize=false";
+        // The backend is part of it: CPU and GPU vectors differ in their last bits.
+        return "backend=" + embedder.info().backend() + ";max_tokens=" + maxTokens + ";truncate=right;normalize=false";
     }
 }
