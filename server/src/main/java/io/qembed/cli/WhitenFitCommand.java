@@ -111,6 +111,9 @@ public final class WhitenFitCommand implements Runnable {
         if (dims < 0 || inputDimensions < 0 || batchSize < 1 || maxTokens < 0) {
             throw new UserException("--dims, --input-dimensions and --max-tokens must not be negative, --batch-size positive");
         }
+        if (!(eps >= 0) || Double.isInfinite(eps)) {
+            throw new UserException("--eps must be a finite number >= 0, got " + eps);
+        }
         requireFile(source.corpus != null ? source.corpus : source.embeddings);
         try (Embedder embedder = engine.open()) {
             ModelInfo info = embedder.info();
@@ -170,6 +173,10 @@ public final class WhitenFitCommand implements Runnable {
         }
         if (d > available) {
             throw new UserException("--input-dimensions " + d + " is more than the " + available + " values per embedding");
+        }
+        if (dims > d) {
+            // checked before embedding anything: a corpus can take hours
+            throw new UserException("--dims " + dims + " is more than the " + d + " input dimensions");
         }
         return d;
     }

@@ -157,6 +157,19 @@ class PostCommandsEndToEndTest {
         assertEquals(0, forced.exitCode(), forced.err());
     }
 
+    @Test
+    void impossibleSizesAreRefusedBeforeEmbedding() {
+        PostCli r = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+                FAQ.resolve("corpus.jsonl").toString(), "--out", dir.resolve("w").toString(), "--dims", "65");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--dims 65 is more than the 64 input dimensions"), r.err());
+        assertTrue(!r.err().contains("embedding corpus"), "nothing was embedded: " + r.err());
+        PostCli big = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+                FAQ.resolve("corpus.jsonl").toString(), "--out", dir.resolve("w").toString(), "--input-dimensions", "128");
+        assertEquals(2, big.exitCode());
+        assertTrue(big.err().contains("--input-dimensions 128 is more than the model's 64"), big.err());
+    }
+
     static String quote(String s) {
         try {
             return new ObjectMapper().writeValueAsString(s);
