@@ -6,6 +6,7 @@ import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.VectorMath;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -103,8 +104,9 @@ public final class Evaluator {
         ModelInfo model = encoder.info();
         List<String> notes = new ArrayList<>();
         Plan plan = plan(data, notes);
+        Map<Path, LinearTransform> files = new HashMap<>();
         for (EvalConfig c : configs) {
-            validate(c, model);
+            validate(c, model, files);
         }
 
         float[][] corpusVectors = embed("corpus", texts(data.corpus()), null, notes);
@@ -121,7 +123,7 @@ public final class Evaluator {
         try (BruteForceSearch search = new BruteForceSearch(options.searchThreads())) {
             for (EvalConfig c : configs) {
                 float[][] queries = queryVectors.get(c.instruction() == null ? "" : c.instruction());
-                results.add(evaluate(c, model, corpusVectors, queries, plan, data, search));
+                results.add(evaluate(c, model, corpusVectors, queries, plan, data, search, files));
             }
         }
         return new EvalResult(
@@ -181,7 +183,8 @@ public final class Evaluator {
         return new Plan(ids, texts);
     }
 
-    private static void validate(EvalConfig c, ModelInfo model) {
+    /** Checks a configuration against the model before anything is embedded; loads its transform file. */
+    private static void validate(EvalConfig c, ModelInfo model, Map<Path, LinearTransform> files) {
         int dims = c.dimensions();
         if (dims > model.dimensions()) {
             throw new IllegalArgumentException(
@@ -199,6 +202,14 @@ public final class Evaluator {
                                 + " dimensions");
             }
         }
+        if (c.post() instanceof EvalConfig.Post.FromFile file) {
+            LinearTransform transform = files.computeIfAbsent(file.file(), LinearTransform::load);
+            transform.checkCompatible(model);
+            if (dims != 0 && dims != transform.inputDimensions()) {
+                throw new IllegalArgumentException("config '" + c.label() + "': dims=" + dims + " but "
+                        + file.file() + " was fitted on " + transform.inputDimensions());
+            }
+        }
     }
 
     private EvalResult.ConfigResult evaluate(
@@ -208,7 +219,8 @@ public final class Evaluator {
             float[][] queryRaw,
             Plan plan,
             Dataset data,
-            BruteForceSearch search) {
+            BruteForceSearch search,
+            Map<Path, LinearTransform> files) {
         int dims = c.dimensions() == 0 ? model.dimensions() : c.dimensions();
         LinearTransform transform = null;
         String post = "none";
@@ -219,12 +231,7 @@ public final class Evaluator {
                 post = fit.method().label() + ":" + transform.outputDimensions();
             }
             case EvalConfig.Post.FromFile file -> {
-                transform = LinearTransform.load(file.file());
-                transform.checkCompatible(model);
-                if (c.dimensions() != 0 && c.dimensions() != transform.inputDimensions()) {
-                    throw new IllegalArgumentException("config '" + c.label() + "': dims=" + c.dimensions() + " but "
-                            + file.file() + " was fitted on " + transform.inputDimensions());
-                }
+                transform = files.get(file.file()); // loaded and checked by validate()
                 dims = transform.inputDimensions();
                 post = "file:" + file.file().getFileName();
             }

@@ -171,9 +171,11 @@ class EvaluatorTest {
         assertEquals(r.configs().get(1).scores(), r.configs().get(0).scores(), "same corpus, same transform");
         assertEquals(LinearTransform.load(mine).keptVarianceShare(), r.configs().get(0).keptVariance());
 
+        TopicEncoder fresh = new TopicEncoder(0);
         InvalidRequestException e = assertThrows(
-                InvalidRequestException.class, () -> evaluator(encoder, null).run(data, configs("post=file:" + theirs)));
+                InvalidRequestException.class, () -> evaluator(fresh, null).run(data, configs("post=file:" + theirs)));
         assertTrue(e.getMessage().contains("fitted for model 'other'"), e.getMessage());
+        assertEquals(0, fresh.textsEncoded, "refused before embedding anything");
     }
 
     @Test
