@@ -19,6 +19,8 @@ import java.util.Map;
  * them over (before L2 normalisation), which is also what it was fitted on. Files are safetensors:
  * {@code mean} {@code [D]}, {@code matrix} {@code [D, K]}, {@code variances} {@code [K]} (the
  * eigenvalues of the kept components) and the {@link TransformMetadata} in {@code __metadata__}.
+ *
+ * <p>Immutable and thread-safe: any number of threads may call {@link #apply} at once.
  */
 public final class LinearTransform implements PostProcessor {
     private final TransformMetadata metadata;

@@ -79,7 +79,8 @@ public final class EvalCommand implements Runnable {
     @Option(names = "--force", description = "Fit transforms even when the corpus has fewer documents than dimensions.")
     boolean force;
 
-    @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Texts per embedding call.")
+    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N",
+            description = "Texts per embedding request; the engine packs them into batches (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N",
