@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             ServeCommand.class,
+            WhitenCommand.class,
+            EvalCommand.class,
             DownloadCommand.class,
             EmbedCommand.class,
             BenchCommand.class,

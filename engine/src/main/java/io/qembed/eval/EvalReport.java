@@ -1,0 +1,309 @@
+package io.qembed.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Renders an {@link EvalResult}: a plain-text table for the terminal, JSON for programs, and a
+ * self-contained HTML page (inline CSS and SVG, nothing loaded from the network) with a bar chart that
+ * compares the configurations.
+ */
+public final class EvalReport {
+    /** One colour per metric (Okabe-Ito: distinguishable with common colour-vision deficiencies). */
+    private static final String[] COLOURS = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"};
+
+    private static final int METRICS = RetrievalMetrics.Scores.NAMES.size();
+
+    private EvalReport() {}
+
+    /** The best value of each metric over all configurations. */
+    private static double[] best(EvalResult r) {
+        double[] best = new double[METRICS];
+        for (EvalResult.ConfigResult c : r.configs()) {
+            double[] v = c.scores().values();
+            for (int m = 0; m < METRICS; m++) {
+                best[m] = Math.max(best[m], v[m]);
+            }
+        }
+        return best;
+    }
+
+    private static String format(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    /** A table, configuration by metric; the best value of each metric is marked with {@code *}. */
+    public static String text(EvalResult r) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%s: %d queries, %d documents; model %s (%d dims)%n",
+                r.dataset(), r.queries(), r.corpus(), r.modelName(), r.modelDimensions()));
+        int labelWidth = "configuration".length();
+        for (EvalResult.ConfigResult c : r.configs()) {
+            labelWidth = Math.max(labelWidth, c.label().length());
+        }
+        List<String> columns = new ArrayList<>(List.of("dims"));
+        columns.addAll(RetrievalMetrics.Scores.NAMES);
+        out.append(pad("configuration", labelWidth));
+        for (String col : columns) {
+            out.append("  ").append(padLeft(col, Math.max(col.length(), 7)));
+        }
+        out.append(System.lineSeparator());
+        double[] best = best(r);
+        for (EvalResult.ConfigResult c : r.configs()) {
+            out.append(pad(c.label(), labelWidth));
+            out.append("  ").append(padLeft(Integer.toString(c.outputDimensions()), 7));
+            double[] v = c.scores().values();
+            for (int m = 0; m < METRICS; m++) {
+                String cell = format(v[m]) + (v[m] == best[m] && r.configs().size() > 1 ? "*" : " ");
+                out.append("  ").append(padLeft(cell, Math.max(columns.get(m + 1).length(), 7)));
+            }
+            out.append(System.lineSeparator());
+        }
+        for (String note : r.notes()) {
+            out.append("note: ").append(note).append(System.lineSeparator());
+        }
+        return out.toString();
+    }
+
+    private static String pad(String s, int width) {
+        return s + " ".repeat(Math.max(0, width - s.length()));
+    }
+
+    private static String padLeft(String s, int width) {
+        return " ".repeat(Math.max(0, width - s.length())) + s;
+    }
+
+    /** The result as pretty-printed JSON. */
+    public static String json(EvalResult r) {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("dataset", r.dataset());
+        ObjectNode model = root.putObject("model");
+        model.put("name", r.modelName());
+        model.put("identity", r.modelIdentity());
+        model.put("dimensions", r.modelDimensions());
+        root.put("queries", r.queries());
+        root.put("corpus", r.corpus());
+        root.put("created", r.created().toString());
+        ArrayNode configs = root.putArray("configs");
+        for (EvalResult.ConfigResult c : r.configs()) {
+            ObjectNode o = configs.addObject();
+            o.put("label", c.label());
+            o.put("input_dimensions", c.inputDimensions());
+            o.put("output_dimensions", c.outputDimensions());
+            o.put("instruction", c.instruction());
+            o.put("post", c.post());
+            if (c.keptVariance() != null) {
+                o.put("kept_variance", c.keptVariance());
+            } else {
+                o.putNull("kept_variance");
+            }
+            ObjectNode scores = o.putObject("scores");
+            double[] v = c.scores().values();
+            for (int m = 0; m < METRICS; m++) {
+                scores.put(RetrievalMetrics.Scores.KEYS.get(m), v[m]);
+            }
+            o.put("scored_queries", c.scoredQueries());
+            o.put("skipped_queries", c.skippedQueries());
+            o.put("search_ms", c.searchMillis());
+        }
+        ArrayNode notes = root.putArray("notes");
+        r.notes().forEach(notes::add);
+        try {
+            return mapper.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // Chart geometry, in SVG user units.
+    private static final int BAR = 20;
+    private static final int GROUP_GAP = 36;
+    private static final int LEFT = 56;
+    private static final int TOP = 48;
+    private static final int PLOT_HEIGHT = 300;
+    private static final int LABEL_LINES = 4;
+
+    /** A self-contained HTML page: summary, grouped bar chart, table, notes. */
+    public static String html(EvalResult r) {
+        StringBuilder h = new StringBuilder();
+        String title = "Retrieval evaluation: " + r.dataset();
+        h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
+        h.append("<title>").append(esc(title)).append("</title>\n");
+        h.append("""
+                <style>
+                body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; padding: 0 1rem; }
+                h1 { font-size: 1.5rem; margin-bottom: .25rem; }
+                .meta { color: #555; margin-top: 0; }
+                figure { margin: 1.5rem 0; overflow-x: auto; }
+                figcaption { color: #555; font-size: .9rem; }
+                table { border-collapse: collapse; margin: 1rem 0; font-variant-numeric: tabular-nums; }
+                th, td { padding: .35rem .7rem; border-bottom: 1px solid #ddd; text-align: right; }
+                th:first-child, td:first-child { text-align: left; }
+                td.best { font-weight: 700; background: #eef6ee; }
+                .caveat { background: #fff8e5; border-left: 4px solid #E69F00; padding: .5rem .8rem; }
+                svg text { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+                </style>
+                </head>
+                <body>
+                """);
+        h.append("<h1>").append(esc(title)).append("</h1>\n");
+        h.append("<p class=\"meta\">Model <strong>").append(esc(r.modelName())).append("</strong> (")
+                .append(r.modelDimensions()).append(" dimensions, identity <code>").append(esc(r.modelIdentity()))
+                .append("</code>) · ").append(r.queries()).append(" queries · ").append(r.corpus())
+                .append(" documents · exact search · ").append(esc(r.created().toString())).append("</p>\n");
+        h.append("<figure>\n");
+        chart(h, r);
+        h.append("<figcaption>Each group is one configuration; bars are the metrics (0 to 1, higher is better).</figcaption>\n");
+        h.append("</figure>\n");
+        table(h, r);
+        if (!r.notes().isEmpty()) {
+            h.append("<h2>Notes</h2>\n<ul>\n");
+            for (String n : r.notes()) {
+                h.append("<li>").append(esc(n)).append("</li>\n");
+            }
+            h.append("</ul>\n");
+        }
+        h.append("<p class=\"caveat\">Scores measure the model these vectors came from. A random-weight model (such as the ")
+                .append("tiny test model) gives meaningless numbers; evaluate real checkpoints for real figures.</p>\n");
+        h.append("</body>\n</html>\n");
+        return h.toString();
+    }
+
+    private static void chart(StringBuilder h, EvalResult r) {
+        int groups = r.configs().size();
+        int groupWidth = METRICS * BAR + GROUP_GAP;
+        int width = LEFT + groups * groupWidth + 16;
+        int height = TOP + PLOT_HEIGHT + 24 + LABEL_LINES * 14;
+        int baseline = TOP + PLOT_HEIGHT;
+        h.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"").append(width)
+                .append("\" height=\"").append(height).append("\" viewBox=\"0 0 ").append(width).append(' ')
+                .append(height).append("\">\n");
+        h.append("<title>Metrics per configuration</title>\n");
+        // legend
+        h.append("<g class=\"legend\">\n");
+        int x = LEFT;
+        for (int m = 0; m < METRICS; m++) {
+            h.append("<rect x=\"").append(x).append("\" y=\"12\" width=\"12\" height=\"12\" fill=\"").append(COLOURS[m])
+                    .append("\"/><text x=\"").append(x + 16).append("\" y=\"22\" font-size=\"12\">")
+                    .append(esc(RetrievalMetrics.Scores.NAMES.get(m))).append("</text>\n");
+            x += 34 + 8 * RetrievalMetrics.Scores.NAMES.get(m).length(); // room for the text at 12px
+        }
+        h.append("</g>\n");
+        // axis and grid
+        h.append("<g class=\"axis\" font-size=\"11\" fill=\"#555\">\n");
+        for (int tick = 0; tick <= 5; tick++) {
+            double v = tick / 5.0;
+            int y = baseline - (int) Math.round(v * PLOT_HEIGHT);
+            h.append("<line x1=\"").append(LEFT - 4).append("\" x2=\"").append(width - 8).append("\" y1=\"").append(y)
+                    .append("\" y2=\"").append(y).append("\" stroke=\"").append(tick == 0 ? "#888" : "#e3e3e3")
+                    .append("\"/><text x=\"").append(LEFT - 8).append("\" y=\"").append(y + 4)
+                    .append("\" text-anchor=\"end\">").append(String.format(Locale.ROOT, "%.1f", v)).append("</text>\n");
+        }
+        h.append("</g>\n");
+        // one group of bars per configuration
+        for (int g = 0; g < groups; g++) {
+            EvalResult.ConfigResult c = r.configs().get(g);
+            int gx = LEFT + g * groupWidth + GROUP_GAP / 2;
+            h.append("<g class=\"config-group\" data-config=\"").append(esc(c.label())).append("\">\n");
+            double[] v = c.scores().values();
+            for (int m = 0; m < METRICS; m++) {
+                int barHeight = (int) Math.round(Math.max(0, Math.min(1, v[m])) * PLOT_HEIGHT);
+                int bx = gx + m * BAR;
+                h.append("<rect class=\"bar\" data-metric=\"").append(RetrievalMetrics.Scores.KEYS.get(m))
+                        .append("\" x=\"").append(bx + 1).append("\" y=\"").append(baseline - barHeight)
+                        .append("\" width=\"").append(BAR - 2).append("\" height=\"").append(barHeight)
+                        .append("\" fill=\"").append(COLOURS[m]).append("\"><title>")
+                        .append(esc(c.label() + " · " + RetrievalMetrics.Scores.NAMES.get(m) + " " + format(v[m])))
+                        .append("</title></rect>\n");
+                h.append("<text x=\"").append(bx + BAR / 2).append("\" y=\"").append(baseline - barHeight - 4)
+                        .append("\" font-size=\"9\" text-anchor=\"middle\" fill=\"#333\">")
+                        .append(String.format(Locale.ROOT, "%.2f", v[m])).append("</text>\n");
+            }
+            h.append("<text class=\"config-label\" x=\"").append(gx + METRICS * BAR / 2).append("\" y=\"")
+                    .append(baseline + 18).append("\" font-size=\"11\" text-anchor=\"middle\">");
+            List<String> lines = labelLines(c.label());
+            for (int i = 0; i < lines.size(); i++) {
+                h.append("<tspan x=\"").append(gx + METRICS * BAR / 2).append("\" dy=\"").append(i == 0 ? 0 : 14)
+                        .append("\">").append(esc(lines.get(i))).append("</tspan>");
+            }
+            h.append("</text>\n</g>\n");
+        }
+        h.append("</svg>\n");
+    }
+
+    /** A label broken at its commas into at most {@link #LABEL_LINES} short lines. */
+    static List<String> labelLines(String label) {
+        List<String> lines = new ArrayList<>();
+        for (String part : label.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            lines.add(p.length() > 18 ? p.substring(0, 17) + "…" : p);
+        }
+        if (lines.size() > LABEL_LINES) {
+            List<String> kept = new ArrayList<>(lines.subList(0, LABEL_LINES - 1));
+            kept.add("…");
+            return kept;
+        }
+        return lines.isEmpty() ? List.of(label) : lines;
+    }
+
+    private static void table(StringBuilder h, EvalResult r) {
+        double[] best = best(r);
+        h.append("<table>\n<thead><tr><th>Configuration</th><th>Dims</th>");
+        for (String name : RetrievalMetrics.Scores.NAMES) {
+            h.append("<th>").append(esc(name)).append("</th>");
+        }
+        h.append("<th>Kept variance</th><th>Queries scored</th><th>Search ms</th></tr></thead>\n<tbody>\n");
+        for (EvalResult.ConfigResult c : r.configs()) {
+            h.append("<tr><td>").append(esc(c.label())).append("</td><td>").append(c.inputDimensions());
+            if (c.outputDimensions() != c.inputDimensions()) {
+                h.append(" → ").append(c.outputDimensions());
+            }
+            h.append("</td>");
+            double[] v = c.scores().values();
+            for (int m = 0; m < METRICS; m++) {
+                boolean isBest = v[m] == best[m] && r.configs().size() > 1;
+                h.append(isBest ? "<td class=\"best\">" : "<td>").append(format(v[m])).append("</td>");
+            }
+            h.append("<td>").append(c.keptVariance() == null ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * c.keptVariance()))
+                    .append("</td><td>").append(c.scoredQueries()).append("</td><td>").append(c.searchMillis())
+                    .append("</td></tr>\n");
+        }
+        h.append("</tbody>\n</table>\n");
+    }
+
+    /** Escapes text for HTML/XML content and attribute values. */
+    static String esc(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> out.append("&amp;");
+                case '<' -> out.append("&lt;");
+                case '>' -> out.append("&gt;");
+                case '"' -> out.append("&quot;");
+                case '\'' -> out.append("&#39;");
+                default -> {
+                    if (c < 0x20 && c != '\n' && c != '\t') {
+                        out.append(' '); // control characters are not allowed in XML
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,170 @@
+package io.qembed.cli;
+
+import io.qembed.api.EmbedException;
+import io.qembed.api.Embedder;
+import io.qembed.eval.DatasetException;
+import io.qembed.eval.Datasets;
+import io.qembed.eval.EmbedderEncoder;
+import io.qembed.eval.EmbeddingCache;
+import io.qembed.eval.EvalConfig;
+import io.qembed.eval.EvalReport;
+import io.qembed.eval.EvalResult;
+import io.qembed.eval.Evaluator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qembed eval}: retrieval metrics of a model on a BEIR-layout dataset, for several
+ * configurations of dimensions, instruction and post-processing, as a table, JSON and an HTML report.
+ */
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = "Evaluate retrieval (Top-1, MRR@10, nDCG@10, Recall@10, Recall@100) on a BEIR-layout dataset.",
+        footer = {
+            "",
+            "SPEC: comma-separated key=value pairs, all optional:",
+            "  dims=N|full             Matryoshka size (default: full)",
+            "  instruct=on|off|\"TEXT\"  query instruction; on = web-search task (default)",
+            "  post=none|pca[:K]|whiten[:K]|file:PATH",
+            "                          fitted on the corpus, or from 'qembed whiten fit'",
+            "  name=LABEL              label in the table and chart",
+            "Example: --config instruct=off --config dims=256,post=whiten:128"
+        })
+public final class EvalCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    EngineOptions engine;
+
+    @Option(names = "--dataset", paramLabel = "DIR",
+            description = "BEIR folder: queries.jsonl, corpus.jsonl, qrels/test.tsv (each can be overridden).")
+    Path dataset;
+
+    @Option(names = "--queries", paramLabel = "FILE", description = "queries.jsonl ({\"_id\", \"text\"}).")
+    Path queries;
+
+    @Option(names = "--corpus", paramLabel = "FILE", description = "corpus.jsonl ({\"_id\", \"title\", \"text\"}).")
+    Path corpus;
+
+    @Option(names = "--qrels", paramLabel = "FILE", description = "Relevance judgements: TSV query-id, corpus-id, score.")
+    Path qrels;
+
+    @Option(names = "--config", paramLabel = "SPEC",
+            description = "A configuration to evaluate (repeatable; default: a set suited to the model and corpus).")
+    List<String> configs = new ArrayList<>();
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Write report.html, results.json and results.txt here.")
+    Path report;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache (default: ~/.cache/qembed/embeddings).")
+    Path cache;
+
+    @Option(names = "--no-cache", description = "Neither read nor write cached embeddings.")
+    boolean noCache;
+
+    @Option(names = "--eps", defaultValue = "1e-6", paramLabel = "E", description = "eps of whitening fits (default: ${DEFAULT-VALUE}).")
+    double eps;
+
+    @Option(names = "--force", description = "Fit transforms even when the corpus has fewer documents than dimensions.")
+    boolean force;
+
+    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N",
+            description = "Texts per embedding request; the engine packs them into batches (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N",
+            description = "Truncate longer texts to this many tokens (default: ${DEFAULT-VALUE}; 0: the model's limit).")
+    int maxTokens;
+
+    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    boolean noProgress;
+
+    @Override
+    public void run() {
+        Path queriesFile = pick(queries, "queries.jsonl", "--queries");
+        Path corpusFile = pick(corpus, "corpus.jsonl", "--corpus");
+        Path qrelsFile = pick(qrels, "qrels/test.tsv", "--qrels");
+        if (batchSize < 1 || maxTokens < 0) {
+            throw new UserException("--batch-size must be positive and --max-tokens not negative");
+        }
+        List<EvalConfig> parsed = new ArrayList<>();
+        for (String c : configs) {
+            try {
+                parsed.add(EvalConfig.parse(c));
+            } catch (IllegalArgumentException e) {
+                throw new UserException("--config: " + e.getMessage());
+            }
+        }
+        EvalResult result;
+        try {
+            Evaluator.Dataset data = new Evaluator.Dataset(
+                    datasetName(corpusFile),
+                    Datasets.readIdentifiedTexts(queriesFile),
+                    Datasets.readIdentifiedTexts(corpusFile),
+                    Datasets.readQrels(qrelsFile));
+            try (Embedder embedder = engine.open()) {
+                if (parsed.isEmpty()) {
+                    parsed = Evaluator.defaultConfigs(embedder.info().dimensions(), data.corpus().size());
+                }
+                EmbeddingCache embeddingCache = new EmbeddingCache(noCache ? null : cache != null ? cache : EmbeddingCache.defaultDir());
+                Evaluator evaluator = new Evaluator(
+                        new EmbedderEncoder(embedder, maxTokens),
+                        embeddingCache,
+                        new ProgressBars(!noProgress),
+                        new Evaluator.Options(batchSize, 0, eps, force, WhitenFitCommand.version()));
+                result = evaluator.run(data, parsed);
+            }
+        } catch (DatasetException | EmbedException e) {
+            throw new UserException(e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new UserException("cannot evaluate: " + e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(EvalReport.text(result));
+        if (report != null) {
+            write(report.resolve("report.html"), EvalReport.html(result));
+            write(report.resolve("results.json"), EvalReport.json(result));
+            write(report.resolve("results.txt"), EvalReport.text(result));
+            out.println("report: " + report.resolve("report.html"));
+        }
+        out.flush();
+    }
+
+    /** The explicit file, or the default name inside --dataset; the file must exist. */
+    private Path pick(Path explicit, String inDataset, String option) {
+        Path file = explicit != null ? explicit : dataset != null ? dataset.resolve(inDataset) : null;
+        if (file == null) {
+            throw new UserException("give " + option + " or --dataset");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new UserException(file + ": file not found");
+        }
+        return file;
+    }
+
+    private String datasetName(Path corpusFile) {
+        Path dir = dataset != null ? dataset : corpusFile.toAbsolutePath().getParent();
+        Path name = dir == null ? null : dir.toAbsolutePath().normalize().getFileName();
+        return name == null ? corpusFile.getFileName().toString() : name.toString();
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UserException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.qembed.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code qembed whiten}: groups the commands that make whitening and PCA transforms. */
+@Command(
+        name = "whiten",
+        mixinStandardHelpOptions = true,
+        description = "Whitening and PCA transforms for embeddings (see: qembed whiten fit --help).",
+        subcommands = {WhitenFitCommand.class, WhitenShowCommand.class})
+public final class WhitenCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+    }
+}
