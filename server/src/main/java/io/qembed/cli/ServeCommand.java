@@ -6,6 +6,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.PostProcessor;
 import io.qembed.hub.ModelResolver;
+import io.qembed.post.LinearTransform;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.ServerConfig;
 import java.nio.file.Files;
@@ -205,14 +206,13 @@ public final class ServeCommand implements Runnable {
         return profiles;
     }
 
-    /**
-     * Loads one post-processing transform file.
-     *
-     * <p>MERGE POINT: the file format and its loader belong to {@code io.qembed.post.LinearTransform};
-     * once it is on this branch this body becomes {@code return LinearTransform.load(file);}.
-     */
+    /** Loads one post-processing transform file; a bad file is a one-line error naming it. */
     static PostProcessor loadPostProcessor(Path file) {
-        throw new UserException("--postprocess: this build cannot read transform files yet (" + file + ")");
+        try {
+            return LinearTransform.load(file);
+        } catch (ModelLoadException e) {
+            throw new UserException("--postprocess: " + e.getMessage());
+        }
     }
 
     private static void requirePositive(String option, long value) {

@@ -100,6 +100,24 @@ class PostCommandsEndToEndTest {
     }
 
     @Test
+    void serveLoadsAFittedTransformAndRefusesACorruptOne() throws Exception {
+        Path out = dir.resolve("w.safetensors");
+        assertEquals(0, PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+                FAQ.resolve("corpus.jsonl").toString(), "--out", out.toString(), "--dims", "32", "--no-progress")
+                .exitCode());
+        io.qembed.api.PostProcessor served = ServeCommand.loadPostProcessor(out);
+        assertEquals(32, served.outputDimensions());
+        served.checkCompatible(embedder.info());
+        assertArrayEquals(LinearTransform.load(out).apply(rawCorpus.getFirst()), served.apply(rawCorpus.getFirst()));
+
+        Path corrupt = dir.resolve("corrupt.safetensors");
+        Files.write(corrupt, java.util.Arrays.copyOf(Files.readAllBytes(out), 100));
+        UserException refused = org.junit.jupiter.api.Assertions.assertThrows(UserException.class,
+                () -> ServeCommand.loadPostProcessor(corrupt));
+        assertTrue(refused.getMessage().contains("corrupt.safetensors"), refused.getMessage());
+    }
+
+    @Test
     void runtimeAppliesTheTransformBeforeTruncationAndNormalisation() {
         CovarianceAccumulator stats = new CovarianceAccumulator(48);
         rawCorpus.forEach(stats::add);
