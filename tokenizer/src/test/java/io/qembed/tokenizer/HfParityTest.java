@@ -122,6 +122,17 @@ class HfParityTest {
     }
 
     @Test
+    void controlCharactersEqualHuggingFace() {
+        List<String> texts = new ArrayList<>();
+        for (int c = 0; c < 0xA0; c++) {
+            if (c < 0x20 || c >= 0x7F) {
+                texts.add("a" + (char) c + "b " + (char) c + " " + (char) c + (char) c + "\n" + (char) c);
+            }
+        }
+        assertSameIds(Fixtures.qwen3(), texts);
+    }
+
+    @Test
     void hugeWordsEqualHuggingFace() {
         // BPE over single pieces of tens of thousands of bytes (no cache; the merge heap at scale).
         List<String> texts = new ArrayList<>();
