@@ -47,8 +47,9 @@ public final class TokenizeCommand implements Callable<Integer> {
         @Option(names = "--tokenizer", paramLabel = "FILE", required = true, description = "a tokenizer.json")
         Path tokenizer;
 
-        @Option(names = "--model", paramLabel = "DIR", required = true, description = "a model directory holding tokenizer.json")
-        Path model;
+        @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", required = true,
+                description = "a model directory holding tokenizer.json, or a Hugging Face repository id")
+        String model;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -85,10 +86,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     private Tokenizer loadTokenizer() {
-        Path file = source.tokenizer != null ? source.tokenizer : source.model.resolve("tokenizer.json");
-        if (source.model != null && !Files.isDirectory(source.model)) {
-            throw new UserException("model directory not found: " + source.model);
-        }
+        Path file = source.tokenizer != null ? source.tokenizer : Models.resolve(source.model).resolve("tokenizer.json");
         if (!Files.isRegularFile(file)) {
             throw new UserException("tokenizer file not found: " + file);
         }
