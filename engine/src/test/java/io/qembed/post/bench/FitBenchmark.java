@@ -20,7 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The two costs of fitting a transform on {@code dims}-dimensional vectors: folding one vector into
- * the streaming covariance ({@code accumulate}, per vector), and the eigen-decomposition plus
+ * the streaming covariance ({@code accumulate} one by one, {@code accumulateBlockOf64} in blocks),
+ * and the eigen-decomposition plus
  * projection matrix ({@code fit}, once per transform).
  */
 @State(Scope.Benchmark)
@@ -56,6 +57,14 @@ public class FitBenchmark {
     @Benchmark
     public long accumulate() {
         stats.add(vectors[next++ % vectors.length]);
+        return stats.count();
+    }
+
+    /** 64 vectors in one sweep of the scatter matrix; divide by 64 to compare with {@code accumulate}. */
+    @Benchmark
+    public long accumulateBlockOf64() {
+        int from = (next += 64) % (vectors.length - 64);
+        stats.addAll(java.util.Arrays.asList(vectors).subList(from, from + 64));
         return stats.count();
     }
 
