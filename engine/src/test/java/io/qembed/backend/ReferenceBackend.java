@@ -67,13 +67,16 @@ public final class ReferenceBackend implements Backend {
         float[] values = new float[rows * cols];
         for (int i = 0; i < values.length; i++) {
             values[i] = switch (weight.dtype()) {
-                case F32 -> weight.data().get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 4L * i);
+                case F32 -> weight.data().get(LE32, 4L * i);
                 case BF16 -> Float.intBitsToFloat((weight.data().get(le16(), 2L * i) & 0xFFFF) << 16);
                 case F16 -> Float.float16ToFloat(weight.data().get(le16(), 2L * i));
             };
         }
         return new Matrix(values, 0, rows, cols);
     }
+
+    private static final ValueLayout.OfFloat LE32 =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static ValueLayout.OfShort le16() {
         return ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

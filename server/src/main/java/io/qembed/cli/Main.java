@@ -11,12 +11,14 @@ import picocli.CommandLine.Command;
         description = "Qwen3-Embedding inference engine and server.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            ServeCommand.class,
             WhitenCommand.class,
             EvalCommand.class,
             DownloadCommand.class,
             EmbedCommand.class,
             BenchCommand.class,
             RandomModelCommand.class,
+            TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

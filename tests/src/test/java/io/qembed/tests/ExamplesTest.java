@@ -3,8 +3,13 @@ package io.qembed.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.api.Embedder;
+import io.qembed.api.EngineConfig;
 import io.qembed.examples.LangChain4jSearch;
+import io.qembed.examples.OpenAiServerSearch;
 import io.qembed.examples.SemanticSearch;
+import io.qembed.server.EmbeddingServer;
+import io.qembed.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -48,5 +53,15 @@ class ExamplesTest {
     @Test
     void langChain4jSearchRuns() {
         assertScored(run(() -> LangChain4jSearch.main(new String[] {FIXTURE})));
+    }
+
+    @Test
+    void openAiServerSearchRuns() {
+        try (EmbeddingServer server = EmbeddingServer.start(
+                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}),
+                Embedder.open(Path.of(FIXTURE), EngineConfig.defaults()))) {
+            String baseUrl = "http://127.0.0.1:" + server.port() + "/v1";
+            assertScored(run(() -> OpenAiServerSearch.main(new String[] {baseUrl})));
+        }
     }
 }

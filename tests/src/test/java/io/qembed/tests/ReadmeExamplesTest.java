@@ -34,7 +34,8 @@ class ReadmeExamplesTest {
         }
         assertEquals(
                 List.of("tests/src/test/java/io/qembed/examples/SemanticSearch.java",
-                        "tests/src/test/java/io/qembed/examples/LangChain4jSearch.java"),
+                        "tests/src/test/java/io/qembed/examples/LangChain4jSearch.java",
+                        "tests/src/test/java/io/qembed/examples/OpenAiServerSearch.java"),
                 checked);
     }
 }

@@ -26,6 +26,8 @@ final class AddedTokens {
     /** Patterns by token, parallel to the token arrays: the content, normalised for normalized tokens. */
     private final String[][] patterns = new String[0x10000][];
     private final boolean empty;
+    /** The first char of every pattern, when they all share one (then String.indexOf finds candidates). */
+    private final int commonFirstChar;
 
     AddedTokens(List<Token> tokens, Normalization normalization) {
         List<List<Token>> groups = new ArrayList<>();
@@ -65,6 +67,13 @@ final class AddedTokens {
             }
         }
         empty = groups.isEmpty();
+        int common = -1;
+        for (int c = 0; c < 0x10000; c++) {
+            if (groupOf[c] >= 0) {
+                common = common == -1 ? c : -2;
+            }
+        }
+        commonFirstChar = common;
     }
 
     boolean isEmpty() {
@@ -80,6 +89,12 @@ final class AddedTokens {
         int previousEnd = 0;
         int length = text.length();
         for (int i = 0; i < length; i++) {
+            if (commonFirstChar >= 0) {
+                i = text.indexOf(commonFirstChar, i);
+                if (i < 0) {
+                    break;
+                }
+            }
             String[] candidates = patterns[text.charAt(i)];
             if (candidates == null) {
                 continue;
@@ -96,11 +111,10 @@ final class AddedTokens {
                     break;
                 }
                 if (token.lstrip()) {
-                    int s = start;
-                    while (s > 0 && CharClass.isWhitespace(text.charAt(s - 1))) {
-                        s--;
+                    // Whitespace before the token joins it, but not whitespace an earlier match took.
+                    while (start > previousEnd && CharClass.isWhitespace(text.charAt(start - 1))) {
+                        start--;
                     }
-                    start = Math.max(s, previousEnd);
                 }
                 if (token.rstrip()) {
                     while (stop < length && CharClass.isWhitespace(text.charAt(stop))) {

@@ -1,7 +1,6 @@
 package io.qembed.tokenizer;
 
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The byte-level BPE model: the bytes of a pre-tokenized piece start as single-byte tokens and the
@@ -9,22 +8,19 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Merging uses a doubly linked list of symbols and a binary heap of candidate pairs keyed by
  * {@code (rank, position)}, so a word of n bytes takes O(n log n). Results for short pieces are kept in a
- * bounded concurrent cache, because natural text repeats its words.
+ * bounded lock-free cache, because natural text repeats its words.
  */
 final class Bpe {
     /** Pieces longer than this (in chars) are not cached. */
     private static final int MAX_CACHED_LENGTH = 64;
-    /** The cache is emptied when it holds this many pieces. */
-    private static final int CACHE_CAPACITY = 100_000;
+    /** Cache slots: at most this many pieces are kept (about 10 MB when full). */
+    private static final int CACHE_CAPACITY = 1 << 17;
 
     private final int[] byteIds;
     private final MergeTable merges;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>(1 << 14);
+    private final WordCache cache = new WordCache(CACHE_CAPACITY);
 
-    /**
-     * @param byteIds the token id of each single byte, -1 when the vocabulary lacks it (such bytes are
-     *     dropped, as Hugging Face does for a BPE model without an unknown token)
-     */
+    /** @param byteIds the token id of each single byte */
     Bpe(int[] byteIds, MergeTable merges) {
         this.byteIds = byteIds;
         this.merges = merges;
@@ -35,21 +31,18 @@ final class Bpe {
         if (end - start > MAX_CACHED_LENGTH) {
             return merge(initialSymbols(text, start, end));
         }
-        String key = text.substring(start, end);
-        int[] ids = cache.get(key);
+        int hash = WordCache.hash(text, start, end);
+        int[] ids = cache.get(text, start, end, hash);
         if (ids == null) {
             ids = merge(initialSymbols(text, start, end));
-            if (cache.size() >= CACHE_CAPACITY) {
-                cache.clear();
-            }
-            cache.put(key, ids);
+            cache.put(text, start, end, hash, ids);
         }
         return ids;
     }
 
     /** The single-byte token ids of the UTF-8 encoding of {@code text[start, end)}. */
     private int[] initialSymbols(String text, int start, int end) {
-        int[] symbols = new int[(end - start) * 3];
+        int[] symbols = new int[utf8Length(text, start, end)];
         int n = 0;
         for (int i = start; i < end; i++) {
             int c = text.charAt(i);
@@ -70,13 +63,17 @@ final class Bpe {
                 symbols[n++] = byteIds[0x80 | (c & 0x3F)];
             }
         }
-        int kept = 0;
-        for (int i = 0; i < n; i++) {
-            if (symbols[i] >= 0) {
-                symbols[kept++] = symbols[i];
-            }
+        return symbols;
+    }
+
+    /** UTF-8 length of {@code text[start, end)}, which holds no unpaired surrogates. */
+    private static int utf8Length(String text, int start, int end) {
+        int length = 0;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            length += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a pair: 2 + 2
         }
-        return Arrays.copyOf(symbols, kept);
+        return length;
     }
 
     /** Applies the merges to a sequence of token ids; returns the merged sequence. */
@@ -87,7 +84,7 @@ final class Bpe {
         }
         int[] next = new int[n];
         int[] prev = new int[n];
-        PairHeap heap = new PairHeap(n);
+        PairHeap heap = new PairHeap(2 * n); // never more: n - 1 pairs, then at most one net push per merge
         for (int i = 0; i < n; i++) {
             next[i] = i + 1; // n means none
             prev[i] = i - 1;
@@ -141,7 +138,7 @@ final class Bpe {
         return result;
     }
 
-    /** A binary min-heap of longs. */
+    /** A 4-ary min-heap of longs (shallower than a binary heap, and each node's children share a cache line). */
     private static final class PairHeap {
         private long[] items;
         private int size;
@@ -160,7 +157,7 @@ final class Bpe {
         }
 
         void heapify() {
-            for (int i = (size >>> 1) - 1; i >= 0; i--) {
+            for (int i = size > 1 ? (size - 2) / 4 : -1; i >= 0; i--) { // from the last node's parent
                 siftDown(i);
             }
         }
@@ -171,7 +168,7 @@ final class Bpe {
             }
             int i = size++;
             while (i > 0) {
-                int parent = (i - 1) >>> 1;
+                int parent = (i - 1) >>> 2;
                 if (items[parent] <= item) {
                     break;
                 }
@@ -190,16 +187,24 @@ final class Bpe {
 
         private void siftDown(int i) {
             long item = items[i];
-            int half = size >>> 1;
-            while (i < half) {
-                int child = 2 * i + 1;
-                if (child + 1 < size && items[child + 1] < items[child]) {
-                    child++;
-                }
-                if (items[child] >= item) {
+            while (true) {
+                int first = 4 * i + 1;
+                if (first >= size) {
                     break;
                 }
-                items[i] = items[child];
+                int last = Math.min(first + 4, size);
+                int child = first;
+                long smallest = items[first];
+                for (int c = first + 1; c < last; c++) {
+                    if (items[c] < smallest) {
+                        smallest = items[c];
+                        child = c;
+                    }
+                }
+                if (smallest >= item) {
+                    break;
+                }
+                items[i] = smallest;
                 i = child;
             }
             items[i] = item;

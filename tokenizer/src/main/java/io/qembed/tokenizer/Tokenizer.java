@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -223,8 +224,8 @@ public final class Tokenizer {
     }
 
     /** The vocabulary spelling of an id (an added token's content for added tokens), if there is one. */
-    public java.util.Optional<String> idToToken(int id) {
-        return java.util.Optional.ofNullable(tokenFor(id, false));
+    public Optional<String> idToToken(int id) {
+        return Optional.ofNullable(tokenFor(id, false));
     }
 
     /** True when the id is an added token marked special (such as {@code <|endoftext|>}). */
@@ -235,10 +236,11 @@ public final class Tokenizer {
     // ---------------------------------------------------------------------------------------------
 
     private void encodeInto(String input, IntList ids, IntList starts, IntList ends) {
-        String text = Surrogates.replaceUnpaired(input);
+        boolean plain = normalizationCannotChange(input); // then it holds no surrogates either
+        String text = plain ? input : Surrogates.replaceUnpaired(input);
         int position = 0;
         for (AddedTokens.Match match : rawAddedTokens.find(text)) {
-            encodeSegment(text, position, match.start(), ids, starts, ends);
+            encodeSegment(text, position, match.start(), plain, ids, starts, ends);
             ids.add(match.id());
             if (starts != null) {
                 starts.add(match.start());
@@ -246,11 +248,25 @@ public final class Tokenizer {
             }
             position = match.end();
         }
-        encodeSegment(text, position, text.length(), ids, starts, ends);
+        encodeSegment(text, position, text.length(), plain, ids, starts, ends);
     }
 
-    /** Encodes {@code text[start, end)}, a stretch without raw added tokens. */
-    private void encodeSegment(String text, int start, int end, IntList ids, IntList starts, IntList ends) {
+    /** True when every char is below U+00A0, the first char any normalisation form changes. */
+    private static boolean normalizationCannotChange(String text) {
+        for (int i = 0, n = text.length(); i < n; i++) {
+            if (text.charAt(i) >= '\u00A0') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Encodes {@code text[start, end)}, a stretch without raw added tokens.
+     *
+     * @param plain the text is known to be left unchanged by normalisation
+     */
+    private void encodeSegment(String text, int start, int end, boolean plain, IntList ids, IntList starts, IntList ends) {
         if (start >= end) {
             return;
         }
@@ -258,7 +274,7 @@ public final class Tokenizer {
         String normalized;
         PieceEncoder sink;
         if (starts == null) {
-            normalized = normalization.apply(segment);
+            normalized = plain ? segment : normalization.apply(segment);
             sink = new PieceEncoder(ids, null, null, null, 0);
         } else {
             Normalization.Aligned aligned = normalization.applyAligned(segment);

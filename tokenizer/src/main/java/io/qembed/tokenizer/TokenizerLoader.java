@@ -1,8 +1,12 @@
 package io.qembed.tokenizer;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -11,7 +15,6 @@ import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -31,10 +34,28 @@ final class TokenizerLoader {
         return new TokenizerException(file + ": " + message);
     }
 
+    /** The model's vocabulary and merges, read as a stream (they are most of the file). */
+    private record ModelData( Map<String, Integer> vocab, List<String[]> merges) {}
+
     private Tokenizer read() {
-        JsonNode root;
-        try (InputStream in = Files.newInputStream(file)) {
-            root = new ObjectMapper().readTree(in);
+        ObjectNode root;
+        ModelData model;
+        try (InputStream in = Files.newInputStream(file);
+                JsonParser parser = new ObjectMapper().createParser(new java.io.BufferedInputStream(in, 1 << 16))) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw problem("not a tokenizer.json (expected a JSON object)");
+            }
+            root = JsonNodeFactory.instance.objectNode();
+            model = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                parser.nextToken();
+                if (field.equals("model") && parser.currentToken() == JsonToken.START_OBJECT) {
+                    model = readModel(parser);
+                } else {
+                    root.set(field, parser.readValueAsTree());
+                }
+            }
         } catch (NoSuchFileException e) {
             throw problem("no such file");
         } catch (JsonProcessingException e) {
@@ -43,17 +64,13 @@ final class TokenizerLoader {
         } catch (IOException e) {
             throw new TokenizerException(file + ": cannot read: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) {
-            throw problem("not a tokenizer.json (expected a JSON object)");
-        }
-        JsonNode model = root.get("model");
-        if (model == null || !model.isObject()) {
+        if (model == null) {
             throw problem("no \"model\" object");
         }
         Normalization normalization = new Normalization(normalizerForms(root.get("normalizer")));
         PreTokenizer preTokenizer = preTokenizer(root.get("pre_tokenizer"));
 
-        Map<String, Integer> vocab = vocabulary(model);
+        Map<String, Integer> vocab = model.vocab();
         int maxModelId = -1;
         for (int id : vocab.values()) {
             maxModelId = Math.max(maxModelId, id);
@@ -90,7 +107,7 @@ final class TokenizerLoader {
 
         List<Integer> prefix = new ArrayList<>();
         List<Integer> suffix = new ArrayList<>();
-        postProcessor(root.get("post_processor"), prefix, suffix, addedIds, vocab);
+        postProcessor(root.get("post_processor"), prefix, suffix);
 
         boolean byteLevelDecoder = decoder(root.get("decoder"));
         return new Tokenizer(file, normalization, new AddedTokens(raw, normalization),
@@ -194,63 +211,99 @@ final class TokenizerLoader {
         return splitter;
     }
 
-    private Map<String, Integer> vocabulary(JsonNode model) {
-        String type = model.has("type") ? model.get("type").asText() : "BPE";
+    /** Reads the model object: options as a tree, vocab and merges streamed. */
+    private ModelData readModel(JsonParser parser) throws IOException {
+        ObjectNode options = JsonNodeFactory.instance.objectNode();
+        Map<String, Integer> vocab = null;
+        List<String[]> merges = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (field.equals("vocab") && value == JsonToken.START_OBJECT) {
+                vocab = new HashMap<>(1 << 18);
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String token = parser.currentName();
+                    if (parser.nextToken() != JsonToken.VALUE_NUMBER_INT || parser.getIntValue() < 0) {
+                        throw problem("model vocab entry " + token + " has no valid id");
+                    }
+                    vocab.put(token, parser.getIntValue());
+                }
+            } else if (field.equals("merges") && value == JsonToken.START_ARRAY) {
+                merges = new ArrayList<>(1 << 18);
+                JsonToken item;
+                while ((item = parser.nextToken()) != JsonToken.END_ARRAY) {
+                    merges.add(merge(parser, item, merges.size()));
+                }
+            } else {
+                options.set(field, parser.readValueAsTree());
+            }
+        }
+        checkModelOptions(options);
+        if (vocab == null) {
+            throw problem("model has no \"vocab\" object");
+        }
+        if (merges == null) {
+            throw problem("model has no \"merges\" list");
+        }
+        return new ModelData(vocab, merges);
+    }
+
+    /** One merge, either "a b" or ["a", "b"]. */
+    private String[] merge(JsonParser parser, JsonToken item, int rank) throws IOException {
+        if (item == JsonToken.VALUE_STRING) {
+            String text = parser.getText();
+            int space = text.indexOf(' ');
+            if (space < 0 || text.indexOf(' ', space + 1) >= 0) {
+                throw problem("merge " + rank + " \"" + text + "\" is not two tokens separated by a space");
+            }
+            return new String[] {text.substring(0, space), text.substring(space + 1)};
+        }
+        if (item == JsonToken.START_ARRAY) {
+            String[] pair = new String[2];
+            int n = 0;
+            JsonToken part;
+            while ((part = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (part != JsonToken.VALUE_STRING || n == 2) {
+                    throw problem("merge " + rank + " is neither \"a b\" nor [\"a\", \"b\"]");
+                }
+                pair[n++] = parser.getText();
+            }
+            if (n == 2) {
+                return pair;
+            }
+        } else if (item.isStructStart()) {
+            parser.skipChildren();
+        }
+        throw problem("merge " + rank + " is neither \"a b\" nor [\"a\", \"b\"]");
+    }
+
+    /** Refuses model types and options this tokenizer cannot reproduce. */
+    private void checkModelOptions(JsonNode options) {
+        String type = options.has("type") ? options.get("type").asText() : "BPE";
         if (!"BPE".equals(type)) {
             throw problem("unsupported model '" + type + "' (only BPE)");
         }
-        if (!isNull(model.get("dropout")) && model.get("dropout").asDouble() != 0.0) {
+        if (!isNull(options.get("dropout")) && options.get("dropout").asDouble() != 0.0) {
             throw problem("unsupported model option: BPE dropout");
         }
         for (String option : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
-            if (!isNull(model.get(option)) && !model.get(option).asText().isEmpty()) {
+            if (!isNull(options.get(option)) && !options.get(option).asText().isEmpty()) {
                 throw problem("unsupported model option: BPE " + option);
             }
         }
         for (String option : new String[] {"byte_fallback", "ignore_merges"}) {
-            if (model.path(option).asBoolean(false)) {
+            if (options.path(option).asBoolean(false)) {
                 throw problem("unsupported model option: BPE " + option);
             }
         }
-        JsonNode vocab = model.get("vocab");
-        if (vocab == null || !vocab.isObject()) {
-            throw problem("model has no \"vocab\" object");
-        }
-        Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
-            if (!entry.getValue().canConvertToInt() || entry.getValue().asInt() < 0) {
-                throw problem("model vocab entry " + entry.getKey() + " has no valid id: " + entry.getValue());
-            }
-            ids.put(entry.getKey(), entry.getValue().asInt());
-        }
-        return ids;
     }
 
-    private MergeTable merges(JsonNode model, Map<String, Integer> vocab) {
-        JsonNode merges = model.get("merges");
-        if (merges == null || !merges.isArray()) {
-            throw problem("model has no \"merges\" list");
-        }
+    private MergeTable merges(ModelData model, Map<String, Integer> vocab) {
+        List<String[]> merges = model.merges();
         MergeTable table = new MergeTable(merges.size());
         for (int rank = 0; rank < merges.size(); rank++) {
-            JsonNode merge = merges.get(rank);
-            String left;
-            String right;
-            if (merge.isTextual()) {
-                String text = merge.asText();
-                int space = text.indexOf(' ');
-                if (space < 0 || text.indexOf(' ', space + 1) >= 0) {
-                    throw problem("merge " + rank + " \"" + text + "\" is not two tokens separated by a space");
-                }
-                left = text.substring(0, space);
-                right = text.substring(space + 1);
-            } else if (merge.isArray() && merge.size() == 2 && merge.get(0).isTextual() && merge.get(1).isTextual()) {
-                left = merge.get(0).asText();
-                right = merge.get(1).asText();
-            } else {
-                throw problem("merge " + rank + " is neither \"a b\" nor [\"a\", \"b\"]: " + merge);
-            }
+            String left = merges.get(rank)[0];
+            String right = merges.get(rank)[1];
             Integer leftId = vocab.get(left);
             Integer rightId = vocab.get(right);
             Integer mergedId = vocab.get(left + right);
@@ -285,8 +338,7 @@ final class TokenizerLoader {
         return tokens;
     }
 
-    private void postProcessor(JsonNode node, List<Integer> prefix, List<Integer> suffix,
-            Map<String, Integer> addedIds, Map<String, Integer> vocab) {
+    private void postProcessor(JsonNode node, List<Integer> prefix, List<Integer> suffix) {
         if (isNull(node)) {
             return;
         }
@@ -297,8 +349,8 @@ final class TokenizerLoader {
             }
             case "TemplateProcessing" -> template(node, prefix, suffix);
             case "BertProcessing", "RobertaProcessing" -> {
-                prefix.add(specialTokenId(node.get("cls"), type, addedIds, vocab));
-                suffix.add(specialTokenId(node.get("sep"), type, addedIds, vocab));
+                prefix.add(specialTokenId(node.get("cls"), type));
+                suffix.add(specialTokenId(node.get("sep"), type));
             }
             case "Sequence" -> {
                 JsonNode list = node.get("processors");
@@ -307,7 +359,7 @@ final class TokenizerLoader {
                 }
                 for (JsonNode inner : list) {
                     List<Integer> innerPrefix = new ArrayList<>();
-                    postProcessor(inner, innerPrefix, suffix, addedIds, vocab);
+                    postProcessor(inner, innerPrefix, suffix);
                     prefix.addAll(0, innerPrefix);
                 }
             }
@@ -316,7 +368,7 @@ final class TokenizerLoader {
         }
     }
 
-    private int specialTokenId(JsonNode pair, String type, Map<String, Integer> addedIds, Map<String, Integer> vocab) {
+    private int specialTokenId(JsonNode pair, String type) {
         if (pair == null || !pair.isArray() || pair.size() != 2 || !pair.get(1).canConvertToInt()) {
             throw problem("post_processor " + type + " needs cls and sep as [token, id]");
         }

@@ -11,7 +11,7 @@ import java.util.Random;
  * code, contractions in any case, added-token strings and near misses of them, and very long words.
  * The same seed always gives the same texts.
  */
-final class Corpus {
+public final class Corpus {
     private static final long SEED = 20261126L;
 
     /** Words in many scripts (NFC unless noted). */
@@ -87,7 +87,7 @@ final class Corpus {
     private Corpus() {}
 
     /** The whole corpus. */
-    static List<String> texts() {
+    public static List<String> texts() {
         Random random = new Random(SEED);
         List<String> texts = new ArrayList<>();
         // Every building block alone, and framed by spaces and newlines.

@@ -12,12 +12,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /** The repository's test fixtures (found through the {@code qembed.fixtures} system property). */
-final class Fixtures {
+public final class Fixtures {
     private static volatile Tokenizer qwen3;
 
     private Fixtures() {}
 
-    static Path dir() {
+    public static Path dir() {
         String dir = System.getProperty("qembed.fixtures");
         if (dir == null) {
             throw new IllegalStateException("system property qembed.fixtures is not set");
@@ -26,7 +26,7 @@ final class Fixtures {
     }
 
     /** The real Qwen3-Embedding tokenizer.json. */
-    static Path qwen3TokenizerJson() {
+    public static Path qwen3TokenizerJson() {
         return dir().resolve("tiny-qwen3-embedding/tokenizer.json");
     }
 

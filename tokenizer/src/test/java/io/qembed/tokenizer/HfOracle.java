@@ -14,9 +14,13 @@ final class HfOracle implements AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
 
     HfOracle(Path tokenizerJson) {
+        this(tokenizerJson, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"));
+    }
+
+    /** With DJL options, e.g. truncation to a maximum length. */
+    HfOracle(Path tokenizerJson, Map<String, String> options) {
         try {
-            tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
-                    Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"));
+            tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson, options);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

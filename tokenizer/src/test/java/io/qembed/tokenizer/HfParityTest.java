@@ -108,6 +108,33 @@ class HfParityTest {
     }
 
     @Test
+    void rightTruncationEqualsHuggingFace() {
+        Tokenizer ours = Fixtures.qwen3();
+        for (int maxLength : new int[] {1, 2, 7, 64}) {
+            try (HfOracle truncating = new HfOracle(Fixtures.qwen3TokenizerJson(), java.util.Map.of(
+                    "truncation", "true", "maxLength", String.valueOf(maxLength), "padding", "false"))) {
+                for (String text : Corpus.texts().subList(0, 600)) {
+                    assertArrayEquals(truncating.encode(text, true), ours.encode(text, maxLength, TruncationSide.RIGHT),
+                            maxLength + " " + escape(text));
+                }
+            }
+        }
+    }
+
+    @Test
+    void hugeWordsEqualHuggingFace() {
+        // BPE over single pieces of tens of thousands of bytes (no cache; the merge heap at scale).
+        List<String> texts = new ArrayList<>();
+        for (String kind : new String[] {"base64", "cjk", "repeated"}) {
+            texts.add(io.qembed.tokenizer.bench.ScalingBenchmark.text(kind, 30_000));
+        }
+        texts.add("ab".repeat(15_000));
+        texts.add("🦙".repeat(5_000));
+        texts.add("9".repeat(20_000) + "x".repeat(20_000));
+        assertSameIds(Fixtures.qwen3(), texts);
+    }
+
+    @Test
     void unpairedSurrogatesEncodeAsReplacementCharacter() {
         String[] broken = {"\uD800", "a\uD83Db", "\uDE00x", "x\uDE00\uD83D", "\uD83D\uD83D\uDE00 ok", "é\uDFFF\u0301",
             "<|endoftext|>\uD800<|im_end|>", "\uDBFF\uDBFF\uDC00\uDC00"};

@@ -136,7 +136,8 @@ public final class CpuBackend implements Backend {
         FloatMatrix xm = activation("matmul", "x", x);
         FloatMatrix om = activation("matmul", "out", out);
         if (!(tensor("matmul", "w", w) instanceof WeightMatrix wm)) {
-            throw new IllegalArgumentException("matmul: w must be an uploaded weight, got " + ((CpuTensor) w).describe());
+            throw new IllegalArgumentException(
+                    "matmul: w must be an uploaded weight, got " + ((CpuTensor) w).describe());
         }
         if (xm.cols() != wm.cols() || om.rows() != xm.rows() || om.cols() != wm.rows()) {
             throw shapes("matmul", "needs x [rows, in], w [outFeatures, in], out [rows, outFeatures]",
@@ -215,7 +216,8 @@ public final class CpuBackend implements Backend {
         }
         for (int i = 0; i < rows.length; i++) {
             if (rows[i] < 0 || rows[i] >= xm.rows()) {
-                throw new IllegalArgumentException("gatherRows: row " + rows[i] + " at " + i + " outside x " + xm.describe());
+                throw new IllegalArgumentException(
+                        "gatherRows: row " + rows[i] + " at " + i + " outside x " + xm.describe());
             }
         }
         noOverlap("gatherRows", "x", xm, "out", om);

@@ -30,14 +30,4 @@ final class F16Matrix extends WeightMatrix {
             dst[dstOffset + i] = Float.float16ToFloat(data.get(F16, base + 2L * i));
         }
     }
-
-    @Override
-    void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int panelStart, int stride) {
-        for (int j = 0; j < rowCount; j++) {
-            long base = byteOffset(row + j, col);
-            for (int k = 0; k < colCount; k++) {
-                panel[panelStart + k * stride + j] = Float.float16ToFloat(data.get(F16, base + 2L * k));
-            }
-        }
-    }
 }

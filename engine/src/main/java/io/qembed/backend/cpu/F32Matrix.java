@@ -39,14 +39,4 @@ final class F32Matrix extends WeightMatrix {
             dst[dstOffset + i] = data.get(F32, base + 4L * i);
         }
     }
-
-    @Override
-    void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int panelStart, int stride) {
-        for (int j = 0; j < rowCount; j++) {
-            long base = byteOffset(row + j, col);
-            for (int k = 0; k < colCount; k++) {
-                panel[panelStart + k * stride + j] = data.get(F32, base + 4L * k);
-            }
-        }
-    }
 }

@@ -12,10 +12,13 @@ import jdk.incubator.vector.VectorOperators;
  * Causal grouped-query attention within packed sequences, tiled with an online softmax so memory is
  * linear in the sequence length.
  *
- * <p>Keys are first transposed once per call into {@code [kvHeads, headDim, tokens]} so that a block
- * of scores {@code S = Q · Kᵀ} is a small matrix product with keys along the vector lanes. A task is
- * one (sequence, query block of {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the
- * diagonal, keeping a running row maximum, row sum and un-normalised output {@code [BQ, headDim]}.
+ * <p>Keys are first cut once per call into panels of up to {@link #BK} keys of one sequence,
+ * transposed to {@code [headDim, keys]} per kv head, so that a block of scores {@code S = Q · Kᵀ} is a
+ * small matrix product over a contiguous panel with keys along the vector lanes; values are regrouped
+ * into {@code [kvHeads, tokens, headDim]}. A task is one (sequence, query block of
+ * {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the diagonal, keeping a running
+ * row maximum, row sums and the un-normalised output {@code [BQ, headDim]}. Both products run on
+ * 4 x 4-vector register tiles; on the diagonal block each group of four queries stops at its own last key.
  */
 final class FlashAttention {
     /** Queries per task. */
@@ -24,7 +27,9 @@ final class FlashAttention {
     static final int BK = 4 * LANES;
 
     private final WorkerPool pool;
-    private float[] keysT = new float[0]; // [kvHeads, headDim, paddedTokens]
+    // Per key block of BK keys of one sequence (a panel p), per kv head: the keys transposed,
+    // [headDim, width(p)] with width(p) its key count rounded up to whole vectors.
+    private float[] keyPanels = new float[0];
     // [kvHeads, tokens, headDim]: each head's values contiguous, so a block of value rows does not
     // fall into a few L1 sets as rows strided by kvHeads * headDim (4 KiB) would.
     private float[] valuesByHead = new float[0];
@@ -43,76 +48,145 @@ final class FlashAttention {
     }
 
     void attention(FloatMatrix q, FloatMatrix k, FloatMatrix v, int headDim, Batch batch, FloatMatrix out) {
-        int tokens = batch.tokens();
         int heads = q.cols() / headDim;
         int kvHeads = k.cols() / headDim;
-        // Keys beyond a block's end are read (and masked) up to one vector past the last token.
-        int padded = tokens + LANES;
-        long keysSize = (long) kvHeads * headDim * padded;
-        if (keysSize > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("attention: " + tokens + " tokens x " + kvHeads
+        Panels panels = Panels.of(batch, kvHeads * headDim);
+        if (panels.size() > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("attention: " + batch.tokens() + " tokens x " + kvHeads
                     + " kv heads x " + headDim + " exceeds one transposed key buffer");
         }
-        if (keysT.length < keysSize) {
-            keysT = new float[(int) keysSize];
+        if (keyPanels.length < panels.size()) {
+            keyPanels = new float[(int) panels.size()];
         }
         if (valuesByHead.length < v.size()) {
             valuesByHead = new float[v.size()];
         }
-        int tokenBlocks = Gemm.ceilDiv(tokens, BK);
-        pool.forEach(kvHeads * tokenBlocks, (worker, task) -> {
-            transposeKeys(k, headDim, padded, task / tokenBlocks, task % tokenBlocks);
-            gatherValues(v, headDim, task / tokenBlocks, task % tokenBlocks);
+        int panelCount = panels.count();
+        pool.forEach(kvHeads * panelCount, (worker, task) -> {
+            int panel = task % panelCount;
+            int kvHead = task / panelCount;
+            transposeKeys(k, headDim, panels, panel, kvHead);
+            gatherValues(v, headDim, kvHead, panels.firstKey(panel), panels.keys(panel));
         });
 
-        int[] blocks = queryBlocks(batch);
+        int[] blocks = queryBlocks(batch, panels);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
         for (int w = 0; w < outputs.length; w++) {
             outputs[w] = Gemm.grow(outputs[w], BQ * headDim);
         }
-        pool.forEach(blocks.length / 3 * heads, (worker, task) -> {
+        pool.forEach(blocks.length / 4 * heads, (worker, task) -> {
             int block = task / heads;
             int head = task % heads;
-            attendBlock(q, v, out, headDim, padded, blocks[3 * block], blocks[3 * block + 1],
-                    blocks[3 * block + 2], head, head / group, scale, worker);
+            attendBlock(q, v, out, headDim, panels, blocks[4 * block], blocks[4 * block + 1],
+                    blocks[4 * block + 2], blocks[4 * block + 3], head, head / group, scale, worker);
         });
     }
 
-    /** {@code keysT[g, d, t] = k[t, g * headDim + d]} for one kv head and one block of tokens. */
-    private void transposeKeys(FloatMatrix k, int headDim, int padded, int kvHead, int tokenBlock) {
-        int t0 = tokenBlock * BK;
-        int t1 = Math.min(t0 + BK, k.rows());
+    /**
+     * The key panels of a batch: every sequence's keys cut into blocks of {@link #BK} from its start.
+     * {@code offset(p)} is where panel p starts in {@link #keyPanels}; its kv heads follow each other.
+     */
+    private record Panels(int[] firstKeys, int[] keyCounts, long[] offsets, int[] firstPanelOfSequence,
+            int kvWidth) {
+
+        static Panels of(Batch batch, int kvWidth) {
+            int count = 0;
+            for (int s = 0; s < batch.sequences(); s++) {
+                count += Gemm.ceilDiv(batch.length(s), BK);
+            }
+            int[] firstKeys = new int[count];
+            int[] keyCounts = new int[count];
+            long[] offsets = new long[count + 1];
+            int[] firstPanel = new int[batch.sequences()];
+            int p = 0;
+            for (int s = 0; s < batch.sequences(); s++) {
+                firstPanel[s] = p;
+                for (int j0 = batch.start(s), end = j0 + batch.length(s); j0 < end; j0 += BK, p++) {
+                    firstKeys[p] = j0;
+                    keyCounts[p] = Math.min(BK, end - j0);
+                    offsets[p + 1] = offsets[p] + (long) kvWidth * Gemm.ceilDiv(keyCounts[p], LANES) * LANES;
+                }
+            }
+            return new Panels(firstKeys, keyCounts, offsets, firstPanel, kvWidth);
+        }
+
+        int count() {
+            return firstKeys.length;
+        }
+
+        long size() {
+            return offsets[count()];
+        }
+
+        int firstKey(int panel) {
+            return firstKeys[panel];
+        }
+
+        int keys(int panel) {
+            return keyCounts[panel];
+        }
+
+        /** Floats per row of the panel: its keys rounded up to whole vectors. */
+        int width(int panel) {
+            return Gemm.ceilDiv(keyCounts[panel], LANES) * LANES;
+        }
+
+        /** Start of kv head g's {@code [headDim, width]} block of the panel. */
+        int start(int panel, int kvHead, int headDim) {
+            return (int) offsets[panel] + kvHead * headDim * width(panel);
+        }
+    }
+
+    /** {@code keyPanels[panel, g, d, c] = k[firstKey + c, g * headDim + d]}, zero past the panel's keys. */
+    private void transposeKeys(FloatMatrix k, int headDim, Panels panels, int panel, int kvHead) {
+        int t0 = panels.firstKey(panel);
+        int keys = panels.keys(panel);
+        int width = panels.width(panel);
+        int base = panels.start(panel, kvHead, headDim);
         float[] ks = k.data();
-        int headBase = kvHead * headDim * padded;
-        for (int t = t0; t < t1; t++) {
-            int src = k.rowStart(t) + kvHead * headDim;
-            for (int d = 0; d < headDim; d++) {
-                keysT[headBase + d * padded + t] = ks[src + d];
+        int c = 0;
+        if (LANES == 16) {
+            for (; c + 16 <= keys; c += 16) {
+                int src = k.rowStart(t0 + c) + kvHead * headDim;
+                int d = 0;
+                for (; d + 16 <= headDim; d += 16) {
+                    Transpose.tile16(ks, src + d, k.cols(), keyPanels, base + d * width + c, width);
+                }
+                transposeScalar(ks, src, k.cols(), c, c + 16, d, headDim, base, width);
             }
         }
-        if (t1 == k.rows()) {
-            for (int d = 0; d < headDim; d++) {
-                Arrays.fill(keysT, headBase + d * padded + t1, headBase + (d + 1) * padded, 0f);
+        transposeScalar(ks, k.rowStart(t0 + c) + kvHead * headDim, k.cols(), c, keys, 0, headDim, base, width);
+        for (int d = 0; d < headDim; d++) {
+            Arrays.fill(keyPanels, base + d * width + keys, base + (d + 1) * width, 0f);
+        }
+    }
+
+    /** Keys {@code [c0, c1)} of a panel, dimensions {@code [d0, headDim)}; src starts at key c0's head. */
+    private void transposeScalar(float[] src, int srcStart, int srcStride, int c0, int c1, int d0, int headDim,
+            int base, int width) {
+        for (int c = c0; c < c1; c++) {
+            int row = srcStart + (c - c0) * srcStride;
+            for (int d = d0; d < headDim; d++) {
+                keyPanels[base + d * width + c] = src[row + d];
             }
         }
     }
 
-    /** {@code valuesByHead[g, t, :] = v[t, g * headDim ..]} for one kv head and one block of tokens. */
-    private void gatherValues(FloatMatrix v, int headDim, int kvHead, int tokenBlock) {
-        int t0 = tokenBlock * BK;
-        int t1 = Math.min(t0 + BK, v.rows());
-        for (int t = t0; t < t1; t++) {
+    /** {@code valuesByHead[g, t, :] = v[t, g * headDim ..]} for one kv head and tokens {@code [t0, t0 + count)}. */
+    private void gatherValues(FloatMatrix v, int headDim, int kvHead, int t0, int count) {
+        for (int t = t0; t < t0 + count; t++) {
             System.arraycopy(v.data(), v.rowStart(t) + kvHead * headDim, valuesByHead,
                     (kvHead * v.rows() + t) * headDim, headDim);
         }
     }
 
     /**
-     * Triples {@code (sequence start, first query, end of queries)} of all query blocks, those further
-     * into their sequence (more keys to attend over) first, so the last tasks handed out are short.
+     * Quadruples {@code (sequence start, first query, end of queries, first key panel of the sequence)}
+     * of all query blocks, those further into their sequence (more keys to attend over) first, so the
+     * last tasks handed out are short.
      */
-    private static int[] queryBlocks(Batch batch) {
+    private static int[] queryBlocks(Batch batch, Panels panels) {
         int count = 0;
         for (int s = 0; s < batch.sequences(); s++) {
             count += Gemm.ceilDiv(batch.length(s), BQ);
@@ -125,20 +199,21 @@ final class FlashAttention {
             }
         }
         Arrays.sort(keyed);
-        int[] blocks = new int[3 * count];
+        int[] blocks = new int[4 * count];
         for (int b = 0; b < count; b++) {
             int s = (int) keyed[b];
             int qb = Integer.MAX_VALUE - (int) (keyed[b] >>> 32);
-            blocks[3 * b] = batch.start(s);
-            blocks[3 * b + 1] = batch.start(s) + qb * BQ;
-            blocks[3 * b + 2] = Math.min(batch.start(s) + (qb + 1) * BQ, batch.start(s) + batch.length(s));
+            blocks[4 * b] = batch.start(s);
+            blocks[4 * b + 1] = batch.start(s) + qb * BQ;
+            blocks[4 * b + 2] = Math.min(batch.start(s) + (qb + 1) * BQ, batch.start(s) + batch.length(s));
+            blocks[4 * b + 3] = panels.firstPanelOfSequence()[s];
         }
         return blocks;
     }
 
     /** Attention of queries {@code [i0, i1)} of one head over keys {@code [seqStart, i1)}, causal. */
-    private void attendBlock(FloatMatrix q, FloatMatrix v, FloatMatrix out, int headDim, int padded,
-            int seqStart, int i0, int i1, int head, int kvHead, float scale, int worker) {
+    private void attendBlock(FloatMatrix q, FloatMatrix v, FloatMatrix out, int headDim, Panels panels,
+            int seqStart, int i0, int i1, int firstPanel, int head, int kvHead, float scale, int worker) {
         int nq = i1 - i0;
         float[] s = scores[worker]; // [BQ, BK]
         float[] o = outputs[worker]; // [BQ, headDim]
@@ -149,12 +224,13 @@ final class FlashAttention {
         Arrays.fill(sum, 0, nq * LANES, 0f);
         int qStart = q.rowStart(i0) + head * headDim;
         int qStride = q.cols();
-        int keysBase = kvHead * headDim * padded;
         for (int j0 = seqStart; j0 < i1; j0 += BK) {
             int j1 = Math.min(j0 + BK, i1);
             int blockKeys = j1 - j0;
             int offset = i0 - j0; // query row r sits at key index offset + r of this block
-            scoreBlock(q.data(), qStart, qStride, nq, keysBase + j0, padded, headDim, offset, blockKeys, s);
+            int panel = firstPanel + (j0 - seqStart) / BK;
+            scoreBlock(q.data(), qStart, qStride, nq, panels.start(panel, kvHead, headDim), panels.width(panel),
+                    headDim, offset, blockKeys, s);
             for (int r = 0; r < nq; r++) {
                 int allowed = Math.min(blockKeys, offset + r + 1); // causal: keys up to the query itself
                 int width = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES) * LANES;
@@ -187,25 +263,28 @@ final class FlashAttention {
         return Math.max(0, Math.min(blockKeys, offset + last + 1));
     }
 
-    /** {@code s[r, c] = q[r] · keysT[:, j0 + c]} for {@code nq} queries over the keys their group may attend to. */
-    private void scoreBlock(float[] q, int qStart, int qStride, int nq, int keyStart, int padded, int headDim,
+    /**
+     * {@code s[r, c] = q[r] · keyPanels[panel, kvHead, :, c]} for {@code nq} queries, over the keys their
+     * group may attend to.
+     */
+    private void scoreBlock(float[] q, int qStart, int qStride, int nq, int keyStart, int keyStride, int headDim,
             int offset, int blockKeys, float[] s) {
         int r = 0;
         for (; r + 4 <= nq; r += 4) {
             int vectors = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES);
             if (vectors == 4) {
-                scoreKernel4x4(q, qStart + r * qStride, qStride, keysT, keyStart, padded, headDim, s, r * BK);
+                scoreKernel4x4(q, qStart + r * qStride, qStride, keyPanels, keyStart, keyStride, headDim, s, r * BK);
             } else {
                 for (int c = 0; c < vectors; c++) {
-                    scoreKernel4x1(q, qStart + r * qStride, qStride, keysT, keyStart + c * LANES, padded, headDim, s,
-                            r * BK + c * LANES);
+                    scoreKernel4x1(q, qStart + r * qStride, qStride, keyPanels, keyStart + c * LANES, keyStride,
+                            headDim, s, r * BK + c * LANES);
                 }
             }
         }
         for (; r < nq; r++) {
             int vectors = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES);
             for (int c = 0; c < vectors; c++) {
-                scoreKernel1x1(q, qStart + r * qStride, keysT, keyStart + c * LANES, padded, headDim, s,
+                scoreKernel1x1(q, qStart + r * qStride, keyPanels, keyStart + c * LANES, keyStride, headDim, s,
                         r * BK + c * LANES);
             }
         }
@@ -290,7 +369,8 @@ final class FlashAttention {
             float[] s, int s0) {
         FloatVector acc = FloatVector.zero(FLOATS);
         for (int d = 0; d < depth; d++) {
-            acc = FloatVector.broadcast(FLOATS, q[q0 + d]).fma(FloatVector.fromArray(FLOATS, kT, k0 + d * kStride), acc);
+            FloatVector keys = FloatVector.fromArray(FLOATS, kT, k0 + d * kStride);
+            acc = FloatVector.broadcast(FLOATS, q[q0 + d]).fma(keys, acc);
         }
         acc.intoArray(s, s0);
     }

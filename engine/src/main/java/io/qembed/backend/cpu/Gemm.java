@@ -10,11 +10,13 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * {@code out = x · wᵀ} with FP32 arithmetic on weights of any dtype.
  *
- * <p>Many rows: each task converts a block of {@link #NR} weight rows once into a per-worker FP32
- * panel laid out {@code [in, NR]} (transposed), then a register-blocked micro-kernel multiplies
- * {@link #MR} rows of x by it: {@code MR x NR} outputs held in 16 vector accumulators, one broadcast
- * of x per row and step, {@code NR / LANES} panel loads per step. The panel is consumed in slices of
- * {@link #KC} steps that stay in L1. Tasks are panels, so threads split the output columns.
+ * <p>Many rows: a task owns up to {@link #MAX_PANELS_PER_TASK} panels of {@link #NR} output columns
+ * and up to {@link #ROWS_PER_TASK} rows. It converts its weight rows once into per-worker FP32
+ * panels laid out {@code [in, NR]} (transposed), then a register-blocked micro-kernel multiplies
+ * {@link #MR} rows of x by a panel: {@code MR x NR} outputs held in 16 vector accumulators, one
+ * broadcast of x per row and step, {@code NR / LANES} panel loads per step. Loops run row block
+ * ({@link #MC}) over depth slice ({@link #KC}) over panel over micro-kernel, so a panel slice stays in
+ * L1 while the rows of a block pass, and the block of x stays in L2 across the panels.
  *
  * <p>Few rows (the pooled rows of the last layer): packing would cost more than it saves, so each
  * weight row is converted once and dotted with every row of x.

@@ -1,13 +1,15 @@
 package io.qembed.backend.cpu;
 
+import static io.qembed.backend.cpu.Simd.LANES;
+
 import io.qembed.io.DType;
 import io.qembed.io.TensorView;
 import java.lang.foreign.MemorySegment;
 
 /**
  * A weight {@code [rows, cols]} kept in its checkpoint dtype as a zero-copy view of (usually
- * memory-mapped) little-endian data. One subclass per dtype owns the conversion to FP32, the only
- * dtype-specific step of every kernel.
+ * memory-mapped) little-endian data. One subclass per dtype owns the conversion to FP32
+ * ({@link #rowToFloat}), the only dtype-specific step of every kernel.
  */
 abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16Matrix, F32Matrix {
     protected final MemorySegment data;
@@ -58,10 +60,37 @@ abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16M
 
     /**
      * Packs a block transposed and converted to FP32: {@code panel[panelStart + (k - col) * stride + j] =
-     * this[row + j, k]} for {@code j < rowCount}, {@code col <= k < col + colCount}.
+     * this[row + j, k]} for {@code j < rowCount}, {@code col <= k < col + colCount}. Whole 16 x 16 tiles
+     * are converted row-wise and transposed in registers; the edges go element by element.
      */
-    abstract void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int panelStart,
-            int stride);
+    final void packTransposed(int row, int rowCount, int col, int colCount, float[] panel, int panelStart,
+            int stride) {
+        int j = 0;
+        if (LANES == 16) {
+            float[] tile = new float[16 * 16];
+            for (; j + 16 <= rowCount; j += 16) {
+                int k = 0;
+                for (; k + 16 <= colCount; k += 16) {
+                    for (int r = 0; r < 16; r++) {
+                        rowToFloat(row + j + r, col + k, 16, tile, 16 * r);
+                    }
+                    Transpose.tile16(tile, 0, 16, panel, panelStart + k * stride + j, stride);
+                }
+                packScalar(row + j, 16, col + k, colCount - k, panel, panelStart + k * stride + j, stride);
+            }
+        }
+        packScalar(row + j, rowCount - j, col, colCount, panel, panelStart + j, stride);
+    }
+
+    private void packScalar(int row, int rowCount, int col, int colCount, float[] panel, int panelStart, int stride) {
+        float[] values = new float[colCount];
+        for (int j = 0; j < rowCount; j++) {
+            rowToFloat(row + j, col, colCount, values, 0);
+            for (int k = 0; k < colCount; k++) {
+                panel[panelStart + k * stride + j] = values[k];
+            }
+        }
+    }
 
     /** Byte offset of element {@code (row, col)}. */
     protected final long byteOffset(int row, int col) {

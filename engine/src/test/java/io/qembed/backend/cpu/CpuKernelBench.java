@@ -1,9 +1,11 @@
 package io.qembed.backend.cpu;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.qembed.backend.Batch;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.TestTensors;
 import io.qembed.io.DType;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -62,9 +64,9 @@ public final class CpuKernelBench {
         Batch batch = Batch.of(seqs);
         int tokens = batch.tokens();
         Random random = new Random(2);
-        Tensor q = TestTensors.activation(cpu, tokens, HEADS * HEAD_DIM, TestTensors.random(random, tokens * HEADS * HEAD_DIM, 1f));
-        Tensor k = TestTensors.activation(cpu, tokens, KV_HEADS * HEAD_DIM, TestTensors.random(random, tokens * KV_HEADS * HEAD_DIM, 1f));
-        Tensor v = TestTensors.activation(cpu, tokens, KV_HEADS * HEAD_DIM, TestTensors.random(random, tokens * KV_HEADS * HEAD_DIM, 1f));
+        Tensor q = randomActivation(cpu, random, tokens, HEADS * HEAD_DIM);
+        Tensor k = randomActivation(cpu, random, tokens, KV_HEADS * HEAD_DIM);
+        Tensor v = randomActivation(cpu, random, tokens, KV_HEADS * HEAD_DIM);
         Tensor out = cpu.alloc(tokens, HEADS * HEAD_DIM);
         // Causal: query i attends over i + 1 keys; 2 FLOPs per multiply-add in Q·Kᵀ and in P·V.
         double pairs = sequences * (double) length * (length + 1) / 2;
@@ -87,7 +89,8 @@ public final class CpuKernelBench {
         Tensor wUp = weight(cpu, random, FFN, HIDDEN);
         Tensor wDown = weight(cpu, random, HIDDEN, FFN);
         Tensor norm = cpu.upload(TestTensors.view("n", DType.BF16, 1, HIDDEN, TestTensors.random(random, HIDDEN, 1f)));
-        Tensor headNorm = cpu.upload(TestTensors.view("hn", DType.BF16, 1, HEAD_DIM, TestTensors.random(random, HEAD_DIM, 1f)));
+        Tensor headNorm =
+                cpu.upload(TestTensors.view("hn", DType.BF16, 1, HEAD_DIM, TestTensors.random(random, HEAD_DIM, 1f)));
         Tensor x = TestTensors.activation(cpu, tokens, HIDDEN, TestTensors.random(random, tokens * HIDDEN, 1f));
         Tensor h = cpu.alloc(tokens, HIDDEN);
         Tensor q = cpu.alloc(tokens, HEADS * HEAD_DIM);
@@ -118,7 +121,8 @@ public final class CpuKernelBench {
                 timed(opSeconds, 2, () -> cpu.addRmsNorm(x, o, norm, 1e-6f, h));
             }
         };
-        double projections = 2.0 * tokens * ((double) HIDDEN * (2 * HEADS + 2 * KV_HEADS) * HEAD_DIM + 3.0 * HIDDEN * FFN);
+        double projections =
+                2.0 * tokens * ((double) HIDDEN * (2 * HEADS + 2 * KV_HEADS) * HEAD_DIM + 3.0 * HIDDEN * FFN);
         double attentionFlops = 4.0 * sequences * (double) length * (length + 1) / 2 * HEADS * HEAD_DIM;
         double flops = layers * (projections + attentionFlops);
         Timing timing = measure(forward);
@@ -139,7 +143,12 @@ public final class CpuKernelBench {
     }
 
     private static Tensor weight(CpuBackend cpu, Random random, int rows, int cols) {
-        return cpu.upload(TestTensors.view("w", DType.BF16, rows, cols, TestTensors.random(random, rows * cols, 0.05f)));
+        float[] values = TestTensors.random(random, rows * cols, 0.05f);
+        return cpu.upload(TestTensors.view("w", DType.BF16, rows, cols, values));
+    }
+
+    private static Tensor randomActivation(CpuBackend cpu, Random random, int rows, int cols) {
+        return TestTensors.activation(cpu, rows, cols, TestTensors.random(random, rows * cols, 1f));
     }
 
     /**
@@ -149,7 +158,9 @@ public final class CpuKernelBench {
     private record Timing(double wallSeconds, double cpuSeconds) {}
 
     private static Timing measure(Runnable run) {
-        for (int i = 0; i < 3; i++) {
+        // Warm-up: at least 3 runs and 2 s, so the kernels run compiled by C2.
+        long warmUpEnd = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < 3 || System.nanoTime() < warmUpEnd; i++) {
             run.run();
         }
         long start = System.nanoTime();
@@ -168,8 +179,8 @@ public final class CpuKernelBench {
         return new Timing(wall[repeats / 2], cpu);
     }
 
-    private static final com.sun.management.OperatingSystemMXBean PROCESS =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    private static final OperatingSystemMXBean PROCESS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     /**
      * Prints wall-clock GFLOP/s against the peak of {@code threads} cores, and GFLOP per CPU-second

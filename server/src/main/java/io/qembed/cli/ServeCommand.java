@@ -1,0 +1,230 @@
+package io.qembed.cli;
+
+import io.qembed.api.Embedder;
+import io.qembed.api.EmbedException;
+import io.qembed.api.EngineConfig;
+import io.qembed.api.ModelLoadException;
+import io.qembed.api.PostProcessor;
+import io.qembed.hub.ModelResolver;
+import io.qembed.server.EmbeddingServer;
+import io.qembed.server.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code qembed serve}: the OpenAI-compatible embeddings server. Every option has an environment twin. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = "Serve a model over HTTP with an OpenAI-compatible embeddings API.",
+        showDefaultValues = true)
+public final class ServeCommand implements Runnable {
+
+    @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", defaultValue = "${env:QEMBED_MODEL}",
+            description = "Model directory or Hugging Face repository id (default: " + ModelResolver.DEFAULT_MODEL
+                    + "). Env: QEMBED_MODEL.")
+    String model;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:QEMBED_HOST:-127.0.0.1}",
+            description = "Interface to listen on; 0.0.0.0 for all. Env: QEMBED_HOST.")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:QEMBED_PORT:-8080}",
+            description = "TCP port. Env: QEMBED_PORT.")
+    int port;
+
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:QEMBED_API_KEY}",
+            description = "Require 'Authorization: Bearer KEY' on the API routes. Env: QEMBED_API_KEY.")
+    String apiKey;
+
+    @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",", defaultValue = "${env:QEMBED_CORS_ORIGINS}",
+            description = "Comma-separated origins allowed from browsers, * for any; none: CORS off."
+                    + " Env: QEMBED_CORS_ORIGINS.")
+    List<String> corsOrigins;
+
+    @Option(names = "--payload-limit", paramLabel = "BYTES", defaultValue = "${env:QEMBED_PAYLOAD_LIMIT:-2000000}",
+            description = "Largest request body in bytes. Env: QEMBED_PAYLOAD_LIMIT.")
+    long payloadLimit;
+
+    @Option(names = {"--max-batch-tokens", "--batch-tokens"}, paramLabel = "N",
+            defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
+            description = "Token budget of one batch (0: the backend's default). Env: QEMBED_MAX_BATCH_TOKENS.")
+    int maxBatchTokens;
+
+    @Option(names = "--max-queued-tokens", paramLabel = "N", defaultValue = "${env:QEMBED_MAX_QUEUED_TOKENS:-0}",
+            description = "Tokens that may wait in the queue before requests get 429 (0: derived from the batch"
+                    + " budget). Env: QEMBED_MAX_QUEUED_TOKENS.")
+    int maxQueuedTokens;
+
+    @Option(names = "--max-concurrent-requests", paramLabel = "N",
+            defaultValue = "${env:QEMBED_MAX_CONCURRENT_REQUESTS:-512}",
+            description = "Embedding requests handled at once; more get 429. Env: QEMBED_MAX_CONCURRENT_REQUESTS.")
+    int maxConcurrentRequests;
+
+    @Option(names = "--max-inputs-per-request", paramLabel = "N",
+            defaultValue = "${env:QEMBED_MAX_INPUTS_PER_REQUEST:-2048}",
+            description = "Inputs one request may carry; more get 413. Env: QEMBED_MAX_INPUTS_PER_REQUEST.")
+    int maxInputsPerRequest;
+
+    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", defaultValue = "${env:QEMBED_BACKEND:-auto}",
+            description = "cpu, cuda or auto (CUDA when a GPU is present). Env: QEMBED_BACKEND.")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:QEMBED_THREADS:-0}",
+            description = "CPU backend threads (0: all cores). Env: QEMBED_THREADS.")
+    int threads;
+
+    @Option(names = "--served-model-name", paramLabel = "NAME", defaultValue = "${env:QEMBED_SERVED_MODEL_NAME}",
+            description = "The model name clients send and see (default: the model directory's name)."
+                    + " Env: QEMBED_SERVED_MODEL_NAME.")
+    String servedModelName;
+
+    @Option(names = "--postprocess", paramLabel = "NAME=FILE", split = ",",
+            defaultValue = "${env:QEMBED_POSTPROCESS}",
+            description = "A named post-processing profile (whitening/PCA transform file) that requests select"
+                    + " with \"postprocess\": \"NAME\"; repeatable. Env: QEMBED_POSTPROCESS (comma-separated).")
+    List<String> postprocess;
+
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_DRAIN_TIMEOUT:-30}",
+            description = "Seconds shutdown waits for requests in flight. Env: QEMBED_DRAIN_TIMEOUT.")
+    int drainTimeoutSeconds;
+
+    @Override
+    public void run() {
+        ServerConfig serverConfig = serverConfig();
+        EngineConfig engineConfig = engineConfig();
+
+        // Listen first: /health answers 503 while the model downloads, loads and warms up.
+        EmbeddingServer server;
+        try {
+            server = EmbeddingServer.start(serverConfig);
+        } catch (RuntimeException e) {
+            throw new UserException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "qembed-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Embedder embedder = open(engineConfig);
+            try {
+                server.serve(embedder);
+            } catch (RuntimeException e) {
+                embedder.close();
+                throw e instanceof IllegalArgumentException ? new UserException(e.getMessage()) : e;
+            }
+        } catch (RuntimeException e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            server.close();
+            throw e;
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Resolves and loads the model; what the user can fix becomes a one-line error. */
+    private Embedder open(EngineConfig engineConfig) {
+        Path dir = Models.resolve(model == null || model.isBlank() ? null : model);
+        try {
+            return Embedder.open(dir, engineConfig);
+        } catch (ModelLoadException e) {
+            throw new UserException("cannot load model: " + e.getMessage(), 3);
+        } catch (EmbedException e) {
+            throw new UserException(e.getMessage(), 3);
+        }
+    }
+
+    ServerConfig serverConfig() {
+        if (port < 0 || port > 65535) {
+            throw new UserException("--port must be 0..65535, got " + port);
+        }
+        requirePositive("--payload-limit", payloadLimit);
+        requirePositive("--max-concurrent-requests", maxConcurrentRequests);
+        requirePositive("--max-inputs-per-request", maxInputsPerRequest);
+        requirePositive("--drain-timeout", drainTimeoutSeconds);
+        List<String> origins = corsOrigins == null ? List.of()
+                : corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return ServerConfig.defaults()
+                .withHost(host)
+                .withPort(port)
+                .withApiKey(apiKey)
+                .withCorsOrigins(origins)
+                .withPayloadLimitBytes(payloadLimit)
+                .withMaxConcurrentRequests(maxConcurrentRequests)
+                .withMaxInputsPerRequest(maxInputsPerRequest)
+                .withServedModelName(servedModelName == null || servedModelName.isBlank() ? null : servedModelName)
+                .withPostProcessors(postProcessors())
+                .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds));
+    }
+
+    EngineConfig engineConfig() {
+        if (threads < 0 || maxBatchTokens < 0 || maxQueuedTokens < 0) {
+            throw new UserException("--threads, --max-batch-tokens and --max-queued-tokens must not be negative");
+        }
+        EngineConfig.Backend choice;
+        try {
+            choice = EngineConfig.Backend.valueOf(backend.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--backend must be cpu, cuda or auto, got '" + backend + "'");
+        }
+        return new EngineConfig(choice, threads, maxBatchTokens, maxQueuedTokens);
+    }
+
+    private Map<String, PostProcessor> postProcessors() {
+        Map<String, PostProcessor> profiles = new LinkedHashMap<>();
+        for (String spec : postprocess == null ? List.<String>of() : postprocess) {
+            if (spec.isBlank()) {
+                continue;
+            }
+            int eq = spec.indexOf('=');
+            if (eq <= 0 || eq == spec.length() - 1) {
+                throw new UserException("--postprocess wants NAME=FILE, got '" + spec + "'");
+            }
+            String name = spec.substring(0, eq).trim();
+            Path file = Path.of(spec.substring(eq + 1).trim());
+            if (profiles.containsKey(name)) {
+                throw new UserException("--postprocess names '" + name + "' twice");
+            }
+            if (!Files.isRegularFile(file)) {
+                throw new UserException("--postprocess " + name + ": file not found: " + file);
+            }
+            profiles.put(name, loadPostProcessor(file));
+        }
+        return profiles;
+    }
+
+    /**
+     * Loads one post-processing transform file.
+     *
+     * <p>MERGE POINT: the file format and its loader belong to {@code io.qembed.post.LinearTransform};
+     * once it is on this branch this body becomes {@code return LinearTransform.load(file);}.
+     */
+    static PostProcessor loadPostProcessor(Path file) {
+        throw new UserException("--postprocess: this build cannot read transform files yet (" + file + ")");
+    }
+
+    private static void requirePositive(String option, long value) {
+        if (value < 1) {
+            throw new UserException(option + " must be positive, got " + value);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        while (e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+}

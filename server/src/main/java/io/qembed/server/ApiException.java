@@ -1,0 +1,93 @@
+package io.qembed.server;
+
+import java.util.Map;
+
+/**
+ * A request that ends in an HTTP error, answered with OpenAI's body {@code
+ * {"error":{"message","type","param","code"}}}.
+ */
+public final class ApiException extends RuntimeException {
+    private final int status;
+    private final String type;
+    private final String param;
+    private final String code;
+    private final Map<String, String> headers;
+
+    private ApiException(
+            int status, String type, String message, String param, String code, Map<String, String> headers) {
+        super(message, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.param = param;
+        this.code = code;
+        this.headers = Map.copyOf(headers);
+    }
+
+    /** 400: the request is malformed or asks for something invalid; {@code param} names the field. */
+    public static ApiException invalid(String message, String param) {
+        return new ApiException(400, "invalid_request_error", message, param, null, Map.of());
+    }
+
+    /** 401: the API key is missing or wrong. */
+    public static ApiException unauthorized(String message) {
+        return new ApiException(401, "invalid_request_error", message, null, "invalid_api_key", Map.of());
+    }
+
+    /** 404: no such model. */
+    public static ApiException unknownModel(String model, String served) {
+        return new ApiException(
+                404,
+                "invalid_request_error",
+                "the model '" + model + "' does not exist; this server serves '" + served + "'",
+                "model",
+                "model_not_found",
+                Map.of());
+    }
+
+    /** 404: no such route. */
+    public static ApiException unknownRoute(String method, String path) {
+        return new ApiException(
+                404, "invalid_request_error", "no route for " + method + " " + path, null, "not_found", Map.of());
+    }
+
+    /** 413: the body or the number of inputs is above the server's limit. */
+    public static ApiException tooLarge(String message, String param) {
+        return new ApiException(413, "invalid_request_error", message, param, "request_too_large", Map.of());
+    }
+
+    /** 429: the queue or the concurrency limit is full; the client should retry after a second. */
+    public static ApiException overloaded(String message) {
+        return new ApiException(429, "rate_limit_error", message, null, "overloaded", Map.of("Retry-After", "1"));
+    }
+
+    /** 503: the model is still loading, or the server is shutting down. */
+    public static ApiException unavailable(String message) {
+        return new ApiException(503, "server_error", message, null, "unavailable", Map.of("Retry-After", "1"));
+    }
+
+    /** 500: a fault of the server or the engine, never of the request. */
+    public static ApiException internal(String message) {
+        return new ApiException(500, "server_error", message, null, "internal_error", Map.of());
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public String param() {
+        return param;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    /** Extra response headers, e.g. {@code Retry-After}. */
+    public Map<String, String> headers() {
+        return headers;
+    }
+}

@@ -1,0 +1,300 @@
+package io.qembed.server;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qembed.api.EmbedInput;
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.ModelInfo;
+import io.qembed.api.PostProcessor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads request bodies with Jackson's tree model so that every wrong type or value becomes a 400 that
+ * names its field.
+ */
+final class RequestParser {
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private final ModelInfo model;
+    private final String servedModelName;
+    private final Map<String, PostProcessor> postProcessors;
+    private final int maxInputs;
+
+    RequestParser(ModelInfo model, String servedModelName, Map<String, PostProcessor> postProcessors, int maxInputs) {
+        this.model = model;
+        this.servedModelName = servedModelName;
+        this.postProcessors = postProcessors;
+        this.maxInputs = maxInputs;
+    }
+
+    /** Parses a body that must be a JSON object. */
+    static JsonNode readObject(byte[] body) {
+        if (body.length == 0) {
+            throw ApiException.invalid("the request body is empty; send a JSON object", null);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("malformed JSON: " + e.getOriginalMessage(), null);
+        } catch (java.io.IOException e) {
+            throw ApiException.invalid("unreadable request body: " + e.getMessage(), null);
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid("the request body must be a JSON object", null);
+        }
+        return root;
+    }
+
+    /** Checks the optional {@code model} field against the served name. */
+    void checkModel(JsonNode body) {
+        JsonNode node = body.get("model");
+        if (node == null || node.isNull()) {
+            return;
+        }
+        if (!node.isTextual()) {
+            throw ApiException.invalid("'model' must be a string", "model");
+        }
+        if (!node.textValue().equals(servedModelName)) {
+            throw ApiException.unknownModel(node.textValue(), servedModelName);
+        }
+    }
+
+    /**
+     * Reads an embeddings body: OpenAI's ({@code input}) for {@code /v1/embeddings}, or TEI's ({@code
+     * inputs}) for {@code /embed}.
+     */
+    EmbeddingsRequest embeddings(JsonNode body, String inputField) {
+        checkModel(body);
+        List<EmbedInput> inputs = inputs(body.get(inputField), inputField);
+        String user = optionalString(body, "user");
+
+        EmbedOptions.Builder options = EmbedOptions.builder();
+        String instruction = optionalString(body, "instruction");
+        String promptName = optionalString(body, "prompt_name");
+        if (instruction != null && promptName != null) {
+            throw ApiException.invalid("give either 'instruction' or 'prompt_name', not both", "instruction");
+        }
+        if (promptName != null && !model.prompts().containsKey(promptName)) {
+            throw ApiException.invalid(
+                    "unknown prompt_name '" + promptName + "'; this model has " + sorted(model.prompts().keySet()),
+                    "prompt_name");
+        }
+        options.instruction(instruction).promptName(promptName);
+
+        String postprocessName = optionalString(body, "postprocess");
+        PostProcessor postProcessor = null;
+        if (postprocessName != null) {
+            postProcessor = postProcessors.get(postprocessName);
+            if (postProcessor == null) {
+                throw ApiException.invalid(
+                        "unknown postprocess profile '" + postprocessName + "'; this server has "
+                                + sorted(postProcessors.keySet()),
+                        "postprocess");
+            }
+            options.postProcessor(postProcessor);
+        }
+
+        Integer dimensions = optionalInt(body, "dimensions");
+        if (dimensions != null) {
+            int max = postProcessor != null ? postProcessor.outputDimensions() : model.dimensions();
+            if (dimensions < ModelInfo.MIN_DIMENSIONS || dimensions > max) {
+                throw ApiException.invalid(
+                        "'dimensions' must be between " + ModelInfo.MIN_DIMENSIONS + " and " + max + ", got "
+                                + dimensions,
+                        "dimensions");
+            }
+            options.dimensions(dimensions);
+        }
+
+        Boolean normalize = optionalBoolean(body, "normalize");
+        if (normalize != null) {
+            options.normalize(normalize);
+        }
+        Boolean truncate = optionalBoolean(body, "truncate");
+        if (truncate != null) {
+            options.truncate(truncate);
+        }
+        String direction = optionalString(body, "truncation_direction");
+        if (direction != null) {
+            options.truncationDirection(switch (direction.toLowerCase(Locale.ROOT)) {
+                case "right" -> EmbedOptions.TruncationDirection.RIGHT;
+                case "left" -> EmbedOptions.TruncationDirection.LEFT;
+                default -> throw ApiException.invalid(
+                        "'truncation_direction' must be 'right' or 'left', got '" + direction + "'",
+                        "truncation_direction");
+            });
+        }
+        Integer maxTokens = optionalInt(body, "max_tokens");
+        Integer keepLast = optionalInt(body, "truncate_prompt_tokens");
+        if (keepLast != null) {
+            // vLLM's option: keep the last k tokens (-1: the model's limit)
+            if (maxTokens != null) {
+                throw ApiException.invalid("give either 'max_tokens' or 'truncate_prompt_tokens', not both",
+                        "truncate_prompt_tokens");
+            }
+            if (keepLast != -1 && (keepLast < 1 || keepLast > model.maxTokens())) {
+                throw ApiException.invalid("'truncate_prompt_tokens' must be -1 or between 1 and "
+                        + model.maxTokens() + ", got " + keepLast, "truncate_prompt_tokens");
+            }
+            options.truncate(true);
+            if (direction == null) {
+                options.truncationDirection(EmbedOptions.TruncationDirection.LEFT);
+            }
+            maxTokens = keepLast == -1 ? null : keepLast;
+        }
+        if (maxTokens != null) {
+            if (maxTokens < 1 || maxTokens > model.maxTokens()) {
+                throw ApiException.invalid(
+                        "'max_tokens' must be between 1 and the model's limit of " + model.maxTokens() + ", got "
+                                + maxTokens,
+                        "max_tokens");
+            }
+            options.maxTokens(maxTokens);
+        }
+
+        String format = optionalString(body, "encoding_format");
+        EmbeddingsRequest.Encoding encoding = switch (format == null ? "float" : format) {
+            case "float" -> EmbeddingsRequest.Encoding.FLOAT;
+            case "base64" -> EmbeddingsRequest.Encoding.BASE64;
+            default -> throw ApiException.invalid(
+                    "'encoding_format' must be 'float' or 'base64', got '" + format + "'", "encoding_format");
+        };
+        return new EmbeddingsRequest(inputs, options.build(), encoding, postprocessName, user);
+    }
+
+    /**
+     * Reads {@code input}: a string, an array of strings, an array of token ids, or an array of arrays
+     * of token ids.
+     */
+    private List<EmbedInput> inputs(JsonNode input, String field) {
+        if (input == null || input.isNull()) {
+            throw ApiException.invalid("'" + field + "' is required", field);
+        }
+        if (input.isTextual()) {
+            return List.of(EmbedInput.text(input.textValue()));
+        }
+        if (!input.isArray()) {
+            throw ApiException.invalid(shapeMessage(field), field);
+        }
+        if (input.isEmpty()) {
+            throw ApiException.invalid("'" + field + "' must not be empty", field);
+        }
+        JsonNode first = input.get(0);
+        if (first.isNumber()) {
+            return List.of(EmbedInput.tokens(tokenIds(input, field, field)));
+        }
+        if (input.size() > maxInputs) {
+            throw ApiException.tooLarge(
+                    "'" + field + "' has " + input.size() + " items, more than this server's limit of " + maxInputs
+                            + " per request",
+                    field);
+        }
+        List<EmbedInput> inputs = new ArrayList<>(input.size());
+        if (first.isTextual()) {
+            for (int i = 0; i < input.size(); i++) {
+                JsonNode item = input.get(i);
+                if (!item.isTextual()) {
+                    throw ApiException.invalid(field + "[" + i + "] must be a string like the other items", field);
+                }
+                inputs.add(EmbedInput.text(item.textValue()));
+            }
+        } else if (first.isArray()) {
+            for (int i = 0; i < input.size(); i++) {
+                JsonNode item = input.get(i);
+                if (!item.isArray()) {
+                    throw ApiException.invalid(
+                            field + "[" + i + "] must be an array of token ids like the other items", field);
+                }
+                inputs.add(EmbedInput.tokens(tokenIds(item, field + "[" + i + "]", field)));
+            }
+        } else {
+            throw ApiException.invalid(shapeMessage(field), field);
+        }
+        return inputs;
+    }
+
+    private static String shapeMessage(String field) {
+        return "'" + field + "' must be a string, an array of strings, an array of token ids or an array of"
+                + " arrays of token ids";
+    }
+
+    /** Reads an array of token ids, each inside the vocabulary; {@code param} names the field in errors. */
+    int[] tokenIds(JsonNode array, String where, String param) {
+        if (array.isEmpty()) {
+            throw ApiException.invalid(where + " must not be an empty token array", param);
+        }
+        int[] ids = new int[array.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = array.get(i);
+            if (!id.isIntegralNumber() || !id.canConvertToInt()) {
+                throw ApiException.invalid(where + "[" + i + "] must be an integer token id, got " + id, param);
+            }
+            ids[i] = id.intValue();
+            if (ids[i] < 0 || ids[i] >= model.vocabSize()) {
+                throw ApiException.invalid(
+                        where + "[" + i + "] is token id " + ids[i] + ", outside the vocabulary (0.."
+                                + (model.vocabSize() - 1) + ")",
+                        param);
+            }
+        }
+        return ids;
+    }
+
+    static String optionalString(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw ApiException.invalid("'" + field + "' must be a string, got " + kind(node), field);
+        }
+        return node.textValue();
+    }
+
+    static Integer optionalInt(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+            throw ApiException.invalid("'" + field + "' must be an integer, got " + kind(node), field);
+        }
+        return node.intValue();
+    }
+
+    static Boolean optionalBoolean(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isBoolean()) {
+            throw ApiException.invalid("'" + field + "' must be true or false, got " + kind(node), field);
+        }
+        return node.booleanValue();
+    }
+
+    private static String kind(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case STRING -> "a string";
+            case NUMBER -> "the number " + node;
+            case BOOLEAN -> node.toString();
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static List<String> sorted(java.util.Set<String> names) {
+        return names.stream().sorted().toList();
+    }
+}

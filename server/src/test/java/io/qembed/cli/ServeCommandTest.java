@@ -1,0 +1,87 @@
+package io.qembed.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qembed.api.EngineConfig;
+import io.qembed.server.ServerConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The {@code serve} command's options and its refusals of bad ones (exit 2, one message line). */
+class ServeCommandTest {
+    private static final Path TINY = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
+
+    private record Run(int exitCode, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, err.toString());
+    }
+
+    private static ServeCommand parse(String... args) {
+        ServeCommand command = new ServeCommand();
+        new CommandLine(command).parseArgs(args);
+        return command;
+    }
+
+    @Test
+    void optionsMapOntoServerAndEngineConfig() {
+        ServeCommand command = parse("--model", TINY.toString(), "--host", "0.0.0.0", "--port", "9001",
+                "--api-key", "k", "--cors-origins", "https://a.example, https://b.example",
+                "--payload-limit", "1234", "--max-concurrent-requests", "7", "--max-inputs-per-request", "9",
+                "--served-model-name", "qwen3", "--backend", "CPU", "--threads", "3", "--max-batch-tokens", "4096",
+                "--max-queued-tokens", "65536", "--drain-timeout", "5");
+        ServerConfig server = command.serverConfig();
+        assertEquals("0.0.0.0", server.host());
+        assertEquals(9001, server.port());
+        assertEquals("k", server.apiKey());
+        assertEquals(List.of("https://a.example", "https://b.example"), server.corsOrigins());
+        assertEquals(1234, server.payloadLimitBytes());
+        assertEquals(7, server.maxConcurrentRequests());
+        assertEquals(9, server.maxInputsPerRequest());
+        assertEquals("qwen3", server.servedModelName());
+        assertEquals(5, server.drainTimeout().toSeconds());
+        assertEquals(new EngineConfig(EngineConfig.Backend.CPU, 3, 4096, 65536), command.engineConfig());
+    }
+
+    @Test
+    void defaultsAreSafe() {
+        ServerConfig server = parse("--model", TINY.toString()).serverConfig();
+        if (System.getenv("QEMBED_HOST") == null) {
+            assertEquals("127.0.0.1", server.host());
+        }
+        if (System.getenv("QEMBED_API_KEY") == null) {
+            assertNull(server.apiKey());
+        }
+        if (System.getenv("QEMBED_BACKEND") == null) {
+            assertEquals(EngineConfig.Backend.AUTO, parse("--model", TINY.toString()).engineConfig().backend());
+        }
+    }
+
+    @Test
+    void badOptionsExitWith2AndOneLine() {
+        assertRefused(run("serve", "--port", "0", "--model", "/no/such/model"), "no directory /no/such/model");
+        assertRefused(run("serve", "--model", TINY.toString(), "--backend", "tpu"), "--backend");
+        assertRefused(run("serve", "--model", TINY.toString(), "--port", "70000"), "--port");
+        assertRefused(run("serve", "--model", TINY.toString(), "--max-concurrent-requests", "0"),
+                "--max-concurrent-requests");
+        assertRefused(run("serve", "--model", TINY.toString(), "--postprocess", "white"), "NAME=FILE");
+        assertRefused(run("serve", "--model", TINY.toString(), "--postprocess", "white=/no/such/file"),
+                "file not found");
+    }
+
+    private static void assertRefused(Run run, String mention) {
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains(mention), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+    }
+}
