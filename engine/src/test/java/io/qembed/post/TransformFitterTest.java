@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -130,7 +131,7 @@ class TransformFitterTest {
     void blockUpdatesMatchOneByOneUpdates() {
         int d = 37;
         Random random = new Random(4);
-        List<float[]> x = new java.util.ArrayList<>();
+        List<float[]> x = new ArrayList<>();
         for (int s = 0; s < 300; s++) {
             float[] v = new float[d + 3]; // longer than d: only the prefix counts
             for (int i = 0; i < v.length; i++) {

@@ -4,6 +4,7 @@ import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -64,7 +65,7 @@ public class FitBenchmark {
     @Benchmark
     public long accumulateBlockOf64() {
         int from = (next += 64) % (vectors.length - 64);
-        stats.addAll(java.util.Arrays.asList(vectors).subList(from, from + 64));
+        stats.addAll(Arrays.asList(vectors).subList(from, from + 64));
         return stats.count();
     }
 
