@@ -268,9 +268,7 @@ public final class Evaluator {
 
     private LinearTransform fit(EvalConfig c, EvalConfig.Post.Fit fit, int dims, float[][] corpus, ModelInfo model) {
         CovarianceAccumulator stats = new CovarianceAccumulator(dims);
-        for (float[] v : corpus) {
-            stats.add(v); // reads the first dims values: the Matryoshka prefix
-        }
+        stats.addAll(Arrays.asList(corpus)); // reads the first dims values: the Matryoshka prefix
         try {
             return TransformFitter.fit(
                     stats,

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,8 +93,8 @@ class DatasetsTest {
         List<Datasets.TextRecord> corpus = Datasets.readIdentifiedTexts(faq.resolve("corpus.jsonl"));
         Map<String, Map<String, Integer>> qrels = Datasets.readQrels(faq.resolve("qrels/test.tsv"));
         assertTrue(queries.size() >= 60, "at least 60 questions");
-        var queryIds = queries.stream().map(Datasets.TextRecord::id).collect(java.util.stream.Collectors.toSet());
-        var docIds = corpus.stream().map(Datasets.TextRecord::id).collect(java.util.stream.Collectors.toSet());
+        var queryIds = queries.stream().map(Datasets.TextRecord::id).collect(Collectors.toSet());
+        var docIds = corpus.stream().map(Datasets.TextRecord::id).collect(Collectors.toSet());
         assertEquals(queryIds, qrels.keySet(), "every question is judged, and only those");
         for (var judged : qrels.values()) {
             assertTrue(docIds.containsAll(judged.keySet()), "judged documents exist: " + judged);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,7 @@ class EmbeddingCacheTest {
             file = files.filter(p -> p.toString().endsWith(".vec")).findFirst().orElseThrow();
         }
         byte[] bytes = Files.readAllBytes(file);
-        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+        Files.write(file, Arrays.copyOf(bytes, bytes.length - 3));
         assertNull(cache.load("m", key, 1, 4));
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
@@ -117,7 +118,7 @@ class EvalReportTest {
     }
 
     static List<Element> elements(NodeList nodes) {
-        List<Element> out = new java.util.ArrayList<>();
+        List<Element> out = new ArrayList<>();
         for (int i = 0; i < nodes.getLength(); i++) {
             out.add((Element) nodes.item(i));
         }

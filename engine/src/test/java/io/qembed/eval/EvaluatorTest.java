@@ -13,6 +13,7 @@ import io.qembed.post.TransformMethod;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,7 +93,7 @@ class EvaluatorTest {
     }
 
     static List<EvalConfig> configs(String... specs) {
-        return java.util.Arrays.stream(specs).map(EvalConfig::parse).toList();
+        return Arrays.stream(specs).map(EvalConfig::parse).toList();
     }
 
     @Test

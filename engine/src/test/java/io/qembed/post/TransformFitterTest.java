@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -123,6 +125,47 @@ class TransformFitterTest {
             }
         }
         assertEquals(500, acc.count());
+    }
+
+    @Test
+    void blockUpdatesMatchOneByOneUpdates() {
+        int d = 37;
+        Random random = new Random(4);
+        List<float[]> x = new ArrayList<>();
+        for (int s = 0; s < 300; s++) {
+            float[] v = new float[d + 3]; // longer than d: only the prefix counts
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (500.0 + random.nextGaussian() * (1 + i % 4));
+            }
+            x.add(v);
+        }
+        CovarianceAccumulator single = new CovarianceAccumulator(d);
+        x.forEach(single::add);
+        CovarianceAccumulator blocks = new CovarianceAccumulator(d);
+        blocks.add(x.get(0));
+        blocks.addAll(x.subList(1, 150)); // 149: two full blocks of 64 and a partial one
+        blocks.add(x.get(150));
+        blocks.addAll(x.subList(151, 300));
+        assertEquals(single.count(), blocks.count());
+        double[] a = single.covariance();
+        double[] b = blocks.covariance();
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(a[i], b[i], 1e-9 * Math.max(1, Math.abs(a[i])), "covariance value " + i);
+        }
+        double[] ma = single.mean();
+        double[] mb = blocks.mean();
+        for (int i = 0; i < d; i++) {
+            assertEquals(ma[i], mb[i], 1e-9);
+        }
+    }
+
+    @Test
+    void aBlockWithABadVectorChangesNothing() {
+        CovarianceAccumulator acc = new CovarianceAccumulator(2);
+        acc.add(new float[] {1, 2});
+        assertThrows(IllegalArgumentException.class, () -> acc.addAll(List.of(new float[] {3, 4}, new float[] {Float.NaN, 0})));
+        assertEquals(1, acc.count());
+        assertEquals(1.0, acc.mean()[0]);
     }
 
     @Test

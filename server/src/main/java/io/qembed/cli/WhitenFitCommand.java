@@ -220,9 +220,7 @@ public final class WhitenFitCommand implements Runnable {
         if (batch.isEmpty()) {
             return;
         }
-        for (float[] v : embedder.embedTexts(batch, options)) {
-            stats.add(v);
-        }
+        stats.addAll(embedder.embedTexts(batch, options));
         progress.advance(batch.size());
         batch.clear();
     }

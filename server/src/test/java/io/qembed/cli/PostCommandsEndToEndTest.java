@@ -14,10 +14,13 @@ import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
+import io.qembed.post.VectorMath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -127,8 +130,8 @@ class PostCommandsEndToEndTest {
         EmbedOptions withPost = EmbedOptions.builder().postProcessor(t).dimensions(32).build();
         List<float[]> served = embedder.embedTexts(corpusTexts.subList(0, 5), withPost);
         for (int i = 0; i < 5; i++) {
-            float[] y = t.apply(java.util.Arrays.copyOf(rawCorpus.get(i), 48));
-            float[] expected = io.qembed.post.VectorMath.truncateAndNormalize(y, 32);
+            float[] y = t.apply(Arrays.copyOf(rawCorpus.get(i), 48));
+            float[] expected = VectorMath.truncateAndNormalize(y, 32);
             assertArrayEquals(expected, served.get(i), 1e-6f, "text " + i);
         }
     }
@@ -139,7 +142,7 @@ class PostCommandsEndToEndTest {
         ObjectMapper json = new ObjectMapper();
         List<String> lines = new ArrayList<>();
         for (float[] v : rawCorpus) {
-            lines.add(json.writeValueAsString(java.util.Map.of("embedding", v)));
+            lines.add(json.writeValueAsString(Map.of("embedding", v)));
         }
         Files.write(vectors, lines);
         Path fromText = dir.resolve("text.safetensors");

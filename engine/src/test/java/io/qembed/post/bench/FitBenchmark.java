@@ -4,6 +4,7 @@ import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The two costs of fitting a transform on {@code dims}-dimensional vectors: folding one vector into
- * the streaming covariance ({@code accumulate}, per vector), and the eigen-decomposition plus
+ * the streaming covariance ({@code accumulate} one by one, {@code accumulateBlockOf64} in blocks),
+ * and the eigen-decomposition plus
  * projection matrix ({@code fit}, once per transform).
  */
 @State(Scope.Benchmark)
@@ -56,6 +58,14 @@ public class FitBenchmark {
     @Benchmark
     public long accumulate() {
         stats.add(vectors[next++ % vectors.length]);
+        return stats.count();
+    }
+
+    /** 64 vectors in one sweep of the scatter matrix; divide by 64 to compare with {@code accumulate}. */
+    @Benchmark
+    public long accumulateBlockOf64() {
+        int from = (next += 64) % (vectors.length - 64);
+        stats.addAll(Arrays.asList(vectors).subList(from, from + 64));
         return stats.count();
     }
 
