@@ -52,7 +52,7 @@ public final class Main implements Runnable {
         public int handleExecutionException(
                 Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
-            cli.getErr().println("qembed " + cli.getCommandName() + ": " + message);
+            cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + message);
             if (System.getenv("QEMBED_DEBUG") != null) {
                 e.printStackTrace(cli.getErr());
             }
