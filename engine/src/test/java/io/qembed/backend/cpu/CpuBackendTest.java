@@ -430,8 +430,9 @@ class CpuBackendTest {
             Pair qNorm = weights(cpu, DType.BF16, 1, headDim, random(random, headDim, 2f));
             Pair kNorm = weights(cpu, DType.BF16, 1, headDim, random(random, headDim, 2f));
             Pair wq = weights(cpu, DType.BF16, heads * headDim, hidden, random(random, heads * headDim * hidden, 0.2f));
-            Pair wk = weights(cpu, DType.BF16, kvHeads * headDim, hidden, random(random, kvHeads * headDim * hidden, 0.2f));
-            Pair wv = weights(cpu, DType.BF16, kvHeads * headDim, hidden, random(random, kvHeads * headDim * hidden, 0.2f));
+            int kvWidth = kvHeads * headDim;
+            Pair wk = weights(cpu, DType.BF16, kvWidth, hidden, random(random, kvWidth * hidden, 0.2f));
+            Pair wv = weights(cpu, DType.BF16, kvWidth, hidden, random(random, kvWidth * hidden, 0.2f));
             Pair wo = weights(cpu, DType.BF16, hidden, heads * headDim, random(random, hidden * heads * headDim, 0.2f));
             Pair wGate = weights(cpu, DType.BF16, ffn, hidden, random(random, ffn * hidden, 0.2f));
             Pair wUp = weights(cpu, DType.BF16, ffn, hidden, random(random, ffn * hidden, 0.2f));
