@@ -394,11 +394,15 @@ final class FlashAttention {
         }
         // scale > 0, so the largest raw score gives the largest scaled one.
         float newMax = Math.max(max[r], highest.reduceLanes(VectorOperators.MAX) * scale);
-        float rescale = (float) Math.exp(max[r] - newMax); // 0 on the first block: max[r] is -inf
+        // 0 on the first block (max[r] is -inf); 1 whenever the max stayed, which is most blocks.
+        float rescale = newMax == max[r] ? 1f : (float) Math.exp(max[r] - newMax);
         max[r] = newMax;
         FloatVector scaleVector = FloatVector.broadcast(FLOATS, scale);
         FloatVector shift = FloatVector.broadcast(FLOATS, -newMax);
-        FloatVector total = FloatVector.fromArray(FLOATS, sums, r * LANES).mul(rescale);
+        FloatVector total = FloatVector.fromArray(FLOATS, sums, r * LANES);
+        if (rescale != 1f) {
+            total = total.mul(rescale);
+        }
         for (int c = 0; c < width; c += LANES) {
             FloatVector p = FloatVector.fromArray(FLOATS, s, s0 + c).fma(scaleVector, shift)
                     .lanewise(VectorOperators.EXP);

@@ -63,26 +63,32 @@ final class WorkerPool implements AutoCloseable {
             failure = e;
             next.set(tasks); // stop handing out work
         }
+        // Wait for every helper even when interrupted: none may still write once this returns.
+        boolean interrupted = false;
         for (Future<?> helper : helpers) {
-            try {
-                helper.get();
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) {
-                    failure = e;
+            while (true) {
+                try {
+                    helper.get();
+                    break;
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause();
+                    }
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
                 }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (failure instanceof RuntimeException r) {
             throw r;
         } else if (failure instanceof Error e) {
             throw e;
         } else if (failure != null) {
-            throw new IllegalStateException("CPU worker interrupted", failure);
+            throw new IllegalStateException("CPU worker failed", failure);
         }
     }
 

@@ -395,6 +395,82 @@ class CpuBackendTest {
         return new ReferenceBackend.Matrix(values, 0, rows, cols);
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void chainedTransformerLayersMatchReference(int threads) {
+        // Two pre-norm Qwen3-style layers at a small shape, chained exactly as a forward pass chains
+        // the operations (in-place updates, reused buffers), then pooling of each sequence's last row.
+        CpuBackend cpu = backend(threads);
+        Random random = new Random(101);
+        int hidden = 48;
+        int heads = 4;
+        int kvHeads = 2;
+        int headDim = 16;
+        int ffn = 80;
+        int vocab = 30;
+        float eps = 1e-6f;
+        Batch batch = Batch.of(new int[] {1, 2, 3, 4, 5}, new int[] {7}, new int[] {9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+                11, 12, 13, 14, 15, 16, 17, 18, 19, 20});
+        int tokens = batch.tokens();
+        Pair embed = weights(cpu, DType.BF16, vocab, hidden, random(random, vocab * hidden, 1f));
+        Pair x = new Pair(cpu.alloc(tokens, hidden), REFERENCE.alloc(tokens, hidden));
+        cpu.embedRows(embed.cpu(), batch.tokenIds(), x.cpu());
+        REFERENCE.embedRows(embed.ref(), batch.tokenIds(), x.ref());
+        Pair h = new Pair(cpu.alloc(tokens, hidden), REFERENCE.alloc(tokens, hidden));
+        Pair q = new Pair(cpu.alloc(tokens, heads * headDim), REFERENCE.alloc(tokens, heads * headDim));
+        Pair k = new Pair(cpu.alloc(tokens, kvHeads * headDim), REFERENCE.alloc(tokens, kvHeads * headDim));
+        Pair v = new Pair(cpu.alloc(tokens, kvHeads * headDim), REFERENCE.alloc(tokens, kvHeads * headDim));
+        Pair attn = new Pair(cpu.alloc(tokens, heads * headDim), REFERENCE.alloc(tokens, heads * headDim));
+        Pair o = new Pair(cpu.alloc(tokens, hidden), REFERENCE.alloc(tokens, hidden));
+        Pair gate = new Pair(cpu.alloc(tokens, ffn), REFERENCE.alloc(tokens, ffn));
+        Pair up = new Pair(cpu.alloc(tokens, ffn), REFERENCE.alloc(tokens, ffn));
+        for (int layer = 0; layer < 2; layer++) {
+            Pair inputNorm = weights(cpu, DType.BF16, 1, hidden, random(random, hidden, 2f));
+            Pair postNorm = weights(cpu, DType.BF16, 1, hidden, random(random, hidden, 2f));
+            Pair qNorm = weights(cpu, DType.BF16, 1, headDim, random(random, headDim, 2f));
+            Pair kNorm = weights(cpu, DType.BF16, 1, headDim, random(random, headDim, 2f));
+            Pair wq = weights(cpu, DType.BF16, heads * headDim, hidden, random(random, heads * headDim * hidden, 0.2f));
+            int kvWidth = kvHeads * headDim;
+            Pair wk = weights(cpu, DType.BF16, kvWidth, hidden, random(random, kvWidth * hidden, 0.2f));
+            Pair wv = weights(cpu, DType.BF16, kvWidth, hidden, random(random, kvWidth * hidden, 0.2f));
+            Pair wo = weights(cpu, DType.BF16, hidden, heads * headDim, random(random, hidden * heads * headDim, 0.2f));
+            Pair wGate = weights(cpu, DType.BF16, ffn, hidden, random(random, ffn * hidden, 0.2f));
+            Pair wUp = weights(cpu, DType.BF16, ffn, hidden, random(random, ffn * hidden, 0.2f));
+            Pair wDown = weights(cpu, DType.BF16, hidden, ffn, random(random, hidden * ffn, 0.2f));
+            for (Backend b : new Backend[] {cpu, REFERENCE}) {
+                boolean c = b == cpu;
+                b.rmsNorm(pick(x, c), pick(inputNorm, c), eps, pick(h, c));
+                b.matmul(pick(h, c), pick(wq, c), pick(q, c));
+                b.matmul(pick(h, c), pick(wk, c), pick(k, c));
+                b.matmul(pick(h, c), pick(wv, c), pick(v, c));
+                b.headRmsNorm(pick(q, c), pick(qNorm, c), eps);
+                b.headRmsNorm(pick(k, c), pick(kNorm, c), eps);
+                b.rope(pick(q, c), headDim, batch, 1_000_000.0);
+                b.rope(pick(k, c), headDim, batch, 1_000_000.0);
+                b.attention(pick(q, c), pick(k, c), pick(v, c), headDim, batch, pick(attn, c));
+                b.matmul(pick(attn, c), pick(wo, c), pick(o, c));
+                b.addRmsNorm(pick(x, c), pick(o, c), pick(postNorm, c), eps, pick(h, c));
+                b.matmul(pick(h, c), pick(wGate, c), pick(gate, c));
+                b.matmul(pick(h, c), pick(wUp, c), pick(up, c));
+                b.swiglu(pick(gate, c), pick(up, c), pick(gate, c));
+                b.matmul(pick(gate, c), pick(wDown, c), pick(o, c));
+                b.add(pick(x, c), pick(o, c));
+            }
+        }
+        int[] last = batch.lastTokenRows();
+        Pair pooled = new Pair(cpu.alloc(last.length, hidden), REFERENCE.alloc(last.length, hidden));
+        cpu.gatherRows(x.cpu(), last, pooled.cpu());
+        REFERENCE.gatherRows(x.ref(), last, pooled.ref());
+        // Every step adds FP32 rounding against the double reference and the norms amplify small
+        // residuals; observed errors are about 1e-6 on values of O(1), so 2e-5 leaves room.
+        assertClose(cpu, pooled, 2e-5, 2e-5, "two chained layers, pooled, " + threads + " threads");
+        assertClose(cpu, x, 2e-5, 2e-5, "two chained layers, all rows, " + threads + " threads");
+    }
+
+    private static Tensor pick(Pair pair, boolean cpu) {
+        return cpu ? pair.cpu() : pair.ref();
+    }
+
     @Test
     void shapeMismatchesNameTheOperation() {
         CpuBackend cpu = backend(1);

@@ -8,10 +8,13 @@ import io.qembed.io.DType;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Throughput of the CPU kernels at the Qwen3-Embedding-0.6B shapes, in GFLOP/s and as a share of a
- * given FP32 peak. Arguments: {@code matmul|attention|layers|all [threads] [peakGflops] [layers]}.
+ * given FP32 peak. Arguments: {@code matmul|attention|layers|all|peak [threads] [peakGflops] [layers]}; {@code peak}
+ * measures the machine's FMA ceiling itself.
  */
 public final class CpuKernelBench {
     private static final int HIDDEN = 1024;
@@ -45,6 +48,9 @@ public final class CpuKernelBench {
             }
             if (what.equals("layers") || what.equals("all")) {
                 layers(cpu, peak, 8, 512);
+            }
+            if (what.equals("peak")) {
+                fmaPeak(peak);
             }
         }
     }
@@ -132,6 +138,57 @@ public final class CpuKernelBench {
         for (int i = 0; i < OPS.length; i++) {
             System.out.printf("  %-10s %5.1f%% of CPU time%n", OPS[i], 100 * opSeconds[i] / total);
         }
+    }
+
+    /** The FMA ceiling: every thread runs 16 independent chains of vector FMAs, nothing else. */
+    private static void fmaPeak(double peak) {
+        long steps = 50_000_000L;
+        Runnable all = () -> {
+            Thread[] workers = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                workers[t] = new Thread(() -> sink += fmaChains(steps));
+                workers[t].start();
+            }
+            for (Thread worker : workers) {
+                try {
+                    worker.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        double flops = 2.0 * threads * steps * 16 * Simd.LANES;
+        report("FMA ceiling, 16 chains per thread", flops, measure(all), peak);
+    }
+
+    private static volatile float sink;
+
+    private static float fmaChains(long steps) {
+        FloatVector a0 = FloatVector.broadcast(Simd.FLOATS, 1f);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+        FloatVector m = FloatVector.broadcast(Simd.FLOATS, 0.999999f);
+        FloatVector c = FloatVector.broadcast(Simd.FLOATS, 1e-7f);
+        for (long i = 0; i < steps; i++) {
+            a0 = a0.fma(m, c);
+            a1 = a1.fma(m, c);
+            a2 = a2.fma(m, c);
+            a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c);
+            a5 = a5.fma(m, c);
+            a6 = a6.fma(m, c);
+            a7 = a7.fma(m, c);
+            a8 = a8.fma(m, c);
+            a9 = a9.fma(m, c);
+            a10 = a10.fma(m, c);
+            a11 = a11.fma(m, c);
+            a12 = a12.fma(m, c);
+            a13 = a13.fma(m, c);
+            a14 = a14.fma(m, c);
+            a15 = a15.fma(m, c);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
+                .add(a12).add(a13).add(a14).add(a15).reduceLanes(VectorOperators.ADD);
     }
 
     private static final String[] OPS = {"matmul", "attention", "norms", "rope", "swiglu"};
