@@ -14,7 +14,10 @@ import java.util.List;
  */
 public final class Qwen3Model implements AutoCloseable {
     /** Rows of the MLP processed at once, bounding its {@code [rows, ffn]} buffers on long inputs. */
-    private static final int MLP_CHUNK_ROWS = 4096;
+    private static final int MLP_CHUNK_ROWS = 1024;
+
+    /** A workspace this large (in tokens) is kept for smaller batches; a larger one only while it fits them. */
+    private static final int KEEP_TOKENS = 8192;
 
     private final Qwen3Config config;
     private final Backend backend;
@@ -22,6 +25,7 @@ public final class Qwen3Model implements AutoCloseable {
     private final List<Layer> layers;
     private final Tensor norm; // [1, hidden]
     private final float eps;
+    private Workspace workspace; // activations reused from call to call
 
     /** One decoder block's weights on the backend. */
     private record Layer(
@@ -72,7 +76,8 @@ public final class Qwen3Model implements AutoCloseable {
     }
 
     /**
-     * Runs the decoder over a packed batch.
+     * Runs the decoder over a packed batch. Calls come from one thread at a time (the thread that owns
+     * the backend); activation buffers are reused from call to call.
      *
      * @return the pooled hidden states, row-major {@code [sequences, hidden]}
      */
@@ -82,20 +87,18 @@ public final class Qwen3Model implements AutoCloseable {
         int hidden = config.hiddenSize();
         int headDim = config.headDim();
         int qWidth = config.heads() * headDim;
-        int kvWidth = config.kvHeads() * headDim;
-        int ffn = config.intermediateSize();
-        int mlpRows = Math.min(tokens, MLP_CHUNK_ROWS);
+        Workspace ws = workspace(tokens);
 
         try (Buffers buf = new Buffers()) {
-            Tensor x = buf.alloc(tokens, hidden); // residual stream
-            Tensor h = buf.alloc(tokens, hidden); // normed input of the next block
-            Tensor q = buf.alloc(tokens, qWidth);
-            Tensor k = buf.alloc(tokens, kvWidth);
-            Tensor v = buf.alloc(tokens, kvWidth);
-            Tensor attn = buf.alloc(tokens, qWidth); // attention output, heads concatenated
-            Tensor delta = buf.alloc(tokens, hidden); // o_proj or down_proj output
-            Tensor gate = buf.alloc(mlpRows, ffn);
-            Tensor up = buf.alloc(mlpRows, ffn);
+            Tensor x = ws.x.rowSlice(0, tokens); // [tokens, hidden] residual stream
+            Tensor h = ws.h.rowSlice(0, tokens); // [tokens, hidden] normed input of the next block
+            Tensor q = ws.q.rowSlice(0, tokens); // [tokens, heads * headDim]
+            Tensor k = ws.k.rowSlice(0, tokens); // [tokens, kvHeads * headDim]
+            Tensor v = ws.v.rowSlice(0, tokens); // [tokens, kvHeads * headDim]
+            Tensor attn = ws.attn.rowSlice(0, tokens); // [tokens, heads * headDim] heads concatenated
+            Tensor delta = ws.delta.rowSlice(0, tokens); // [tokens, hidden] o_proj or down_proj output
+            Tensor gate = ws.gate; // [chunk, ffn]
+            Tensor up = ws.up; // [chunk, ffn]
 
             backend.embedRows(embedTokens, batch.tokenIds(), x);
             backend.rmsNorm(x, layers.getFirst().inputLayernorm(), eps, h);
@@ -155,6 +158,53 @@ public final class Qwen3Model implements AutoCloseable {
         }
     }
 
+    /**
+     * The workspace for a batch of {@code tokens}: the current one when it is large enough and not
+     * wastefully large, else a new one (the old one is released).
+     */
+    private Workspace workspace(int tokens) {
+        if (workspace != null
+                && tokens <= workspace.capacity
+                && workspace.capacity <= Math.max(4L * tokens, KEEP_TOKENS)) {
+            return workspace;
+        }
+        if (workspace != null) {
+            workspace.close();
+            workspace = null;
+        }
+        workspace = new Workspace(tokens);
+        return workspace;
+    }
+
+    /** Activation buffers for up to {@code capacity} tokens, kept between calls. */
+    private final class Workspace implements AutoCloseable {
+        final int capacity;
+        final Tensor x, h, q, k, v, attn, delta, gate, up;
+
+        Workspace(int capacity) {
+            int qWidth = config.heads() * config.headDim();
+            int kvWidth = config.kvHeads() * config.headDim();
+            int mlpRows = Math.min(capacity, MLP_CHUNK_ROWS);
+            this.capacity = capacity;
+            this.x = backend.alloc(capacity, config.hiddenSize());
+            this.h = backend.alloc(capacity, config.hiddenSize());
+            this.q = backend.alloc(capacity, qWidth);
+            this.k = backend.alloc(capacity, kvWidth);
+            this.v = backend.alloc(capacity, kvWidth);
+            this.attn = backend.alloc(capacity, qWidth);
+            this.delta = backend.alloc(capacity, config.hiddenSize());
+            this.gate = backend.alloc(mlpRows, config.intermediateSize());
+            this.up = backend.alloc(mlpRows, config.intermediateSize());
+        }
+
+        @Override
+        public void close() {
+            for (Tensor t : List.of(x, h, q, k, v, attn, delta, gate, up)) {
+                t.close();
+            }
+        }
+    }
+
     /** Activations of one forward pass, released together. */
     private final class Buffers implements AutoCloseable {
         private final List<Tensor> owned = new ArrayList<>();
@@ -171,9 +221,13 @@ public final class Qwen3Model implements AutoCloseable {
         }
     }
 
-    /** Releases the uploaded weights (nothing to do for zero-copy CPU views). */
+    /** Releases the activations and the uploaded weights (nothing to do for zero-copy CPU views). */
     @Override
     public void close() {
+        if (workspace != null) {
+            workspace.close();
+            workspace = null;
+        }
         embedTokens.close();
         norm.close();
         for (Layer l : layers) {
