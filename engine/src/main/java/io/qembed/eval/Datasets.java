@@ -112,66 +112,63 @@ public final class Datasets {
      */
     public static Map<String, Map<String, Integer>> readQrels(Path file) {
         Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
-        try (BufferedReader in = open(file)) {
-            String row;
-            int line = 0;
-            while ((row = in.readLine()) != null) {
-                line++;
-                if (row.isBlank()) {
-                    continue;
-                }
-                String[] fields = row.strip().split(row.indexOf('\t') >= 0 ? "\t" : "\\s+");
-                if (line == 1 && fields.length >= 1 && fields[0].strip().equals("query-id")) {
-                    continue;
-                }
-                if (fields.length != 3) {
-                    throw new DatasetException(
-                            file + ":" + line + ": expected 3 fields (query-id, corpus-id, score), got " + fields.length);
-                }
-                int score;
-                try {
-                    score = Integer.parseInt(fields[2].strip());
-                } catch (NumberFormatException e) {
-                    throw new DatasetException(file + ":" + line + ": score '" + fields[2] + "' is not an integer");
-                }
-                qrels.computeIfAbsent(fields[0].strip(), k -> new LinkedHashMap<>()).put(fields[1].strip(), score);
+        forEachLine(file, (line, row) -> {
+            String[] fields = row.strip().split(row.indexOf('\t') >= 0 ? "\t" : "\\s+");
+            if (line == 1 && fields.length >= 1 && fields[0].strip().equals("query-id")) {
+                return;
             }
-        } catch (IOException e) {
-            throw new DatasetException(file + ": cannot read: " + e.getMessage(), e);
-        }
+            if (fields.length != 3) {
+                throw new DatasetException(
+                        file + ":" + line + ": expected 3 fields (query-id, corpus-id, score), got " + fields.length);
+            }
+            int score;
+            try {
+                score = Integer.parseInt(fields[2].strip());
+            } catch (NumberFormatException e) {
+                throw new DatasetException(file + ":" + line + ": score '" + fields[2] + "' is not an integer");
+            }
+            qrels.computeIfAbsent(fields[0].strip(), k -> new LinkedHashMap<>()).put(fields[1].strip(), score);
+        });
         if (qrels.isEmpty()) {
             throw new DatasetException(file + ": no relevance judgements");
         }
         return qrels;
     }
 
-    private interface LineAction {
-        void accept(int line, JsonNode node);
+    private interface LineAction<T> {
+        void accept(int line, T content);
     }
 
-    private static void forEachObject(Path file, LineAction action) {
+    /** Calls {@code action} with each non-blank line of the file and its 1-based number. */
+    private static void forEachLine(Path file, LineAction<String> action) {
         try (BufferedReader in = open(file)) {
             String row;
             int line = 0;
             while ((row = in.readLine()) != null) {
                 line++;
-                if (row.isBlank()) {
-                    continue;
+                if (!row.isBlank()) {
+                    action.accept(line, row);
                 }
-                JsonNode node;
-                try {
-                    node = JSON.readTree(row);
-                } catch (JsonProcessingException e) {
-                    throw new DatasetException(file + ":" + line + ": not valid JSON: " + e.getOriginalMessage());
-                }
-                if (node == null || !node.isObject()) {
-                    throw new DatasetException(file + ":" + line + ": expected a JSON object");
-                }
-                action.accept(line, node);
             }
         } catch (IOException e) {
             throw new DatasetException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Calls {@code action} with the JSON object on each non-blank line of the file. */
+    private static void forEachObject(Path file, LineAction<JsonNode> action) {
+        forEachLine(file, (line, row) -> {
+            JsonNode node;
+            try {
+                node = JSON.readTree(row);
+            } catch (JsonProcessingException e) {
+                throw new DatasetException(file + ":" + line + ": not valid JSON: " + e.getOriginalMessage());
+            }
+            if (node == null || !node.isObject()) {
+                throw new DatasetException(file + ":" + line + ": expected a JSON object");
+            }
+            action.accept(line, node);
+        });
     }
 
     private static BufferedReader open(Path file) throws IOException {

@@ -1,10 +1,14 @@
 package io.qembed.post;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Small vector helpers shared by post-processing and search (Vector API with scalar tails). */
+/**
+ * Small vector helpers shared by the runtime, post-processing and search: dot products (Vector API with
+ * scalar tails), Matryoshka truncation and L2 normalisation.
+ */
 public final class VectorMath {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
@@ -102,23 +106,37 @@ public final class VectorMath {
         return dot(a, 0, b, 0, a.length);
     }
 
+    /** The first {@code dimensions} values (Matryoshka truncation); the vector itself if already that long. */
+    public static float[] truncate(float[] v, int dimensions) {
+        return dimensions >= v.length ? v : Arrays.copyOf(v, dimensions);
+    }
+
     /**
-     * The first {@code n} values of {@code x}, scaled to unit L2 norm (a zero vector stays zero).
-     * This is Matryoshka truncation followed by normalisation.
+     * Scales {@code v} to unit L2 norm in place and returns it; a zero vector stays zero. The squares
+     * are summed in double, in index order, so the result does not depend on the platform.
+     */
+    public static float[] normalize(float[] v) {
+        double sumSquares = 0;
+        for (float x : v) {
+            sumSquares += (double) x * x;
+        }
+        if (sumSquares > 0) {
+            double scale = 1.0 / Math.sqrt(sumSquares);
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (v[i] * scale);
+            }
+        }
+        return v;
+    }
+
+    /**
+     * A new array: the first {@code n} values of {@code x}, scaled to unit L2 norm (a zero vector stays
+     * zero). This is Matryoshka truncation followed by normalisation; {@code x} is left as it is.
      */
     public static float[] truncateAndNormalize(float[] x, int n) {
         if (n > x.length) {
             throw new IllegalArgumentException("cannot keep " + n + " of " + x.length + " values");
         }
-        float[] y = new float[n];
-        double sumSquares = 0;
-        for (int i = 0; i < n; i++) {
-            sumSquares += (double) x[i] * x[i];
-        }
-        double scale = sumSquares > 0 ? 1.0 / Math.sqrt(sumSquares) : 0.0;
-        for (int i = 0; i < n; i++) {
-            y[i] = (float) (x[i] * scale);
-        }
-        return y;
+        return normalize(Arrays.copyOf(x, n));
     }
 }

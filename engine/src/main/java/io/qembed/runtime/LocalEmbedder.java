@@ -20,7 +20,7 @@ import io.qembed.io.TensorView;
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.Qwen3Model;
 import io.qembed.model.Qwen3Weights;
-import io.qembed.post.Vectors;
+import io.qembed.post.VectorMath;
 import io.qembed.text.Prompts;
 import io.qembed.tokenizer.Tokenizer;
 import io.qembed.tokenizer.TokenizerException;
@@ -262,12 +262,12 @@ public final class LocalEmbedder implements Embedder {
         return pooled -> {
             float[] v = pooled;
             if (post != null) {
-                v = post.apply(Vectors.truncate(v, post.inputDimensions()));
+                v = post.apply(VectorMath.truncate(v, post.inputDimensions()));
             }
             if (dims != 0) {
-                v = Vectors.truncate(v, dims);
+                v = VectorMath.truncate(v, dims);
             }
-            return normalize ? Vectors.normalize(v) : v;
+            return normalize ? VectorMath.normalize(v) : v;
         };
     }
 

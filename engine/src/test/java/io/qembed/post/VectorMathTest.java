@@ -2,6 +2,7 @@ package io.qembed.post;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -66,5 +67,23 @@ class VectorMathTest {
         float[] y = VectorMath.truncateAndNormalize(new float[] {3, 4, 12}, 2);
         assertArrayEquals(new float[] {0.6f, 0.8f}, y, 1e-7f);
         assertArrayEquals(new float[] {0, 0}, VectorMath.truncateAndNormalize(new float[] {0, 0, 1}, 2));
+    }
+
+    @Test
+    void truncateAndNormalizeLeavesItsInputAlone() {
+        float[] x = {3, 4, 12};
+        VectorMath.truncateAndNormalize(x, 2);
+        assertArrayEquals(new float[] {3, 4, 12}, x);
+    }
+
+    @Test
+    void truncateKeepsAPrefixAndNormalizeScalesInPlace() {
+        float[] x = {3, 4, 12};
+        assertSame(x, VectorMath.truncate(x, 3), "already that long: no copy");
+        assertArrayEquals(new float[] {3, 4}, VectorMath.truncate(x, 2));
+        float[] v = {3, 4};
+        assertSame(v, VectorMath.normalize(v));
+        assertArrayEquals(new float[] {0.6f, 0.8f}, v, 1e-7f);
+        assertArrayEquals(new float[] {0, 0}, VectorMath.normalize(new float[] {0, 0}));
     }
 }

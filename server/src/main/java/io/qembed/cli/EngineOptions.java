@@ -54,12 +54,21 @@ public final class EngineOptions {
         }
     }
 
+    /**
+     * The backend named {@code cpu|cuda|auto}, in any case and with surrounding blanks ignored.
+     *
+     * @throws IllegalArgumentException for any other name
+     */
+    static EngineConfig.Backend parseBackend(String value) {
+        return EngineConfig.Backend.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+    }
+
     /** Parses {@code cpu|cuda|auto} in any case. */
     public static final class BackendConverter implements picocli.CommandLine.ITypeConverter<EngineConfig.Backend> {
         @Override
         public EngineConfig.Backend convert(String value) {
             try {
-                return EngineConfig.Backend.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+                return parseBackend(value);
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException(
                         "'" + value + "' is not a backend; use cpu, cuda or auto");

@@ -47,6 +47,9 @@ public final class EvalCommand implements Runnable {
     @CommandLine.Mixin
     EngineOptions engine;
 
+    @CommandLine.Mixin
+    CorpusEmbeddingOptions embedding;
+
     @Option(names = "--dataset", paramLabel = "DIR",
             description = "BEIR folder: queries.jsonl, corpus.jsonl, qrels/test.tsv (each can be overridden).")
     Path dataset;
@@ -79,25 +82,13 @@ public final class EvalCommand implements Runnable {
     @Option(names = "--force", description = "Fit transforms even when the corpus has fewer documents than dimensions.")
     boolean force;
 
-    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N",
-            description = "Texts per embedding request; the engine packs them into batches (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N",
-            description = "Truncate longer texts to this many tokens (default: ${DEFAULT-VALUE}; 0: the model's limit).")
-    int maxTokens;
-
-    @Option(names = "--no-progress", description = "Do not draw progress bars.")
-    boolean noProgress;
 
     @Override
     public void run() {
         Path queriesFile = pick(queries, "queries.jsonl", "--queries");
         Path corpusFile = pick(corpus, "corpus.jsonl", "--corpus");
         Path qrelsFile = pick(qrels, "qrels/test.tsv", "--qrels");
-        if (batchSize < 1 || maxTokens < 0) {
-            throw new UserException("--batch-size must be positive and --max-tokens not negative");
-        }
+        embedding.validate();
         List<EvalConfig> parsed = new ArrayList<>();
         for (String c : configs) {
             try {
@@ -119,10 +110,10 @@ public final class EvalCommand implements Runnable {
                 }
                 EmbeddingCache embeddingCache = new EmbeddingCache(noCache ? null : cache != null ? cache : EmbeddingCache.defaultDir());
                 Evaluator evaluator = new Evaluator(
-                        new EmbedderEncoder(embedder, maxTokens),
+                        new EmbedderEncoder(embedder, embedding.maxTokens),
                         embeddingCache,
-                        new ProgressBars(!noProgress),
-                        new Evaluator.Options(batchSize, 0, eps, force, WhitenFitCommand.version()));
+                        embedding.progress(),
+                        new Evaluator.Options(embedding.batchSize, 0, eps, force, Main.Version.text()));
                 result = evaluator.run(data, parsed);
             }
         } catch (DatasetException | EmbedException e) {
@@ -147,9 +138,7 @@ public final class EvalCommand implements Runnable {
         if (file == null) {
             throw new UserException("give " + option + " or --dataset");
         }
-        if (!Files.isRegularFile(file)) {
-            throw new UserException(file + ": file not found");
-        }
+        Io.requireFile(file);
         return file;
     }
 

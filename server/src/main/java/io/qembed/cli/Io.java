@@ -1,5 +1,6 @@
 package io.qembed.cli;
 
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -10,40 +11,56 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Opening the {@code FILE|-} arguments of the commands. */
+/** Opening the {@code FILE|-} input and output arguments of the commands. */
 final class Io {
+    private static final int BUFFER_BYTES = 1 << 16;
+
     private Io() {}
 
-    /** A UTF-8 reader of a file, or of stdin for {@code -}. */
+    /** A UTF-8 reader of the input file, or of stdin for {@code -}. */
     static BufferedReader reader(String file) {
         if (file.equals("-")) {
-            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16);
+            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), BUFFER_BYTES);
         }
         try {
             return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new UserException(file + ": no such file");
+            throw new UserException("input file not found: " + file);
         } catch (IOException e) {
-            throw new UserException(file + ": cannot read: " + e.getMessage());
+            throw new UserException("cannot read input file " + file + ": " + e.getMessage());
         }
     }
 
-    /** A buffered stream to a file, or to stdout for {@code -} (left open when closed). */
+    /** A buffered stream to the output file, or to stdout for {@code -} (left open when closed). */
     static OutputStream output(String file) {
         if (file.equals("-")) {
-            return new java.io.BufferedOutputStream(
+            return new BufferedOutputStream(
                     new FilterOutputStream(System.out) {
                         @Override
                         public void close() throws IOException {
                             flush();
                         }
                     },
-                    1 << 16);
+                    BUFFER_BYTES);
         }
         try {
-            return new java.io.BufferedOutputStream(Files.newOutputStream(Path.of(file)), 1 << 16);
+            return new BufferedOutputStream(Files.newOutputStream(Path.of(file)), BUFFER_BYTES);
+        } catch (NoSuchFileException e) {
+            throw new UserException("cannot create output file (no such directory): " + file);
         } catch (IOException e) {
-            throw new UserException(file + ": cannot write: " + e.getMessage());
+            throw new UserException("cannot write output file " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** How messages name an input argument: the file, or {@code stdin} for {@code -}. */
+    static String inputName(String file) {
+        return file.equals("-") ? "stdin" : file;
+    }
+
+    /** Refuses a named file argument that is not an existing regular file. */
+    static void requireFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new UserException(file + ": file not found");
         }
     }
 }

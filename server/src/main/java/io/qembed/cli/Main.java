@@ -64,8 +64,13 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
+            return new String[] {text()};
+        }
+
+        /** {@code qembed VERSION}, also recorded in the files the commands write. */
+        static String text() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"qembed " + (v == null ? "dev" : v)};
+            return "qembed " + (v == null ? "dev" : v);
         }
     }
 }

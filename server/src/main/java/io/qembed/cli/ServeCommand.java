@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -176,7 +175,7 @@ public final class ServeCommand implements Runnable {
         }
         EngineConfig.Backend choice;
         try {
-            choice = EngineConfig.Backend.valueOf(backend.trim().toUpperCase(Locale.ROOT));
+            choice = EngineOptions.parseBackend(backend);
         } catch (IllegalArgumentException e) {
             throw new UserException("--backend must be cpu, cuda or auto, got '" + backend + "'");
         }

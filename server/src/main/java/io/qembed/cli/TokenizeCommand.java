@@ -10,8 +10,6 @@ import io.qembed.tokenizer.Tokenizer;
 import io.qembed.tokenizer.TokenizerException;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -99,8 +97,9 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     private void tokenize(Tokenizer tokenizer) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(openInput(), StandardCharsets.UTF_8), 1 << 16);
-                OutputStream out = openOutput();
+        String inputName = Io.inputName(input);
+        try (BufferedReader reader = Io.reader(input);
+                OutputStream out = Io.output(output);
                 JsonGenerator writer = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
             writer.setRootValueSeparator(null);
             String line;
@@ -114,14 +113,14 @@ public final class TokenizeCommand implements Callable<Integer> {
                 try {
                     record = json.readTree(line);
                 } catch (JsonProcessingException e) {
-                    throw new UserException(inputName() + " line " + lineNumber + ": not valid JSON: " + e.getOriginalMessage());
+                    throw new UserException(inputName + " line " + lineNumber + ": not valid JSON: " + e.getOriginalMessage());
                 }
                 if (record == null || !record.isObject()) {
-                    throw new UserException(inputName() + " line " + lineNumber + ": expected a JSON object {\"id\": ..., \"text\": ...}");
+                    throw new UserException(inputName + " line " + lineNumber + ": expected a JSON object {\"id\": ..., \"text\": ...}");
                 }
                 JsonNode text = record.get("text");
                 if (text == null || !text.isTextual()) {
-                    throw new UserException(inputName() + " line " + lineNumber + ": \"text\" must be a string");
+                    throw new UserException(inputName + " line " + lineNumber + ": \"text\" must be a string");
                 }
                 int[] ids = tokenizer.encode(text.asText(), !noSpecial);
                 writer.writeStartObject();
@@ -132,37 +131,6 @@ public final class TokenizeCommand implements Callable<Integer> {
                 writer.writeEndObject();
                 writer.writeRaw('\n');
             }
-        }
-    }
-
-    private String inputName() {
-        return input.equals("-") ? "stdin" : input;
-    }
-
-    private InputStream openInput() throws IOException {
-        if (input.equals("-")) {
-            return System.in;
-        }
-        try {
-            return Files.newInputStream(Path.of(input));
-        } catch (NoSuchFileException e) {
-            throw new UserException("input file not found: " + input);
-        }
-    }
-
-    private OutputStream openOutput() throws IOException {
-        if (output.equals("-")) {
-            return new java.io.FilterOutputStream(System.out) {
-                @Override
-                public void close() throws IOException {
-                    flush(); // leave stdout open
-                }
-            };
-        }
-        try {
-            return new java.io.BufferedOutputStream(Files.newOutputStream(Path.of(output)), 1 << 16);
-        } catch (NoSuchFileException e) {
-            throw new UserException("cannot create output file (no such directory): " + output);
         }
     }
 

@@ -43,6 +43,9 @@ public final class WhitenFitCommand implements Runnable {
     @CommandLine.Mixin
     EngineOptions engine;
 
+    @CommandLine.Mixin
+    CorpusEmbeddingOptions embedding;
+
     @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
@@ -92,16 +95,6 @@ public final class WhitenFitCommand implements Runnable {
     @Option(names = "--force", description = "Fit even with fewer samples than dimensions.")
     boolean force;
 
-    @Option(names = "--batch-size", defaultValue = "128", paramLabel = "N",
-            description = "Texts per embedding request; the engine packs them into batches (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--max-tokens", defaultValue = "8192", paramLabel = "N",
-            description = "Truncate longer texts to this many tokens (default: ${DEFAULT-VALUE}; 0: the model's limit).")
-    int maxTokens;
-
-    @Option(names = "--no-progress", description = "Do not draw a progress bar.")
-    boolean noProgress;
 
     @Override
     public void run() {
@@ -109,19 +102,20 @@ public final class WhitenFitCommand implements Runnable {
         if (instruction != null && promptName != null) {
             throw new UserException("give either --instruction or --prompt-name, not both");
         }
-        if (dims < 0 || inputDimensions < 0 || batchSize < 1 || maxTokens < 0) {
-            throw new UserException("--dims, --input-dimensions and --max-tokens must not be negative, --batch-size positive");
+        if (dims < 0 || inputDimensions < 0) {
+            throw new UserException("--dims and --input-dimensions must not be negative");
         }
+        embedding.validate();
         if (!(eps >= 0) || Double.isInfinite(eps)) {
             throw new UserException("--eps must be a finite number >= 0, got " + eps);
         }
-        requireFile(source.corpus != null ? source.corpus : source.embeddings);
+        Io.requireFile(source.corpus != null ? source.corpus : source.embeddings);
         try (Embedder embedder = engine.open()) {
             ModelInfo info = embedder.info();
             CovarianceAccumulator stats = source.corpus != null
                     ? embedCorpus(embedder, info)
                     : readEmbeddings(info);
-            if (!noProgress) {
+            if (!embedding.noProgress) {
                 // Seconds at 1024 dimensions, minutes at 4096: say what is happening.
                 spec.commandLine().getErr().printf("eigen-decomposing the %dx%d covariance of %d samples%n",
                         stats.dimensions(), stats.dimensions(), stats.count());
@@ -130,7 +124,7 @@ public final class WhitenFitCommand implements Runnable {
             LinearTransform transform = TransformFitter.fit(
                     stats,
                     new TransformFitter.Settings(m, dims, eps, force),
-                    new TransformFitter.Provenance(info.name(), info.identity(), instruction, promptName, version()));
+                    new TransformFitter.Provenance(info.name(), info.identity(), instruction, promptName, Main.Version.text()));
             try {
                 transform.save(out);
             } catch (IOException e) {
@@ -154,17 +148,6 @@ public final class WhitenFitCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserException("--method: " + e.getMessage());
         }
-    }
-
-    static void requireFile(Path file) {
-        if (file != null && !Files.isRegularFile(file)) {
-            throw new UserException(file + ": file not found");
-        }
-    }
-
-    static String version() {
-        String v = Main.class.getPackage().getImplementationVersion();
-        return "qembed " + (v == null ? "dev" : v);
     }
 
     private int resolveInputDimensions(ModelInfo info, int available) {
@@ -195,16 +178,16 @@ public final class WhitenFitCommand implements Runnable {
                 .promptName(promptName)
                 .normalize(false)
                 .truncate(true)
-                .maxTokens(maxTokens)
+                .maxTokens(embedding.maxTokens)
                 .build();
         CovarianceAccumulator stats = new CovarianceAccumulator(d);
-        ProgressBars progress = new ProgressBars(!noProgress);
+        ProgressBars progress = embedding.progress();
         progress.start("embedding " + source.corpus.getFileName(), countLines(source.corpus));
         try {
-            List<String> batch = new ArrayList<>(batchSize);
+            List<String> batch = new ArrayList<>(embedding.batchSize);
             Datasets.forEachText(source.corpus, record -> {
                 batch.add(record.text());
-                if (batch.size() == batchSize) {
+                if (batch.size() == embedding.batchSize) {
                     embedInto(embedder, batch, options, stats, progress);
                 }
             });

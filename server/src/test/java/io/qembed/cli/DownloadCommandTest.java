@@ -5,37 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class DownloadCommandTest {
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
-    }
-
     @Test
     void aLocalDirectoryIsPrintedAsItIs() {
         Path fixture = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
 
-        assertEquals(0, run("download", fixture.toString()));
-        assertEquals(fixture.toAbsolutePath().toString(), out.toString().strip());
+        CliRun r = CliRun.run("download", fixture.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(fixture.toAbsolutePath().toString(), r.out().strip());
     }
 
     @Test
     void offlineWithoutACachedCopyIsAUserError(@TempDir Path cache) {
-        assertEquals(2, run("download", "--offline", "--cache-dir", cache.toString(), "Qwen/Qwen3-Embedding-0.6B"));
-        String message = err.toString().strip();
+        CliRun r = CliRun.run("download", "--offline", "--cache-dir", cache.toString(), "Qwen/Qwen3-Embedding-0.6B");
+        assertEquals(2, r.exitCode());
+        String message = r.err().strip();
         assertTrue(message.startsWith("qembed download: offline mode (HF_HUB_OFFLINE) is on and Qwen/Qwen3-Embedding-0.6B"),
                 message);
         assertEquals(1, message.lines().count(), "one line, no stack trace: " + message);
@@ -43,8 +32,9 @@ class DownloadCommandTest {
 
     @Test
     void neitherDirectoryNorRepositoryIdIsAUserError() {
-        assertEquals(2, run("download", "--offline", "./no/such/model"));
-        assertTrue(err.toString().contains("no directory ./no/such/model"), err.toString());
+        CliRun r = CliRun.run("download", "--offline", "./no/such/model");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("no directory ./no/such/model"), r.err());
     }
 
     @Test

@@ -16,10 +16,10 @@ class PostCommandArgumentsTest {
 
     @Test
     void whitenFitNeedsExactlyOneSource() {
-        PostCli none = PostCli.run("whiten", "fit", "--model", MODEL, "--out", "x.safetensors");
+        CliRun none = CliRun.run("whiten", "fit", "--model", MODEL, "--out", "x.safetensors");
         assertEquals(2, none.exitCode());
         assertTrue(none.err().contains("--corpus=FILE | --embeddings=FILE"), none.err());
-        PostCli both = PostCli.run(
+        CliRun both = CliRun.run(
                 "whiten", "fit", "--model", MODEL, "--out", "x", "--corpus", "a", "--embeddings", "b");
         assertEquals(2, both.exitCode());
         assertTrue(both.err().contains("mutually exclusive"), both.err());
@@ -27,16 +27,16 @@ class PostCommandArgumentsTest {
 
     @Test
     void whitenFitRefusesBadOptionsWithOneLine() {
-        PostCli method = PostCli.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus", "a", "--method", "zca");
+        CliRun method = CliRun.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus", "a", "--method", "zca");
         assertEquals(2, method.exitCode());
         // one line; the prefix names the command
         assertTrue(method.err().strip().matches("qembed (whiten )?fit: --method: unknown method 'zca'; expected whiten or pca"),
                 method.err());
-        PostCli both = PostCli.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus", "a",
+        CliRun both = CliRun.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus", "a",
                 "--instruction", "t", "--prompt-name", "query");
         assertEquals(2, both.exitCode());
         assertTrue(both.err().contains("either --instruction or --prompt-name"), both.err());
-        PostCli missing = PostCli.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus",
+        CliRun missing = CliRun.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus",
                 dir.resolve("absent.jsonl").toString());
         assertEquals(2, missing.exitCode());
         assertTrue(missing.err().strip().endsWith("absent.jsonl: file not found"), missing.err());
@@ -44,10 +44,10 @@ class PostCommandArgumentsTest {
 
     @Test
     void evalNeedsItsFiles() {
-        PostCli nothing = PostCli.run("eval", "--model", MODEL);
+        CliRun nothing = CliRun.run("eval", "--model", MODEL);
         assertEquals(2, nothing.exitCode());
         assertEquals("qembed eval: give --queries or --dataset", nothing.err().strip());
-        PostCli absent = PostCli.run("eval", "--model", MODEL, "--dataset", dir.toString());
+        CliRun absent = CliRun.run("eval", "--model", MODEL, "--dataset", dir.toString());
         assertEquals(2, absent.exitCode());
         assertTrue(absent.err().contains("queries.jsonl: file not found"), absent.err());
     }
@@ -55,7 +55,7 @@ class PostCommandArgumentsTest {
     @Test
     void evalRefusesABadSpec() {
         Path faq = Path.of(System.getProperty("qembed.fixtures")).resolveSibling("datasets").resolve("qembed-faq");
-        PostCli bad = PostCli.run("eval", "--model", MODEL, "--dataset", faq.toString(), "--config", "dims=256,post=zca");
+        CliRun bad = CliRun.run("eval", "--model", MODEL, "--dataset", faq.toString(), "--config", "dims=256,post=zca");
         assertEquals(2, bad.exitCode());
         assertEquals(
                 "qembed eval: --config: post must be none, pca[:K], whiten[:K] or file:PATH, got 'zca'",
@@ -64,7 +64,7 @@ class PostCommandArgumentsTest {
 
     @Test
     void whitenWithoutSubcommandShowsUsage() {
-        PostCli r = PostCli.run("whiten");
+        CliRun r = CliRun.run("whiten");
         assertTrue(r.err().contains("fit"), r.err());
     }
 }

@@ -76,7 +76,7 @@ class PostCommandsEndToEndTest {
     @Test
     void whitenFitOnTheCorpusWhitensTheModelsVectors() {
         Path out = dir.resolve("w.safetensors");
-        PostCli r = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+        CliRun r = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
                 FAQ.resolve("corpus.jsonl").toString(), "--out", out.toString(), "--eps", "0", "--no-progress");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("whiten 64 -> 64 dimensions from 80 samples"), r.out());
@@ -105,7 +105,7 @@ class PostCommandsEndToEndTest {
     @Test
     void serveLoadsAFittedTransformAndRefusesACorruptOne() throws Exception {
         Path out = dir.resolve("w.safetensors");
-        assertEquals(0, PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+        assertEquals(0, CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
                 FAQ.resolve("corpus.jsonl").toString(), "--out", out.toString(), "--dims", "32", "--no-progress")
                 .exitCode());
         io.qembed.api.PostProcessor served = ServeCommand.loadPostProcessor(out);
@@ -147,10 +147,10 @@ class PostCommandsEndToEndTest {
         Files.write(vectors, lines);
         Path fromText = dir.resolve("text.safetensors");
         Path fromVectors = dir.resolve("vectors.safetensors");
-        assertEquals(0, PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+        assertEquals(0, CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
                 FAQ.resolve("corpus.jsonl").toString(), "--out", fromText.toString(), "--method", "pca",
                 "--dims", "16", "--input-dimensions", "48", "--no-progress").exitCode());
-        PostCli r = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--embeddings", vectors.toString(),
+        CliRun r = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--embeddings", vectors.toString(),
                 "--out", fromVectors.toString(), "--method", "pca", "--dims", "16", "--input-dimensions", "48");
         assertEquals(0, r.exitCode(), r.err());
         LinearTransform a = LinearTransform.load(fromText);
@@ -168,24 +168,24 @@ class PostCommandsEndToEndTest {
                 .map(t -> "{\"text\": " + quote(t) + "}")
                 .collect(Collectors.toList()));
         Path out = dir.resolve("w.safetensors");
-        PostCli refused = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus", small.toString(),
+        CliRun refused = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus", small.toString(),
                 "--out", out.toString(), "--no-progress");
         assertEquals(2, refused.exitCode());
         assertTrue(refused.err().contains("cannot fit: only 20 samples for 64 dimensions"), refused.err());
         assertTrue(!Files.exists(out));
-        PostCli forced = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus", small.toString(),
+        CliRun forced = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus", small.toString(),
                 "--out", out.toString(), "--no-progress", "--force", "--method", "pca", "--dims", "8");
         assertEquals(0, forced.exitCode(), forced.err());
     }
 
     @Test
     void impossibleSizesAreRefusedBeforeEmbedding() {
-        PostCli r = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+        CliRun r = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
                 FAQ.resolve("corpus.jsonl").toString(), "--out", dir.resolve("w").toString(), "--dims", "65");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--dims 65 is more than the 64 input dimensions"), r.err());
         assertTrue(!r.err().contains("embedding corpus"), "nothing was embedded: " + r.err());
-        PostCli big = PostCli.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+        CliRun big = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
                 FAQ.resolve("corpus.jsonl").toString(), "--out", dir.resolve("w").toString(), "--input-dimensions", "128");
         assertEquals(2, big.exitCode());
         assertTrue(big.err().contains("--input-dimensions 128 is more than the model's 64"), big.err());
@@ -202,7 +202,7 @@ class PostCommandsEndToEndTest {
     @Test
     void evalRunsOnTheShippedDatasetAndWritesItsReports() throws Exception {
         Path report = dir.resolve("report");
-        PostCli r = PostCli.run("eval", "--model", MODEL.toString(), "--dataset", FAQ.toString(), "--report",
+        CliRun r = CliRun.run("eval", "--model", MODEL.toString(), "--dataset", FAQ.toString(), "--report",
                 report.toString(), "--cache", dir.resolve("cache").toString(), "--no-progress",
                 "--config", "instruct=off", "--config", "dims=32,post=whiten:16");
         assertEquals(0, r.exitCode(), r.err());
@@ -221,7 +221,7 @@ class PostCommandsEndToEndTest {
                 Files.readString(report.resolve("results.txt")).lines().skip(1).limit(3).toList());
 
         // a second run reads every embedding from the cache and gives the same numbers
-        PostCli again = PostCli.run("eval", "--model", MODEL.toString(), "--dataset", FAQ.toString(),
+        CliRun again = CliRun.run("eval", "--model", MODEL.toString(), "--dataset", FAQ.toString(),
                 "--cache", dir.resolve("cache").toString(), "--no-progress",
                 "--config", "instruct=off", "--config", "dims=32,post=whiten:16");
         assertEquals(r.out().lines().limit(4).toList(), again.out().lines().limit(4).toList());
@@ -235,7 +235,7 @@ class PostCommandsEndToEndTest {
         TransformFitter.fit(stats, new TransformFitter.Settings(TransformMethod.PCA, 32, 0, false),
                         new TransformFitter.Provenance("Qwen3-Embedding-8B", "0123456789abcdef", null, null, "test"))
                 .save(foreign);
-        PostCli r = PostCli.run("eval", "--model", MODEL.toString(), "--dataset", FAQ.toString(), "--no-cache",
+        CliRun r = CliRun.run("eval", "--model", MODEL.toString(), "--dataset", FAQ.toString(), "--no-cache",
                 "--no-progress", "--config", "post=file:" + foreign);
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("was fitted for model 'Qwen3-Embedding-8B' (identity 0123456789abcdef)"), r.err());

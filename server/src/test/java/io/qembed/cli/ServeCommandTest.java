@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.api.EngineConfig;
 import io.qembed.server.ServerConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,16 +14,6 @@ import picocli.CommandLine;
 /** The {@code serve} command's options and its refusals of bad ones (exit 2, one message line). */
 class ServeCommandTest {
     private static final Path TINY = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
-
-    private record Run(int exitCode, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, err.toString());
-    }
 
     private static ServeCommand parse(String... args) {
         ServeCommand command = new ServeCommand();
@@ -69,17 +57,17 @@ class ServeCommandTest {
 
     @Test
     void badOptionsExitWith2AndOneLine() {
-        assertRefused(run("serve", "--port", "0", "--model", "/no/such/model"), "no directory /no/such/model");
-        assertRefused(run("serve", "--model", TINY.toString(), "--backend", "tpu"), "--backend");
-        assertRefused(run("serve", "--model", TINY.toString(), "--port", "70000"), "--port");
-        assertRefused(run("serve", "--model", TINY.toString(), "--max-concurrent-requests", "0"),
+        assertRefused(CliRun.run("serve", "--port", "0", "--model", "/no/such/model"), "no directory /no/such/model");
+        assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--backend", "tpu"), "--backend");
+        assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--port", "70000"), "--port");
+        assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--max-concurrent-requests", "0"),
                 "--max-concurrent-requests");
-        assertRefused(run("serve", "--model", TINY.toString(), "--postprocess", "white"), "NAME=FILE");
-        assertRefused(run("serve", "--model", TINY.toString(), "--postprocess", "white=/no/such/file"),
+        assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--postprocess", "white"), "NAME=FILE");
+        assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--postprocess", "white=/no/such/file"),
                 "file not found");
     }
 
-    private static void assertRefused(Run run, String mention) {
+    private static void assertRefused(CliRun run, String mention) {
         assertEquals(2, run.exitCode(), run.err());
         assertTrue(run.err().contains(mention), run.err());
         assertEquals(1, run.err().strip().lines().count(), run.err());

@@ -8,14 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qembed.tokenizer.Tokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class TokenizeCommandTest {
     private static final Path MODEL = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
@@ -23,16 +20,6 @@ class TokenizeCommandTest {
 
     @TempDir
     Path dir;
-
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
-    }
 
     private static int[] ints(JsonNode array) {
         int[] ids = new int[array.size()];
@@ -52,8 +39,9 @@ class TokenizeCommandTest {
                 {"text": ""}
                 """);
         Path output = dir.resolve("out.jsonl");
-        assertEquals(0, run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
-                "--output", output.toString()), err.toString());
+        CliRun r = CliRun.run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
+                "--output", output.toString());
+        assertEquals(0, r.exitCode(), r.err());
         List<String> lines = Files.readAllLines(output);
         assertEquals(3, lines.size());
         Tokenizer tokenizer = Tokenizer.load(TOKENIZER_JSON);
@@ -74,8 +62,9 @@ class TokenizeCommandTest {
         Path input = dir.resolve("in.jsonl");
         Files.writeString(input, "{\"id\": 1, \"text\": \"hello world\"}\n");
         Path output = dir.resolve("out.jsonl");
-        assertEquals(0, run("tokenize", "--model", MODEL.toString(), "--no-special", "--input", input.toString(),
-                "--output", output.toString()), err.toString());
+        CliRun r = CliRun.run("tokenize", "--model", MODEL.toString(), "--no-special", "--input", input.toString(),
+                "--output", output.toString());
+        assertEquals(0, r.exitCode(), r.err());
         JsonNode line = new ObjectMapper().readTree(Files.readString(output));
         assertArrayEquals(Tokenizer.load(TOKENIZER_JSON).encode("hello world", false), ints(line.get("ids")));
     }
@@ -84,38 +73,45 @@ class TokenizeCommandTest {
     void badJsonlLineIsNamed() throws IOException {
         Path input = dir.resolve("in.jsonl");
         Files.writeString(input, "{\"id\": 1, \"text\": \"ok\"}\n{\"id\": 2, \"text\": 5}\n");
-        assertEquals(2, run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
-                "--output", dir.resolve("out.jsonl").toString()));
-        assertTrue(err.toString().contains("line 2: \"text\" must be a string"), err.toString());
+        CliRun r = CliRun.run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
+                "--output", dir.resolve("out.jsonl").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("line 2: \"text\" must be a string"), r.err());
 
         Files.writeString(input, "{\"id\": 1, \"text\": \"ok\"}\n\n{nope\n");
-        assertEquals(2, run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
-                "--output", dir.resolve("out.jsonl").toString()));
-        assertTrue(err.toString().contains("line 3: not valid JSON"), err.toString());
+        r = CliRun.run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
+                "--output", dir.resolve("out.jsonl").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("line 3: not valid JSON"), r.err());
     }
 
     @Test
     void missingAndUnsupportedFiles() throws IOException {
-        assertEquals(2, run("tokenize", "--tokenizer", dir.resolve("absent.json").toString()));
-        assertTrue(err.toString().contains("tokenizer file not found"), err.toString());
-        assertEquals(2, run("tokenize", "--model", dir.resolve("nothing").toString()));
-        assertTrue(err.toString().contains("no directory"), err.toString());
+        CliRun r = CliRun.run("tokenize", "--tokenizer", dir.resolve("absent.json").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("tokenizer file not found"), r.err());
+        r = CliRun.run("tokenize", "--model", dir.resolve("nothing").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("no directory"), r.err());
         Path unsupported = dir.resolve("tokenizer.json");
         Files.writeString(unsupported, "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}, \"pre_tokenizer\": "
                 + "{\"type\": \"ByteLevel\"}}");
-        assertEquals(2, run("tokenize", "--tokenizer", unsupported.toString()));
-        assertTrue(err.toString().contains("unsupported model 'WordPiece'"), err.toString());
-        assertEquals(2, run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", dir.resolve("none.jsonl").toString()));
-        assertTrue(err.toString().contains("input file not found"), err.toString());
+        r = CliRun.run("tokenize", "--tokenizer", unsupported.toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("unsupported model 'WordPiece'"), r.err());
+        r = CliRun.run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", dir.resolve("none.jsonl").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("input file not found"), r.err());
     }
 
     @Test
     void benchPrintsThroughputPerRound() throws IOException {
         Path texts = dir.resolve("texts.txt");
         Files.writeString(texts, "The capital of China is Beijing.\n数据库查询性能\n🦙 emoji\n");
-        assertEquals(0, run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--bench", texts.toString(),
-                "--rounds", "2"), err.toString());
-        String printed = out.toString();
+        CliRun r = CliRun.run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--bench", texts.toString(),
+                "--rounds", "2");
+        assertEquals(0, r.exitCode(), r.err());
+        String printed = r.out();
         assertEquals(3, printed.split("MB/s").length - 1, printed);
         assertTrue(printed.contains("tokens/s"), printed);
         assertTrue(printed.contains("round 2: "), printed);

@@ -33,7 +33,7 @@ class WhitenShowCommandTest {
                         new TransformFitter.Settings(TransformMethod.PCA, 3, 0, false),
                         new TransformFitter.Provenance("tiny", "id-1", null, "document", "qembed test"))
                 .save(file);
-        PostCli r = PostCli.run("whiten", "show", file.toString());
+        CliRun r = CliRun.run("whiten", "show", file.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("method          pca"), r.out());
         assertTrue(r.out().contains("model           tiny (identity id-1)"), r.out());
@@ -46,7 +46,7 @@ class WhitenShowCommandTest {
     void refusesACorruptFileInOneLine() throws Exception {
         Path file = dir.resolve("broken.safetensors");
         Files.write(file, new byte[] {1, 2, 3});
-        PostCli r = PostCli.run("whiten", "show", file.toString());
+        CliRun r = CliRun.run("whiten", "show", file.toString());
         assertEquals(2, r.exitCode());
         String message = r.err().strip();
         assertTrue(message.startsWith("qembed ") && message.lines().count() == 1, message);

@@ -6,34 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.qembed.cli.Main;
+import io.qembed.cli.CliRun;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The {@code embed} command's contract: JSONL in, JSONL out in order, reference vectors, clear errors. */
 class EmbedCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir Path dir;
-
-    /** Runs the CLI; returns the exit code and what it printed on stderr. */
-    private record Run(int code, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, err.toString());
-    }
 
     @Test
     void embedsTextsAndIdsInInputOrderMatchingTheReference() throws IOException {
@@ -52,9 +38,9 @@ class EmbedCommandTest {
         Path in = dir.resolve("in.jsonl");
         Path out = dir.resolve("out.jsonl");
         Files.write(in, lines);
-        Run r = run("embed", "--model", Fixtures.tinyModel().toString(), "--backend", "cpu",
+        CliRun r = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--backend", "cpu",
                 "--input", in.toString(), "--output", out.toString());
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         List<String> outLines = Files.readAllLines(out);
         assertEquals(cases.size(), outLines.size());
         for (int i = 0; i < cases.size(); i++) {
@@ -72,10 +58,10 @@ class EmbedCommandTest {
         Path in = dir.resolve("in.jsonl");
         Path out = dir.resolve("out.jsonl");
         Files.writeString(in, "{\"text\": \"What is the capital of China?\"}\n");
-        Run r = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun r = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", out.toString(), "--dimensions", "32", "--instruction",
                 "Given a web search query, retrieve relevant passages that answer the query");
-        assertEquals(0, r.code(), r.err());
+        assertEquals(0, r.exitCode(), r.err());
         JsonNode got = JSON.readTree(Files.readAllLines(out).getFirst());
         assertEquals(32, got.get("embedding").size());
         JsonNode reference = Fixtures.referenceCases().stream()
@@ -96,25 +82,25 @@ class EmbedCommandTest {
     void userErrorsGiveAMessageAndExitCodeNotAStackTrace() throws IOException {
         Path in = dir.resolve("bad.jsonl");
         Files.writeString(in, "{\"text\": \"fine\"}\n{not json\n");
-        Run badJson = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun badJson = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o1").toString());
-        assertEquals(2, badJson.code());
+        assertEquals(2, badJson.exitCode());
         assertTrue(badJson.err().contains("line 2"), badJson.err());
         assertTrue(!badJson.err().contains("\tat "), badJson.err());
 
         Files.writeString(in, "{\"token_ids\": [1, 999999999]}\n");
-        Run badId = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun badId = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o2").toString());
-        assertEquals(2, badId.code());
+        assertEquals(2, badId.exitCode());
         assertTrue(badId.err().contains("line 1") && badId.err().contains("999999999"), badId.err());
 
-        Run badDims = run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun badDims = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o3").toString(), "--dimensions", "16");
-        assertEquals(2, badDims.code());
+        assertEquals(2, badDims.exitCode());
         assertTrue(badDims.err().contains("dimensions"), badDims.err());
 
-        Run noModel = run("embed", "--model", dir.resolve("missing").toString(), "--input", in.toString());
-        assertEquals(2, noModel.code());
+        CliRun noModel = CliRun.run("embed", "--model", dir.resolve("missing").toString(), "--input", in.toString());
+        assertEquals(2, noModel.exitCode());
         assertTrue(noModel.err().contains("missing"), noModel.err());
     }
 }
