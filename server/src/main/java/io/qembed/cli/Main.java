@@ -51,12 +51,18 @@ public final class Main implements Runnable {
         @Override
         public int handleExecutionException(
                 Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            String message = e instanceof java.nio.charset.CharacterCodingException
+                    ? "the input is not valid UTF-8"
+                    : e.getMessage() == null ? e.toString() : e.getMessage();
             cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + message);
             if (System.getenv("QEMBED_DEBUG") != null) {
                 e.printStackTrace(cli.getErr());
             }
-            return e instanceof UserException u ? u.exitCode() : 1;
+            return switch (e) {
+                case UserException u -> u.exitCode();
+                case java.nio.charset.CharacterCodingException c -> 2;
+                default -> 1;
+            };
         }
     }
 

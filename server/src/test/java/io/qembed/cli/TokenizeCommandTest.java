@@ -83,6 +83,13 @@ class TokenizeCommandTest {
                 "--output", dir.resolve("out.jsonl").toString());
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("line 3: not valid JSON"), r.err());
+
+        Files.write(input, new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xff, '"', '}', '\n'});
+        r = CliRun.run("tokenize", "--tokenizer", TOKENIZER_JSON.toString(), "--input", input.toString(),
+                "--output", dir.resolve("out.jsonl").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("not valid UTF-8"), r.err());
+        assertTrue(!r.err().contains("\tat "), r.err());
     }
 
     @Test
