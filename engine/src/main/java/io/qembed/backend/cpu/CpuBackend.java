@@ -87,6 +87,11 @@ public final class CpuBackend implements Backend {
             for (int i = task * perTask; i < end; i++) {
                 copyRow(t, tokenIds[i], o.data(), o.rowStart(i));
             }
+            // A few rows were read, but their whole neighbourhoods were mapped: let them go before
+            // the next task maps more (see MappedPages).
+            if (t instanceof WeightMatrix w) {
+                MappedPages.release(w.data);
+            }
         });
     }
 
