@@ -84,6 +84,7 @@ public final class LocalEmbedder implements Embedder {
         Prompts prompts = Prompts.load(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
         Backend backend = null;
+        LocalEmbedder embedder = null;
         try {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             backend = Backends.create(engineConfig.backend(), engineConfig.threads());
@@ -98,15 +99,18 @@ public final class LocalEmbedder implements Embedder {
                             config.layers(),
                             prompts.named(),
                             backend.name());
-            LocalEmbedder embedder =
-                    new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, engineConfig);
+            embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, engineConfig);
             embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
             return embedder;
         } catch (RuntimeException e) {
-            if (backend != null) {
-                backend.close();
+            if (embedder != null) {
+                embedder.close(); // its worker, model, backend and checkpoint
+            } else {
+                if (backend != null) {
+                    backend.close();
+                }
+                checkpoint.close();
             }
-            checkpoint.close();
             throw e;
         }
     }
