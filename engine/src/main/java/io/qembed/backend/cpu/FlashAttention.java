@@ -241,7 +241,7 @@ final class FlashAttention {
         }
         float[] os = out.data();
         for (int r = 0; r < nq; r++) {
-            float inv = 1f / FloatVector.fromArray(FLOATS, sum, r * LANES).reduceLanes(VectorOperators.ADD);
+            float inv = 1f / Simd.sum(FloatVector.fromArray(FLOATS, sum, r * LANES));
             int dst = out.rowStart(i0 + r) + head * headDim;
             int src = r * headDim;
             int d = 0;

@@ -287,10 +287,10 @@ final class Gemm {
             s2 = av.fma(FloatVector.fromArray(FLOATS, b, b2 + i), s2);
             s3 = av.fma(FloatVector.fromArray(FLOATS, b, b3 + i), s3);
         }
-        float d0 = s0.reduceLanes(VectorOperators.ADD);
-        float d1 = s1.reduceLanes(VectorOperators.ADD);
-        float d2 = s2.reduceLanes(VectorOperators.ADD);
-        float d3 = s3.reduceLanes(VectorOperators.ADD);
+        float d0 = Simd.sum(s0);
+        float d1 = Simd.sum(s1);
+        float d2 = Simd.sum(s2);
+        float d3 = Simd.sum(s3);
         for (; i < n; i++) {
             d0 += a[i] * b[bStart + i];
             d1 += a[i] * b[b1 + i];
@@ -316,7 +316,7 @@ final class Gemm {
         for (; i <= n - LANES; i += LANES) {
             s0 = FloatVector.fromArray(FLOATS, a, i).fma(FloatVector.fromArray(FLOATS, b, bStart + i), s0);
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(s0.add(s1));
         for (; i < n; i++) {
             sum += a[i] * b[bStart + i];
         }

@@ -25,7 +25,7 @@ final class RowOps {
             FloatVector a = FloatVector.fromArray(FLOATS, x, start + i);
             acc0 = a.fma(a, acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(acc0.add(acc1));
         for (; i < n; i++) {
             sum += x[start + i] * x[start + i];
         }

@@ -336,10 +336,14 @@ class CpuBackendTest {
         }
         float[] after = runAttention(cpu, batch, headDim, heads, kvHeads, qValues, kValues, vValues);
         int width = heads * headDim;
+        // Two runs may straddle the JIT compiling the kernels, and the Vector API's exp may round an
+        // ulp differently compiled than interpreted; anything read from sequence B (values of 3.4e38,
+        // scores of -2e10) would move an output by far more than 1e-6, or make it non-finite.
         for (int s : new int[] {0, 2}) {
             for (int i = batch.start(s) * width; i < (batch.start(s) + batch.length(s)) * width; i++) {
-                if (Float.floatToRawIntBits(before[i]) != Float.floatToRawIntBits(after[i])) {
-                    fail("sequence " + s + " changed at element " + i + " when sequence 1 changed");
+                if (!Float.isFinite(after[i]) || Math.abs(before[i] - after[i]) > 1e-6f) {
+                    fail("sequence " + s + " changed at element " + i + " when sequence 1 changed: "
+                            + before[i] + " -> " + after[i]);
                 }
             }
         }
