@@ -21,6 +21,8 @@ import java.util.UUID;
  * </pre>
  */
 final class HubCache {
+    private static final String REPO_PREFIX = "models--";
+
     private final Path root;
 
     HubCache(Path root) {
@@ -32,7 +34,21 @@ final class HubCache {
     }
 
     Path repoDir(String repoId) {
-        return root.resolve("models--" + repoId.replace("/", "--"));
+        return root.resolve(REPO_PREFIX + repoId.replace("/", "--"));
+    }
+
+    /** The repository id of a {@code models--{owner}--{name}/snapshots/{commit}} directory, if it is one. */
+    static Optional<String> repoIdOfSnapshot(Path dir) {
+        Path snapshots = dir.toAbsolutePath().normalize().getParent();
+        if (snapshots == null || snapshots.getFileName() == null
+                || !snapshots.getFileName().toString().equals("snapshots")) {
+            return Optional.empty();
+        }
+        Path repo = snapshots.getParent();
+        String name = repo == null || repo.getFileName() == null ? "" : repo.getFileName().toString();
+        return name.startsWith(REPO_PREFIX)
+                ? Optional.of(name.substring(REPO_PREFIX.length()).replace("--", "/"))
+                : Optional.empty();
     }
 
     Path blob(String repoId, String hash) {

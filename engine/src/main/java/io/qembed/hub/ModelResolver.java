@@ -36,6 +36,11 @@ public final class ModelResolver {
     /** The model served when none is named. */
     public static final String DEFAULT_MODEL = "Qwen/Qwen3-Embedding-0.6B";
 
+    /** The repository id a model directory was resolved from, when it is a snapshot in a hub cache. */
+    public static Optional<String> repoIdOf(Path modelDir) {
+        return HubCache.repoIdOfSnapshot(modelDir);
+    }
+
     /** Files the engine reads besides the weights; all but config.json and tokenizer.json optional. */
     public static final List<String> MODEL_FILES = List.of(
             "config.json",

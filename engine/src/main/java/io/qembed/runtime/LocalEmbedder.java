@@ -15,6 +15,7 @@ import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backend;
 import io.qembed.backend.Backends;
+import io.qembed.hub.ModelResolver;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.TensorView;
 import io.qembed.model.Qwen3Config;
@@ -129,15 +130,8 @@ public final class LocalEmbedder implements Embedder {
     /** {@code Org/Name} for a Hugging Face cache snapshot, else the directory's name. */
     private static String modelName(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();
-        Path parent = dir.getParent();
-        if (parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("snapshots")) {
-            Path repo = parent.getParent();
-            String repoDir = repo == null || repo.getFileName() == null ? "" : repo.getFileName().toString();
-            if (repoDir.startsWith("models--")) {
-                return repoDir.substring("models--".length()).replace("--", "/");
-            }
-        }
-        return dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+        return ModelResolver.repoIdOf(dir)
+                .orElse(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
     }
 
     /** A hash of config.json and every tensor's name, dtype and shape: stable across copies of a model. */
