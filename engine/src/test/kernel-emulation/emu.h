@@ -14,6 +14,8 @@ using std::max;
 struct dim3 { unsigned x = 1, y = 1, z = 1; };
 inline thread_local dim3 threadIdx;
 inline dim3 blockIdx, blockDim, gridDim;
+#define QEMBED_HOST_EMULATION 1
+#define __launch_bounds__(...)
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -36,6 +38,39 @@ inline float shuffle(float v, int source) {
 }
 inline float __shfl_xor_sync(unsigned, float v, int offset) { return shuffle(v, (threadIdx.x % 32) ^ offset); }
 inline float __shfl_sync(unsigned, float v, int lane) { return shuffle(v, lane); }
+struct float2 { float x, y; };
+struct float4 { float x, y, z, w; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+// mma.sync.m16n8k16.row.col.f32.bf16.bf16.f32 on one warp, by the fragment layout of the PTX ISA: every
+// lane deposits its fragments, each lane then computes its four outputs from the whole A and B.
+inline unsigned mma_a[32][32][4], mma_b[32][32][2];
+inline float bf16_bits_to_float(unsigned bits16) { return __uint_as_float(bits16 << 16); }
+inline void mma_bf16_m16n8k16(float d[4], const unsigned a[4], unsigned b0, unsigned b1) {
+    int w = threadIdx.x / 32, l = threadIdx.x % 32;
+    warp_barriers[w]->arrive_and_wait();
+    for (int r = 0; r < 4; r++) mma_a[w][l][r] = a[r];
+    mma_b[w][l][0] = b0;
+    mma_b[w][l][1] = b1;
+    warp_barriers[w]->arrive_and_wait();
+    float A[16][16], B[16][8];
+    for (int lane = 0; lane < 32; lane++) {
+        int group = lane >> 2, quad = lane & 3;
+        for (int r = 0; r < 4; r++)
+            for (int h = 0; h < 2; h++)
+                A[group + 8 * (r & 1)][2 * quad + 8 * (r >> 1) + h] = bf16_bits_to_float((mma_a[w][lane][r] >> (16 * h)) & 0xffff);
+        for (int r = 0; r < 2; r++)
+            for (int h = 0; h < 2; h++)
+                B[2 * quad + 8 * r + h][group] = bf16_bits_to_float((mma_b[w][lane][r] >> (16 * h)) & 0xffff);
+    }
+    int group = l >> 2, quad = l & 3;
+    for (int e = 0; e < 4; e++) {
+        int row = group + 8 * (e >> 1), col = 2 * quad + (e & 1);
+        float acc = d[e];
+        for (int k = 0; k < 16; k++) acc += A[row][k] * B[k][col];
+        d[e] = acc;
+    }
+}
 extern float shared_memory[];
 #define shared shared_memory
 template <class F> void launch(dim3 grid, dim3 block, F kernel) {

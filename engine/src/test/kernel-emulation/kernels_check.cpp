@@ -76,25 +76,52 @@ static void test_rope(std::vector<int> lens, int heads, int hd, double theta) {
     char name[64]; snprintf(name, 64, "rope tokens %d heads %d hd %d", tokens, heads, hd); check(name, expected, x, 1e-6, 0);
 }
 
-static void test_attention(std::vector<int> lens, int heads, int kv_heads, int hd) {
+static float round_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
+
+// Attention against a double-precision softmax over the BF16-rounded q, k and v. With zero queries every
+// score is 0 and every weight exp2(0) = 1 exactly, so the output is the plain mean of the visible values:
+// that case is checked to FP32 accuracy and pins the masks. With random queries the weights P are rounded
+// to BF16 (relative error at most u = 2^-8 each), which moves a convex combination of values by at most
+// 2u max|v|: that is the bound.
+static void test_attention(std::vector<int> lens, int heads, int kv_heads, int hd, bool zero_queries) {
     std::vector<int> cu{0}; int max_len = 0;
     for (int l : lens) { cu.push_back(cu.back() + l); max_len = std::max(max_len, l); }
     int tokens = cu.back();
     auto q = random_vec(tokens * heads * hd, 1), k = random_vec(tokens * kv_heads * hd, 1), v = random_vec(tokens * kv_heads * hd, 1);
+    if (zero_queries) std::fill(q.begin(), q.end(), 0.0f);
     std::vector<float> out(tokens * heads * hd, -999.f), expected(tokens * heads * hd);
-    double scale = 1 / std::sqrt((double) hd);
+    double scale = 1 / std::sqrt((double) hd), max_v = 0;
+    for (float x : v) max_v = std::max(max_v, (double) std::fabs(x));
     for (size_t s = 0; s < lens.size(); s++) for (int i = 0; i < lens[s]; i++) for (int h = 0; h < heads; h++) {
         int kvh = h / (heads / kv_heads); int qi = cu[s] + i;
         std::vector<double> sc(i + 1); double m = -1e300;
-        for (int j = 0; j <= i; j++) { double dot = 0; for (int d = 0; d < hd; d++) dot += (double) q[qi * heads * hd + h * hd + d] * k[(cu[s] + j) * kv_heads * hd + kvh * hd + d]; sc[j] = dot * scale; m = std::max(m, sc[j]); }
+        for (int j = 0; j <= i; j++) {
+            double dot = 0;
+            for (int d = 0; d < hd; d++) dot += (double) round_bf16(q[qi * heads * hd + h * hd + d]) * round_bf16(k[(cu[s] + j) * kv_heads * hd + kvh * hd + d]);
+            sc[j] = dot * scale; m = std::max(m, sc[j]);
+        }
         double sum = 0; for (auto& e : sc) { e = std::exp(e - m); sum += e; }
-        for (int d = 0; d < hd; d++) { double acc = 0; for (int j = 0; j <= i; j++) acc += sc[j] * v[(cu[s] + j) * kv_heads * hd + kvh * hd + d]; expected[qi * heads * hd + h * hd + d] = (float) (acc / sum); }
+        for (int d = 0; d < hd; d++) {
+            double acc = 0;
+            for (int j = 0; j <= i; j++) acc += sc[j] * round_bf16(v[(cu[s] + j) * kv_heads * hd + kvh * hd + d]);
+            expected[qi * heads * hd + h * hd + d] = (float) (acc / sum);
+        }
     }
     float scale_log2 = (float) (1.0 / std::sqrt((double) hd) / std::log(2.0));
-    launch({(unsigned) ceil_div(max_len, 16), (unsigned) heads, (unsigned) lens.size()}, {128},
-           [&] { attention_causal_varlen(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, hd, scale_log2); });
-    char name[96]; snprintf(name, 96, "attention seqs %zu tokens %d heads %d/%d hd %d", lens.size(), tokens, heads, kv_heads, hd);
-    check(name, expected, out, 1e-5, 1e-4);
+    auto kernel = [&] {
+        switch (hd) {
+            case 32: attention_causal_varlen_32(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
+            case 64: attention_causal_varlen_64(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
+            case 128: attention_causal_varlen_128(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
+            case 256: attention_causal_varlen_256(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
+        }
+    };
+    launch({(unsigned) ceil_div(max_len, 64), (unsigned) heads, (unsigned) lens.size()}, {128}, kernel);
+    double worst = 0; for (size_t i = 0; i < out.size(); i++) worst = std::max(worst, std::fabs((double) out[i] - expected[i]));
+    char name[128];
+    snprintf(name, 128, "attention %s seqs %zu tokens %d heads %d/%d hd %d (max error %.2g)", zero_queries ? "uniform" : "random",
+             lens.size(), tokens, heads, kv_heads, hd, worst);
+    check(name, expected, out, zero_queries ? 1e-6 : 2 * std::ldexp(1.0, -8) * max_v, zero_queries ? 1e-5 : 0);
 }
 
 static void test_elementwise() {
@@ -131,11 +158,13 @@ int main() {
     test_head_norm(5, 16, 128); test_head_norm(3, 4, 32); test_head_norm(1, 3, 64);
     test_rope({1, 17, 40}, 4, 32, 1e6); test_rope({3, 5}, 2, 128, 1e6);
     test_elementwise();
-    test_attention({1, 16, 17, 33, 70}, 8, 2, 64);
-    test_attention({5, 64, 65}, 4, 4, 128);
-    test_attention({2, 31, 32}, 4, 2, 32);
-    test_attention({40, 3}, 2, 1, 256);
-    test_attention({130}, 2, 1, 128);
+    for (bool zero : {true, false}) {
+        test_attention({1, 16, 17, 33, 70}, 8, 2, 64, zero);
+        test_attention({5, 64, 65}, 4, 4, 128, zero);
+        test_attention({2, 31, 32}, 4, 2, 32, zero);
+        test_attention({40, 3}, 2, 1, 256, zero);
+        test_attention({130, 1}, 2, 1, 128, zero);
+    }
     printf(failures ? "%d FAILURES\n" : "all ok\n", failures);
     return failures != 0;
 }

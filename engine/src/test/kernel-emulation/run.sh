@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Optional developer check, not part of the Maven build: compiles the CUDA kernels as host C++ under a
-# small emulation of CUDA blocks (std::thread per CUDA thread, barriers for __syncthreads and warp
-# shuffles) and compares each kernel with a plain double-precision reference. It checks the kernels'
-# indexing, masking, tiling and reductions without a GPU; it says nothing about the real compiler,
-# memory model or speed. Needs g++ with C++20.
+# Host check of the CUDA kernels, run by KernelEmulationTest where g++ exists: compiles the kernels as
+# host C++ under a small emulation of CUDA blocks (std::thread per CUDA thread, barriers for
+# __syncthreads, warp shuffles and mma.sync, the latter by the PTX ISA's fragment layout) and compares each
+# kernel with a plain double-precision reference. It checks the kernels' indexing, masking, tiling,
+# fragment layouts and reductions without a GPU; it says nothing about the real compiler, memory model or
+# speed. Needs g++ with C++20.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernels="$here/../../main/resources/io/qembed/backend/cuda"
@@ -17,5 +18,5 @@ trap 'rm -rf "$work"' EXIT
         sed 's/extern __shared__ float shared\[\];//; s/extern "C"//'
 } > "$work/kernels.inc"
 cp "$here/emu.h" "$here/kernels_check.cpp" "$work/"
-g++ -std=c++20 -O1 -pthread -w -o "$work/kernels_check" "$work/kernels_check.cpp"
+g++ -std=c++20 -O1 -fno-strict-aliasing -pthread -w -o "$work/kernels_check" "$work/kernels_check.cpp"
 "$work/kernels_check"

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 public final class CudaLibraries {
 
     private static Object state; // CudaLibraryLocator.Libraries once loaded, or the CudaUnavailableException
+    private static Object compiler; // the NVRTC library loaded (a Path), or the CudaUnavailableException
 
     private CudaLibraries() {}
 
@@ -40,19 +41,60 @@ public final class CudaLibraries {
         return (CudaLibraryLocator.Libraries) state;
     }
 
-    @SuppressWarnings("restricted") // loading native libraries is the point of this class
-    private static Object tryLoad() {
-        List<Path> folders = CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache());
-        CudaLibraryLocator.Result result = CudaLibraryLocator.locate(folders);
-        if (result instanceof CudaLibraryLocator.Result.Missing) {
-            // A Python environment outside the usual prefixes (a venv that is not activated, say).
-            List<Path> wheels = pythonSitePackages().map(CudaLibraryLocator::wheelFolders).orElse(List.of());
-            if (!wheels.isEmpty()) {
-                List<Path> more = new java.util.ArrayList<>(folders);
-                more.addAll(wheels);
-                result = CudaLibraryLocator.locate(more);
+    /**
+     * Loads NVRTC alone, which compiles kernels for any architecture without a driver or a GPU, and
+     * returns its path; or throws the reason it cannot. Where {@link #load()} has loaded everything, its
+     * NVRTC is the one.
+     */
+    public static synchronized Path loadCompiler() {
+        if (compiler == null) {
+            if (state instanceof CudaLibraryLocator.Libraries libraries) {
+                compiler = libraries.nvrtc();
+            } else {
+                List<Path> folders = searchFolders();
+                compiler = CudaLibraryLocator.locateNvrtc(folders)
+                        .<Object>map(nvrtc -> {
+                            String problem = loadNvrtc(nvrtc);
+                            return problem == null ? nvrtc : new CudaUnavailableException(problem);
+                        })
+                        .orElseGet(() -> new CudaUnavailableException("NVRTC not found: libnvrtc.so.13 or .12; searched "
+                                + CudaLibraryLocator.describe(folders) + "; set " + CudaLibraryLocator.OVERRIDE_ENV
+                                + " to the folder that holds it"));
             }
         }
+        if (compiler instanceof CudaUnavailableException e) {
+            throw new CudaUnavailableException(e.getMessage());
+        }
+        return (Path) compiler;
+    }
+
+    /** Loads NVRTC and, first, its builtins library from the same folder; returns the problem or null. */
+    @SuppressWarnings("restricted") // loading native libraries is the point of this class
+    private static String loadNvrtc(Path nvrtc) {
+        List<Path> libraries = new java.util.ArrayList<>();
+        CudaLibraryLocator.nvrtcBuiltins(nvrtc).ifPresent(libraries::add);
+        libraries.add(nvrtc);
+        for (Path library : libraries) {
+            try {
+                System.load(library.toString());
+            } catch (UnsatisfiedLinkError e) {
+                return "cannot load " + library + ": " + e.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** The system folders, then the CUDA wheels of the {@code python3} on the path. */
+    private static List<Path> searchFolders() {
+        List<Path> folders = new java.util.ArrayList<>(CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache()));
+        pythonSitePackages().map(CudaLibraryLocator::wheelFolders).ifPresent(folders::addAll);
+        return folders;
+    }
+
+    @SuppressWarnings("restricted") // loading native libraries is the point of this class
+    private static Object tryLoad() {
+        List<Path> folders = searchFolders();
+        CudaLibraryLocator.Result result = CudaLibraryLocator.locate(folders);
         CudaLibraryLocator.Libraries libraries;
         switch (result) {
             case CudaLibraryLocator.Result.Missing missing -> {
@@ -60,11 +102,20 @@ public final class CudaLibraries {
             }
             case CudaLibraryLocator.Result.Found found -> libraries = found.libraries();
         }
-        for (Path library : List.of(libraries.driver(), libraries.cublasLt(), libraries.cublas(), libraries.nvrtc())) {
+        if (compiler instanceof Path loaded) { // NVRTC is loaded already: keep that one, not a second copy
+            libraries = new CudaLibraryLocator.Libraries(libraries.driver(), libraries.cublasLt(), libraries.cublas(), loaded);
+        }
+        for (Path library : List.of(libraries.driver(), libraries.cublasLt(), libraries.cublas())) {
             try {
                 System.load(library.toString());
             } catch (UnsatisfiedLinkError e) {
                 return new CudaUnavailableException("cannot load " + library + ": " + e.getMessage());
+            }
+        }
+        if (!libraries.nvrtc().equals(compiler)) {
+            String problem = loadNvrtc(libraries.nvrtc());
+            if (problem != null) {
+                return new CudaUnavailableException(problem);
             }
         }
         int status = CudaDriver.cuInit(0);

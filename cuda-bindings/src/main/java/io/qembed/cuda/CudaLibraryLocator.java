@@ -73,13 +73,7 @@ public final class CudaLibraryLocator {
         if (cublas == null) {
             missing.add("libcublas.so.13 or .12 with its libcublasLt (cuBLAS)");
         }
-        Optional<Path> nvrtc = Optional.empty();
-        for (String major : NVRTC_MAJORS) {
-            nvrtc = findFirst(folders, List.of("libnvrtc.so." + major));
-            if (nvrtc.isPresent()) {
-                break;
-            }
-        }
+        Optional<Path> nvrtc = locateNvrtc(folders);
         if (nvrtc.isEmpty()) {
             missing.add("libnvrtc.so.13 or .12 (NVRTC)");
         }
@@ -89,6 +83,37 @@ public final class CudaLibraryLocator {
                     + " to the folder that holds them");
         }
         return new Result.Found(new Libraries(driver.orElseThrow(), cublasLt, cublas, nvrtc.orElseThrow()));
+    }
+
+    /** NVRTC alone (it needs no driver or GPU): the first folder holding CUDA 13's, else CUDA 12's. */
+    public static Optional<Path> locateNvrtc(List<Path> folders) {
+        for (String major : NVRTC_MAJORS) {
+            Optional<Path> nvrtc = findFirst(folders, List.of("libnvrtc.so." + major));
+            if (nvrtc.isPresent()) {
+                return nvrtc;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The builtins library beside {@code nvrtc} ({@code libnvrtc-builtins.so.13.0} for {@code libnvrtc.so.13}),
+     * if that folder has one. NVRTC opens it by its bare name when it compiles, which finds it only on the
+     * loader's search path or when it is loaded already: the wheels' folders are on no search path.
+     */
+    public static Optional<Path> nvrtcBuiltins(Path nvrtc) {
+        String name = nvrtc.getFileName().toString();
+        String major = name.substring(name.lastIndexOf('.') + 1);
+        java.util.regex.Pattern builtins = java.util.regex.Pattern.compile(
+                "libnvrtc-builtins\\.so\\." + java.util.regex.Pattern.quote(major) + "\\.[0-9]+");
+        try (var files = Files.list(nvrtc.toAbsolutePath().getParent())) {
+            return files.filter(f -> builtins.matcher(f.getFileName().toString()).matches())
+                    .filter(Files::isRegularFile)
+                    .sorted()
+                    .findFirst();
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<Path> findFirst(List<Path> folders, List<String> names) {
@@ -103,7 +128,7 @@ public final class CudaLibraryLocator {
         return Optional.empty();
     }
 
-    private static String describe(List<Path> folders) {
+    static String describe(List<Path> folders) {
         if (folders.isEmpty()) {
             return "no folders";
         }

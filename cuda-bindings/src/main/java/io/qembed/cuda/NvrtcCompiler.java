@@ -12,14 +12,14 @@ public final class NvrtcCompiler {
     private final String version;
 
     public NvrtcCompiler(KernelCache cache) {
-        CudaLibraries.load();
+        CudaLibraries.loadCompiler();
         this.cache = cache;
         this.version = version();
     }
 
     /** NVRTC's version, e.g. {@code nvrtc 13.0}. */
     public static String version() {
-        CudaLibraries.load();
+        CudaLibraries.loadCompiler();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment major = arena.allocate(ValueLayout.JAVA_INT);
             MemorySegment minor = arena.allocate(ValueLayout.JAVA_INT);

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,5 +129,18 @@ class CudaLibraryLocatorTest {
         assertEquals(List.of(Path.of("/usr/lib/x86_64-linux-gnu"), Path.of("/opt/cuda/lib64")),
                 CudaLibraryLocator.ldconfigFolders(cache));
         assertEquals(List.of(), CudaLibraryLocator.ldconfigFolders(""));
+    }
+
+    @Test
+    void nvrtcAloneAndTheBuiltinsBesideIt() throws IOException {
+        Path system = folder("system", "libnvrtc.so.12");
+        Path wheel = folder("wheel", "libnvrtc.so.13", "libnvrtc-builtins.so.13.0", "libnvrtc-builtins.alt.so.13.0",
+                "libnvrtc-builtins.so.12.9");
+        assertEquals(Optional.of(wheel.resolve("libnvrtc.so.13")), CudaLibraryLocator.locateNvrtc(List.of(system, wheel)));
+        assertEquals(Optional.of(system.resolve("libnvrtc.so.12")), CudaLibraryLocator.locateNvrtc(List.of(system)));
+        assertEquals(Optional.empty(), CudaLibraryLocator.locateNvrtc(List.of(folder("empty"))));
+        assertEquals(Optional.of(wheel.resolve("libnvrtc-builtins.so.13.0")),
+                CudaLibraryLocator.nvrtcBuiltins(wheel.resolve("libnvrtc.so.13")));
+        assertEquals(Optional.empty(), CudaLibraryLocator.nvrtcBuiltins(system.resolve("libnvrtc.so.12")));
     }
 }

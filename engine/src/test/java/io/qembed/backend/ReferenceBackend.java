@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
  * per formula, sums and transcendental functions in double, results rounded to FP32. Weights are
  * decoded to FP32 on upload. The oracle the fast backends are tested against.
  *
- * <p>{@link Numerics} lets it take two numeric choices of a backend under test, so that what is left
+ * <p>{@link Numerics} lets it take numeric choices of a backend under test, so that what is left
  * between them is summation order alone; by default it follows transformers' FP32 computation.
  */
 public final class ReferenceBackend implements Backend {
@@ -23,10 +23,15 @@ public final class ReferenceBackend implements Backend {
      * @param exactRopeAngles rotary angles {@code position * theta^(-2i / headDim)} in double, instead of
      *     transformers' FP32 steps ({@link #ropeAngle}); the two part by up to 1.4e-5 rad at position 300,
      *     1.3e-3 at 32767
+     * @param bf16AttentionInputs attention rounds q, k and v to BF16 first
+     * @param bf16AttentionWeights attention rounds the softmax weights {@code exp(s - max)} to BF16 and
+     *     divides by the sum of the rounded weights; a tiled kernel takes {@code max} over the key tiles
+     *     seen so far, so its weights round to other digits with errors of the same size
      */
-    public record Numerics(boolean bf16MatmulInputs, boolean exactRopeAngles) {
+    public record Numerics(
+            boolean bf16MatmulInputs, boolean exactRopeAngles, boolean bf16AttentionInputs, boolean bf16AttentionWeights) {
         /** FP32 product inputs and FP32 rotary angles, as transformers computes. */
-        public static final Numerics TRANSFORMERS = new Numerics(false, false);
+        public static final Numerics TRANSFORMERS = new Numerics(false, false, false, false);
     }
 
     /** The reference with transformers' numerics. */
@@ -195,13 +200,35 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+        Matrix qm = attentionInput((Matrix) q);
+        Matrix km = attentionInput((Matrix) k);
+        Matrix vm = attentionInput((Matrix) v);
         for (int t = 0; t < batch.tokens(); t++) {
-            attentionRow((Matrix) q, (Matrix) k, (Matrix) v, headDim, batch, t, (Matrix) out);
+            attentionRow(qm, km, vm, headDim, batch, t, (Matrix) out, numerics.bf16AttentionWeights());
         }
+    }
+
+    /** {@code x} as attention reads it: a BF16-rounded copy where the numerics say so. */
+    private Matrix attentionInput(Matrix x) {
+        if (!numerics.bf16AttentionInputs()) {
+            return x;
+        }
+        float[] rounded = new float[x.rows() * x.cols()];
+        for (int r = 0; r < x.rows(); r++) {
+            for (int c = 0; c < x.cols(); c++) {
+                rounded[r * x.cols() + c] = BFloat16.toFloat(BFloat16.fromFloat(x.get(r, c)));
+            }
+        }
+        return new Matrix(rounded, 0, x.rows(), x.cols());
     }
 
     /** Attention output of one query row (all heads): softmax over the keys of its sequence up to itself. */
     public static void attentionRow(Matrix q, Matrix k, Matrix v, int headDim, Batch batch, int t, Matrix out) {
+        attentionRow(q, k, v, headDim, batch, t, out, false);
+    }
+
+    private static void attentionRow(
+            Matrix q, Matrix k, Matrix v, int headDim, Batch batch, int t, Matrix out, boolean bf16Weights) {
         int heads = q.cols() / headDim;
         int group = heads / (k.cols() / headDim);
         int start = t - batch.positions()[t];
@@ -222,6 +249,9 @@ public final class ReferenceBackend implements Backend {
             double total = 0;
             for (int j = 0; j < scores.length; j++) {
                 scores[j] = Math.exp(scores[j] - max);
+                if (bf16Weights) {
+                    scores[j] = BFloat16.toFloat(BFloat16.fromFloat((float) scores[j]));
+                }
                 total += scores[j];
             }
             for (int d = 0; d < headDim; d++) {

@@ -438,7 +438,7 @@ public final class CudaBackend implements Backend {
         requireShape("attention", "out", o, batch.tokens(), qt.cols());
         useBatch(batch);
         float scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
-        launch(KernelFamily.ATTENTION, "attention_causal_varlen",
+        launch(KernelFamily.ATTENTION, KernelGeometry.attentionKernel(headDim),
                 KernelGeometry.attention(batch.maxLength(), heads, batch.sequences(), headDim),
                 KernelArgs.of().pointer(qt.pointer()).pointer(kt.pointer()).pointer(vt.pointer()).pointer(o.pointer())
                         .pointer(lastCuSeqLens.pointer()).i32(heads).i32(kvHeads).i32(headDim).f32(scaleLog2));

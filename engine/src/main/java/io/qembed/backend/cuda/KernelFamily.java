@@ -15,7 +15,7 @@ enum KernelFamily {
     EMBEDDING("embedding.cu", List.of("embed_rows_bf16")),
     NORM("norm.cu", List.of("rms_norm", "add_rms_norm", "head_rms_norm")),
     ROPE("rope.cu", List.of("rope_neox")),
-    ATTENTION("attention.cu", List.of("attention_causal_varlen")),
+    ATTENTION("attention.cu", KernelGeometry.ATTN_HEAD_DIMS.stream().map(KernelGeometry::attentionKernel).toList()),
     ELEMENTWISE("elementwise.cu", List.of("swiglu", "add_in_place", "f32_to_bf16", "gather_rows"));
 
     static final String COMMON = "common.cuh";

@@ -1,6 +1,7 @@
 package io.qembed.backend.cuda;
 
 import io.qembed.cuda.LaunchGeometry;
+import java.util.List;
 
 /**
  * Launch geometry of every kernel, as plain arithmetic so that it is testable without a GPU. The
@@ -13,10 +14,13 @@ final class KernelGeometry {
     static final int HEAD_NORM_WARPS = 8;
 
     static final int ATTN_WARPS = 4;
-    static final int ATTN_ROWS_PER_WARP = 4;
-    static final int ATTN_QUERY_TILE = ATTN_WARPS * ATTN_ROWS_PER_WARP;
-    static final int ATTN_KEY_TILE = 32;
-    static final int ATTN_MAX_HEAD_DIM = 256;
+    /** Query rows per attention block: 16 per warp, the m of the tensor-core product. */
+    static final int ATTN_QUERY_TILE = ATTN_WARPS * 16;
+    static final int ATTN_KEY_TILE = 64;
+    /** BF16 elements of padding per shared-memory row. */
+    static final int ATTN_PAD = 8;
+    /** The head dimensions the attention kernel is compiled for, one kernel each. */
+    static final List<Integer> ATTN_HEAD_DIMS = List.of(32, 64, 128, 256);
 
     private KernelGeometry() {}
 
@@ -50,7 +54,7 @@ final class KernelGeometry {
 
     /**
      * Grid (query tiles of the longest sequence, heads, sequences), {@link #ATTN_WARPS} warps per block,
-     * and the shared memory for one query tile and one key and value tile.
+     * and the shared memory for one key tile and one transposed value tile.
      */
     static LaunchGeometry attention(int maxSequenceLength, int heads, int sequences, int headDim) {
         checkAttentionHeadDim(headDim);
@@ -59,15 +63,24 @@ final class KernelGeometry {
                 attentionSharedBytes(headDim));
     }
 
-    /** Shared memory of one attention block: q tile, k tile (pitch headDim + 1) and v tile, in FP32. */
+    /**
+     * Shared memory of one attention block, in BF16: the key tile {@code [ATTN_KEY_TILE][headDim + ATTN_PAD]}
+     * (which first holds the query tile) and the value tile transposed, {@code [headDim][ATTN_KEY_TILE + ATTN_PAD]}.
+     */
     static int attentionSharedBytes(int headDim) {
-        return Float.BYTES * (ATTN_QUERY_TILE * headDim + ATTN_KEY_TILE * (headDim + 1) + ATTN_KEY_TILE * headDim);
+        return 2 * (ATTN_KEY_TILE * (headDim + ATTN_PAD) + headDim * (ATTN_KEY_TILE + ATTN_PAD));
+    }
+
+    /** The attention kernel for {@code headDim}. */
+    static String attentionKernel(int headDim) {
+        checkAttentionHeadDim(headDim);
+        return "attention_causal_varlen_" + headDim;
     }
 
     static void checkAttentionHeadDim(int headDim) {
-        if (headDim <= 0 || headDim % 32 != 0 || headDim > ATTN_MAX_HEAD_DIM) {
-            throw new IllegalArgumentException("attention: the CUDA kernel needs headDim a multiple of 32 and at most "
-                    + ATTN_MAX_HEAD_DIM + ", got " + headDim);
+        if (!ATTN_HEAD_DIMS.contains(headDim)) {
+            throw new IllegalArgumentException("attention: the CUDA kernel is built for head_dim " + ATTN_HEAD_DIMS
+                    + ", got " + headDim);
         }
     }
 }

@@ -30,7 +30,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>rope: 1e-6 (both sides take the angle and its sine and cosine in double);
  *   <li>matmul: 1e-5 times {@code sum |x_k * w_k|} (FP32 accumulation of BF16 products over k terms, in
  *       an order cuBLAS chooses: error below k * 2^-24 of that sum, far below in practice);
- *   <li>attention: 1e-5 + 1e-4 relative (FP32 online softmax with {@code exp2f} against a double softmax).
+ *   <li>attention, against a double softmax over BF16-rounded q, k, v with exact weights: the kernel rounds
+ *       each weight to BF16 (relative error at most u = 2^-8) and divides by the sum of the rounded weights,
+ *       which moves a convex combination of values by at most {@code 2u max|v|}. With zero queries every
+ *       weight is exactly 1, so the output is the mean of the visible values: 1e-6 + 1e-5 relative, which
+ *       pins the causal and sequence masks.
  * </ul>
  */
 @ExtendWith(RequiresGpu.class)
@@ -278,16 +282,44 @@ class CudaBackendOpsTest {
 
     private static void checkAttention(Random random, Batch batch, int heads, int kvHeads, int headDim, String what) {
         int tokens = batch.tokens();
-        float[] q = random(random, tokens * heads * headDim, 1f);
         float[] k = random(random, tokens * kvHeads * headDim, 1f);
         float[] v = random(random, tokens * kvHeads * headDim, 1f);
+        float[] randomQueries = random(random, tokens * heads * headDim, 1f);
+        float[] zeroQueries = new float[tokens * heads * headDim];
+        double unitRoundoff = Math.scalb(1.0, -8);
+        float[] expected = hostAttention(randomQueries, k, v, batch, heads, kvHeads, headDim);
+        assertClose("attention " + what, expected, cudaAttention(randomQueries, k, v, batch, heads, kvHeads, headDim),
+                2 * unitRoundoff * maxAbs(v), 0);
+        expected = hostAttention(zeroQueries, k, v, batch, heads, kvHeads, headDim);
+        assertClose("attention with uniform weights " + what, expected,
+                cudaAttention(zeroQueries, k, v, batch, heads, kvHeads, headDim), 1e-6, 1e-5);
+    }
+
+    /** The reference: BF16-rounded q, k, v as the kernel reads them, exact softmax weights. */
+    private static float[] hostAttention(float[] q, float[] k, float[] v, Batch batch, int heads, int kvHeads, int headDim) {
+        int tokens = batch.tokens();
+        try (var reference = new ReferenceBackend(new ReferenceBackend.Numerics(true, true, true, false))) {
+            Tensor expected = reference.alloc(tokens, heads * headDim);
+            reference.attention(hostMatrix(q, tokens, heads * headDim), hostMatrix(k, tokens, kvHeads * headDim),
+                    hostMatrix(v, tokens, kvHeads * headDim), headDim, batch, expected);
+            return reference.download(expected);
+        }
+    }
+
+    private static float[] cudaAttention(float[] q, float[] k, float[] v, Batch batch, int heads, int kvHeads, int headDim) {
+        int tokens = batch.tokens();
         Tensor out = cuda.alloc(tokens, heads * headDim);
-        Tensor expected = host.alloc(tokens, heads * headDim);
         cuda.attention(onDevice(q, tokens, heads * headDim), onDevice(k, tokens, kvHeads * headDim),
                 onDevice(v, tokens, kvHeads * headDim), headDim, batch, out);
-        host.attention(hostMatrix(q, tokens, heads * headDim), hostMatrix(k, tokens, kvHeads * headDim),
-                hostMatrix(v, tokens, kvHeads * headDim), headDim, batch, expected);
-        assertClose("attention " + what, host.download(expected), cuda.download(out), 1e-5, 1e-4);
+        return cuda.download(out);
+    }
+
+    private static double maxAbs(float[] values) {
+        double max = 0;
+        for (float x : values) {
+            max = Math.max(max, Math.abs(x));
+        }
+        return max;
     }
 
     @Test

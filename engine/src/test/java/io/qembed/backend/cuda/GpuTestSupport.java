@@ -23,9 +23,10 @@ final class GpuTestSupport {
 
     /**
      * The CUDA backend's numeric design, for the scalar reference: matrix-product inputs rounded to BF16
-     * (as before {@code cublasGemmEx}), rotary angles in double (as {@link RopeFrequencies}).
+     * (as before {@code cublasGemmEx}), rotary angles in double (as {@link RopeFrequencies}), attention on
+     * BF16 q, k, v and softmax weights (as the tensor-core kernel).
      */
-    static final ReferenceBackend.Numerics CUDA_NUMERICS = new ReferenceBackend.Numerics(true, true);
+    static final ReferenceBackend.Numerics CUDA_NUMERICS = new ReferenceBackend.Numerics(true, true, true, true);
 
     /**
      * The model in {@code modelDir} on {@code backend}. The checkpoint is closed on return, so the backend

@@ -37,20 +37,24 @@ class KernelGeometryTest {
     @Test
     void attentionGridAndSharedMemory() {
         LaunchGeometry g = KernelGeometry.attention(100, 16, 3, 128);
-        assertEquals(7, g.gridX()); // ceil(100 / 16) query tiles
+        assertEquals(2, g.gridX()); // ceil(100 / 64) query tiles
         assertEquals(16, g.gridY());
         assertEquals(3, g.gridZ());
         assertEquals(128, g.blockX());
-        // (16 * 128 + 32 * 129 + 32 * 128) floats
-        assertEquals(4 * (2048 + 4128 + 4096), g.sharedBytes());
+        // BF16 [64][128 + 8] keys and [128][64 + 8] transposed values
+        assertEquals(2 * (64 * 136 + 128 * 72), g.sharedBytes());
         assertTrue(KernelGeometry.attentionSharedBytes(128) <= 48 * 1024, "head_dim 128 needs no opt-in");
         assertTrue(KernelGeometry.attentionSharedBytes(256) > 48 * 1024, "head_dim 256 exercises the opt-in");
+        assertEquals("attention_causal_varlen_128", KernelGeometry.attentionKernel(128));
     }
 
     @Test
-    void attentionRejectsHeadDimsTheKernelCannotHold() {
-        assertThrows(IllegalArgumentException.class, () -> KernelGeometry.attention(10, 4, 1, 48));
-        assertThrows(IllegalArgumentException.class, () -> KernelGeometry.attention(10, 4, 1, 288));
-        assertThrows(IllegalArgumentException.class, () -> KernelGeometry.attention(10, 4, 1, 0));
+    void attentionRejectsHeadDimsWithoutAKernel() {
+        for (int headDim : new int[] {0, 16, 48, 96, 288}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> KernelGeometry.attention(10, 4, 1, headDim));
+            assertEquals("attention: the CUDA kernel is built for head_dim [32, 64, 128, 256], got " + headDim,
+                    e.getMessage());
+        }
     }
 }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * header includes (NVRTC gets no include path), and exactly the kernels the backend launches.
  */
 class KernelSourcesTest {
-    private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
+    private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(");
     private static final Pattern DEFINE = Pattern.compile("#define (ATTN_\\w+) (\\d+)\\b");
 
     @Test
@@ -65,9 +65,9 @@ class KernelSourcesTest {
             defines.put(m.group(1), Integer.parseInt(m.group(2)));
         }
         assertEquals(KernelGeometry.ATTN_WARPS, defines.get("ATTN_WARPS"));
-        assertEquals(KernelGeometry.ATTN_ROWS_PER_WARP, defines.get("ATTN_ROWS_PER_WARP"));
         assertEquals(KernelGeometry.ATTN_KEY_TILE, defines.get("ATTN_KEY_TILE"));
-        assertEquals(KernelGeometry.ATTN_MAX_HEAD_DIM, defines.get("ATTN_MAX_HEAD_DIM"));
+        assertEquals(KernelGeometry.ATTN_PAD, defines.get("ATTN_PAD"));
+        assertTrue(code.contains("#define ATTN_QUERY_TILE (ATTN_WARPS * 16)"), "16 query rows per warp");
     }
 
     private static String withoutComments(String code) {
