@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(RequiresNvrtc.class)
 class NvrtcCompilerTest {
-    private static final String AXPY = """
+    /** {@code y = a * x + y} over {@code n} floats, one thread each. */
+    static final String AXPY = """
             extern "C" __global__ void axpy(float a, const float* x, float* y, int n) {
                 int i = blockIdx.x * blockDim.x + threadIdx.x;
                 if (i < n) {

@@ -20,19 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The safe layer on a real GPU, without the engine: module loading, launches, copies, cuBLAS, events,
- * and the error messages of failing calls ({@link NvrtcCompilerTest} covers NVRTC without a GPU). Skipped, with the reason, where CUDA cannot load.
+ * and the error messages of failing calls ({@link NvrtcCompilerTest} covers NVRTC without a GPU).
+ * Skipped, with the reason, where CUDA cannot load.
  */
 @ExtendWith(SafeLayerGpuTest.RequiresCuda.class)
 class SafeLayerGpuTest {
-    private static final String AXPY = """
-            extern "C" __global__ void axpy(float a, const float* x, float* y, int n) {
-                int i = blockIdx.x * blockDim.x + threadIdx.x;
-                if (i < n) {
-                    y[i] = a * x[i] + y[i];
-                }
-            }
-            """;
-
     /** Runs the class only where the CUDA libraries load and a device is present. */
     static final class RequiresCuda implements ExecutionCondition {
         @Override
@@ -70,7 +62,7 @@ class SafeLayerGpuTest {
 
     private static byte[] compileAxpy() {
         CudaContext.DeviceInfo info = context.info();
-        return new NvrtcCompiler(new KernelCache(cacheFolder)).compile("axpy", AXPY, info.arch(),
+        return new NvrtcCompiler(new KernelCache(cacheFolder)).compile("axpy", NvrtcCompilerTest.AXPY, info.arch(),
                 NvrtcOptions.forArch(info.computeMajor(), info.computeMinor(), List.of()));
     }
 
