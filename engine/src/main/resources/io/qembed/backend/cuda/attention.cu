@@ -7,10 +7,10 @@
 // same BF16-rounded weights that multiply V, so every output row is an exact convex combination of the
 // BF16 values of V with those weights.
 //
-// Grid: x = query tile within the sequence, y = query head, z = sequence. Block: ATTN_WARPS warps; each
-// warp owns 16 query rows (one m16 tile of mma.m16n8k16). Per key tile a warp computes
-// S[16 x ATTN_KEY_TILE] = Q K^T, masks and exponentiates it, and adds P V into O[16 x HEAD_DIM]; the S
-// accumulator is reused as the A operand of P V without leaving registers.
+// Grid: x = query tile within the sequence (the last tile first), y = query head, z = sequence.
+// Block: ATTN_WARPS warps; each warp owns 16 query rows (one m16 tile of mma.m16n8k16). Per key tile a
+// warp computes S[16 x ATTN_KEY_TILE] = Q K^T, masks and exponentiates it, and adds P V into
+// O[16 x HEAD_DIM]; the S accumulator is reused as the A operand of P V without leaving registers.
 //
 // mma.m16n8k16 fragments (lane = 4 * group + quad): A (16 x 16, row-major) holds in register r the two
 // BF16 of row group + 8 * (r & 1), columns 2 * quad + 8 * (r >> 1) + {0, 1}; B (16 x 8, column-major)
@@ -63,7 +63,8 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
 
     const int seq_start = cu_seqlens[blockIdx.z];
     const int seq_len = cu_seqlens[blockIdx.z + 1] - seq_start;
-    const int query0 = blockIdx.x * ATTN_QUERY_TILE;
+    // The last query tiles see the most keys: they are scheduled first, so that the short ones fill the tail.
+    const int query0 = (gridDim.x - 1 - blockIdx.x) * ATTN_QUERY_TILE;
     if (query0 >= seq_len) {
         return; // this sequence is shorter than the longest one in the batch
     }
