@@ -83,7 +83,9 @@ static float round_bf16(float f) { return bf16_to_float(float_to_bf16(f)); }
 // that case is checked to FP32 accuracy and pins the masks. With random queries the weights P are rounded
 // to BF16 (relative error at most u = 2^-8 each), which moves a convex combination of values by at most
 // 2u max|v|: that is the bound.
-static void test_attention(std::vector<int> lens, int heads, int kv_heads, int hd, bool zero_queries) {
+template <int hd_t>
+static void test_attention(std::vector<int> lens, int heads, int kv_heads, int warps, bool zero_queries) {
+    const int hd = hd_t;
     std::vector<int> cu{0}; int max_len = 0;
     for (int l : lens) { cu.push_back(cu.back() + l); max_len = std::max(max_len, l); }
     int tokens = cu.back();
@@ -109,18 +111,14 @@ static void test_attention(std::vector<int> lens, int heads, int kv_heads, int h
     }
     float scale_log2 = (float) (1.0 / std::sqrt((double) hd) / std::log(2.0));
     auto kernel = [&] {
-        switch (hd) {
-            case 32: attention_causal_varlen_32(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
-            case 64: attention_causal_varlen_64(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
-            case 128: attention_causal_varlen_128(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
-            case 256: attention_causal_varlen_256(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2); break;
-        }
+        if (warps == 4) attention_tiles<hd_t, 4>(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2);
+        else attention_tiles<hd_t, 8>(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2);
     };
-    launch({(unsigned) ceil_div(max_len, 64), (unsigned) heads, (unsigned) lens.size()}, {128}, kernel);
+    launch({(unsigned) ceil_div(max_len, 16 * warps), (unsigned) heads, (unsigned) lens.size()}, {(unsigned) (32 * warps)}, kernel);
     double worst = 0; for (size_t i = 0; i < out.size(); i++) worst = std::max(worst, std::fabs((double) out[i] - expected[i]));
     char name[128];
-    snprintf(name, 128, "attention %s seqs %zu tokens %d heads %d/%d hd %d (max error %.2g)", zero_queries ? "uniform" : "random",
-             lens.size(), tokens, heads, kv_heads, hd, worst);
+    snprintf(name, 128, "attention %s seqs %zu tokens %d heads %d/%d hd %d warps %d (max error %.2g)",
+             zero_queries ? "uniform" : "random", lens.size(), tokens, heads, kv_heads, hd, warps, worst);
     check(name, expected, out, zero_queries ? 1e-6 : 2 * std::ldexp(1.0, -8) * max_v, zero_queries ? 1e-5 : 0);
 }
 
@@ -159,11 +157,13 @@ int main() {
     test_rope({1, 17, 40}, 4, 32, 1e6); test_rope({3, 5}, 2, 128, 1e6);
     test_elementwise();
     for (bool zero : {true, false}) {
-        test_attention({1, 16, 17, 33, 70}, 8, 2, 64, zero);
-        test_attention({5, 64, 65}, 4, 4, 128, zero);
-        test_attention({2, 31, 32}, 4, 2, 32, zero);
-        test_attention({40, 3}, 2, 1, 256, zero);
-        test_attention({130, 1}, 2, 1, 128, zero);
+        for (int warps : {4, 8}) {
+            test_attention<64>({1, 16, 17, 33, 70}, 8, 2, warps, zero);
+            test_attention<128>({5, 64, 65}, 4, 4, warps, zero);
+            test_attention<32>({2, 31, 32}, 4, 2, warps, zero);
+            test_attention<256>({40, 3}, 2, 1, warps, zero);
+            test_attention<128>({130, 1, 200}, 2, 1, warps, zero);
+        }
     }
     printf(failures ? "%d FAILURES\n" : "all ok\n", failures);
     return failures != 0;

@@ -56,6 +56,19 @@ public final class KernelArgs {
         return args.size();
     }
 
+    /**
+     * The argument types in order, as {@code ptr}, {@code i32}, {@code i64} and {@code f32} joined by
+     * commas: what a kernel's parameter list must read as.
+     */
+    public String signature() {
+        return String.join(",", args.stream().map(arg -> switch (arg) {
+            case Pointer p -> "ptr";
+            case I32 v -> "i32";
+            case I64 v -> "i64";
+            case F32 v -> "f32";
+        }).toList());
+    }
+
     /** The {@code void* kernelParams[]} array, each entry pointing at its value, allocated in {@code arena}. */
     MemorySegment toNative(Arena arena) {
         MemorySegment pointers = arena.allocate(ValueLayout.ADDRESS, Math.max(1, args.size()));

@@ -12,9 +12,7 @@ import io.qembed.cuda.CudaModule;
 import io.qembed.cuda.CudaStream;
 import io.qembed.cuda.CudaUnavailableException;
 import io.qembed.cuda.DeviceBuffer;
-import io.qembed.cuda.KernelArgs;
 import io.qembed.cuda.KernelCache;
-import io.qembed.cuda.LaunchGeometry;
 import io.qembed.cuda.NvrtcCompiler;
 import io.qembed.cuda.NvrtcOptions;
 import io.qembed.io.DType;
@@ -295,8 +293,7 @@ public final class CudaBackend implements Backend {
         }
         DeviceBuffer ids = uploadInts(tokenIds);
         try {
-            launch(KernelFamily.EMBEDDING, "embed_rows_bf16", KernelGeometry.perRow(tokenIds.length, tab.cols()),
-                    KernelArgs.of().pointer(tab.pointer()).pointer(ids.pointer()).pointer(o.pointer()).i32(tab.cols()));
+            launch(KernelCall.embedRows(tab.pointer(), ids.pointer(), o.pointer(), tokenIds.length, tab.cols()));
         } finally {
             pool.release(ids);
         }
@@ -309,8 +306,7 @@ public final class CudaBackend implements Backend {
         CudaTensor w = normWeight(weight, "rmsNorm", xt.cols());
         CudaTensor o = activation(out, "rmsNorm", "out");
         requireShape("rmsNorm", "out", o, xt.rows(), xt.cols());
-        launch(KernelFamily.NORM, "rms_norm", KernelGeometry.perRow(xt.rows(), xt.cols()),
-                KernelArgs.of().pointer(xt.pointer()).pointer(w.pointer()).f32(eps).pointer(o.pointer()).i32(xt.cols()));
+        launch(KernelCall.rmsNorm(xt.pointer(), w.pointer(), eps, o.pointer(), xt.rows(), xt.cols()));
     }
 
     @Override
@@ -322,9 +318,7 @@ public final class CudaBackend implements Backend {
         CudaTensor o = activation(out, "addRmsNorm", "out");
         requireShape("addRmsNorm", "delta", d, r.rows(), r.cols());
         requireShape("addRmsNorm", "out", o, r.rows(), r.cols());
-        launch(KernelFamily.NORM, "add_rms_norm", KernelGeometry.perRow(r.rows(), r.cols()),
-                KernelArgs.of().pointer(r.pointer()).pointer(d.pointer()).pointer(w.pointer()).f32(eps)
-                        .pointer(o.pointer()).i32(r.cols()));
+        launch(KernelCall.addRmsNorm(r.pointer(), d.pointer(), w.pointer(), eps, o.pointer(), r.rows(), r.cols()));
     }
 
     @Override
@@ -338,9 +332,7 @@ public final class CudaBackend implements Backend {
                     + "the columns of x " + xt);
         }
         int heads = xt.cols() / headDim;
-        launch(KernelFamily.NORM, "head_rms_norm", KernelGeometry.headNorm(xt.rows(), heads),
-                KernelArgs.of().pointer(xt.pointer()).pointer(w.pointer()).f32(eps)
-                        .i32(Math.multiplyExact(xt.rows(), heads)).i32(headDim));
+        launch(KernelCall.headRmsNorm(xt.pointer(), w.pointer(), eps, xt.rows(), heads, headDim));
     }
 
     /**
@@ -370,8 +362,7 @@ public final class CudaBackend implements Backend {
                 }
                 bf16Scratch = DeviceBuffer.allocate(DevicePool.sizeClass(bf16Bytes));
             }
-            launch(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(xt.elements()),
-                    KernelArgs.of().pointer(xt.pointer()).pointer(bf16Scratch.pointer()).i64(xt.elements()));
+            launch(KernelCall.f32ToBf16(xt.pointer(), bf16Scratch.pointer(), xt.elements()));
             converted = input;
         }
         blas.matmulBf16(bf16Scratch.pointer(), wt.pointer(), o.pointer(), xt.rows(), xt.cols(), wt.rows());
@@ -394,9 +385,7 @@ public final class CudaBackend implements Backend {
         int heads = xt.cols() / headDim;
         useBatch(batch);
         DeviceBuffer frequencies = inverseFrequencies(headDim, theta);
-        launch(KernelFamily.ROPE, "rope_neox", KernelGeometry.rope(xt.rows(), heads, headDim),
-                KernelArgs.of().pointer(xt.pointer()).pointer(lastPositions.pointer()).pointer(frequencies.pointer())
-                        .i32(xt.rows()).i32(heads).i32(headDim));
+        launch(KernelCall.rope(xt.pointer(), lastPositions.pointer(), frequencies.pointer(), xt.rows(), heads, headDim));
     }
 
     /** {@code theta^(-2i/headDim)} for {@code i < headDim/2}, in double precision, uploaded once. */
@@ -416,6 +405,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+        attention(q, k, v, headDim, batch, out, KernelGeometry.attentionWarps(batch.maxLength()));
+    }
+
+    /** Attention with {@code warps} warps of 16 query rows per block (see {@link KernelGeometry#attentionWarps}). */
+    void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out, int warps) {
         begin();
         CudaTensor qt = activation(q, "attention", "q");
         CudaTensor kt = activation(k, "attention", "k");
@@ -437,11 +431,8 @@ public final class CudaBackend implements Backend {
         requireShape("attention", "v", vt, batch.tokens(), kt.cols());
         requireShape("attention", "out", o, batch.tokens(), qt.cols());
         useBatch(batch);
-        float scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
-        launch(KernelFamily.ATTENTION, KernelGeometry.attentionKernel(headDim),
-                KernelGeometry.attention(batch.maxLength(), heads, batch.sequences(), headDim),
-                KernelArgs.of().pointer(qt.pointer()).pointer(kt.pointer()).pointer(vt.pointer()).pointer(o.pointer())
-                        .pointer(lastCuSeqLens.pointer()).i32(heads).i32(kvHeads).i32(headDim).f32(scaleLog2));
+        launch(KernelCall.attention(qt.pointer(), kt.pointer(), vt.pointer(), o.pointer(), lastCuSeqLens.pointer(),
+                batch.maxLength(), batch.sequences(), heads, kvHeads, headDim, warps));
     }
 
     @Override
@@ -452,8 +443,7 @@ public final class CudaBackend implements Backend {
         CudaTensor o = activation(out, "swiglu", "out");
         requireShape("swiglu", "up", u, g.rows(), g.cols());
         requireShape("swiglu", "out", o, g.rows(), g.cols());
-        launch(KernelFamily.ELEMENTWISE, "swiglu", KernelGeometry.elementwise(g.elements()),
-                KernelArgs.of().pointer(g.pointer()).pointer(u.pointer()).pointer(o.pointer()).i64(g.elements()));
+        launch(KernelCall.swiglu(g.pointer(), u.pointer(), o.pointer(), g.elements()));
     }
 
     @Override
@@ -462,8 +452,7 @@ public final class CudaBackend implements Backend {
         CudaTensor xt = activation(x, "add", "x");
         CudaTensor d = activation(delta, "add", "delta");
         requireShape("add", "delta", d, xt.rows(), xt.cols());
-        launch(KernelFamily.ELEMENTWISE, "add_in_place", KernelGeometry.elementwise(xt.elements()),
-                KernelArgs.of().pointer(xt.pointer()).pointer(d.pointer()).i64(xt.elements()));
+        launch(KernelCall.addInPlace(xt.pointer(), d.pointer(), xt.elements()));
     }
 
     @Override
@@ -479,8 +468,7 @@ public final class CudaBackend implements Backend {
         }
         DeviceBuffer rowIndex = uploadInts(rows);
         try {
-            launch(KernelFamily.ELEMENTWISE, "gather_rows", KernelGeometry.perRow(rows.length, xt.cols()),
-                    KernelArgs.of().pointer(xt.pointer()).pointer(rowIndex.pointer()).pointer(o.pointer()).i32(xt.cols()));
+            launch(KernelCall.gatherRows(xt.pointer(), rowIndex.pointer(), o.pointer(), rows.length, xt.cols()));
         } finally {
             pool.release(rowIndex);
         }
@@ -555,8 +543,8 @@ public final class CudaBackend implements Backend {
         context.makeCurrent();
     }
 
-    private void launch(KernelFamily family, String kernel, LaunchGeometry geometry, KernelArgs args) {
-        modules.get(family).kernel(kernel).launch(geometry, stream, args);
+    private void launch(KernelCall call) {
+        modules.get(call.family()).kernel(call.kernel()).launch(call.geometry(), stream, call.args());
     }
 
     private CudaTensor cuda(Tensor t, String op, String role) {

@@ -13,14 +13,15 @@ final class KernelGeometry {
     /** Warps per block of {@code head_rms_norm}, one warp per head slice. */
     static final int HEAD_NORM_WARPS = 8;
 
-    static final int ATTN_WARPS = 4;
-    /** Query rows per attention block: 16 per warp, the m of the tensor-core product. */
-    static final int ATTN_QUERY_TILE = ATTN_WARPS * 16;
     static final int ATTN_KEY_TILE = 64;
     /** BF16 elements of padding per shared-memory row. */
     static final int ATTN_PAD = 8;
-    /** The head dimensions the attention kernel is compiled for, one kernel each. */
+    /** The head dimensions the attention kernel is compiled for. */
     static final List<Integer> ATTN_HEAD_DIMS = List.of(32, 64, 128, 256);
+    /** The block sizes it is compiled for, in warps of 16 query rows each. */
+    static final List<Integer> ATTN_WARPS = List.of(4, 8);
+    /** From this longest sequence on, attention takes 8 warps per block (not yet tuned on a GPU). */
+    static final int ATTN_LONG_SEQUENCE = 1024;
 
     private KernelGeometry() {}
 
@@ -53,34 +54,59 @@ final class KernelGeometry {
     }
 
     /**
-     * Grid (query tiles of the longest sequence, heads, sequences), {@link #ATTN_WARPS} warps per block,
-     * and the shared memory for one key tile and one transposed value tile.
+     * Warps per attention block: 8 for long sequences, where a block of 128 query rows halves the K and V
+     * traffic per row; 4 otherwise, for more blocks per multiprocessor and less work past the diagonal.
      */
-    static LaunchGeometry attention(int maxSequenceLength, int heads, int sequences, int headDim) {
-        checkAttentionHeadDim(headDim);
-        int queryTiles = Math.toIntExact(LaunchGeometry.ceilDiv(maxSequenceLength, ATTN_QUERY_TILE));
-        return new LaunchGeometry(queryTiles, heads, sequences, ATTN_WARPS * 32, 1, 1,
-                attentionSharedBytes(headDim));
+    static int attentionWarps(int maxSequenceLength) {
+        return maxSequenceLength >= ATTN_LONG_SEQUENCE ? 8 : 4;
+    }
+
+    /**
+     * Grid (query tiles of the longest sequence, heads, sequences), {@code warps} warps of 16 query rows
+     * per block, and the shared memory for the staged tiles.
+     */
+    static LaunchGeometry attention(int maxSequenceLength, int heads, int sequences, int headDim, int warps) {
+        checkAttention(headDim, warps);
+        int queryTiles = Math.toIntExact(LaunchGeometry.ceilDiv(maxSequenceLength, 16L * warps));
+        return new LaunchGeometry(queryTiles, heads, sequences, warps * 32, 1, 1, attentionSharedBytes(headDim, warps));
     }
 
     /**
      * Shared memory of one attention block, in BF16: the key tile {@code [ATTN_KEY_TILE][headDim + ATTN_PAD]}
-     * (which first holds the query tile) and the value tile transposed, {@code [headDim][ATTN_KEY_TILE + ATTN_PAD]}.
+     * and the transposed value tile {@code [headDim][ATTN_KEY_TILE + ATTN_PAD]}, or the query tile
+     * {@code [16 * warps][headDim + ATTN_PAD]} staged over them first, whichever is larger.
      */
-    static int attentionSharedBytes(int headDim) {
-        return 2 * (ATTN_KEY_TILE * (headDim + ATTN_PAD) + headDim * (ATTN_KEY_TILE + ATTN_PAD));
+    static int attentionSharedBytes(int headDim, int warps) {
+        int keysAndValues = ATTN_KEY_TILE * (headDim + ATTN_PAD) + headDim * (ATTN_KEY_TILE + ATTN_PAD);
+        int queries = 16 * warps * (headDim + ATTN_PAD);
+        return 2 * Math.max(keysAndValues, queries);
     }
 
-    /** The attention kernel for {@code headDim}. */
-    static String attentionKernel(int headDim) {
-        checkAttentionHeadDim(headDim);
-        return "attention_causal_varlen_" + headDim;
+    /** The attention kernel for {@code headDim} and {@code warps} per block. */
+    static String attentionKernel(int headDim, int warps) {
+        checkAttention(headDim, warps);
+        return "attention_causal_varlen_" + headDim + "_w" + warps;
+    }
+
+    /** Every attention kernel of attention.cu. */
+    static List<String> attentionKernels() {
+        return ATTN_WARPS.stream()
+                .flatMap(warps -> ATTN_HEAD_DIMS.stream().map(headDim -> attentionKernel(headDim, warps)))
+                .toList();
     }
 
     static void checkAttentionHeadDim(int headDim) {
         if (!ATTN_HEAD_DIMS.contains(headDim)) {
             throw new IllegalArgumentException("attention: the CUDA kernel is built for head_dim " + ATTN_HEAD_DIMS
                     + ", got " + headDim);
+        }
+    }
+
+    private static void checkAttention(int headDim, int warps) {
+        checkAttentionHeadDim(headDim);
+        if (!ATTN_WARPS.contains(warps)) {
+            throw new IllegalArgumentException("attention: the CUDA kernel is built for " + ATTN_WARPS
+                    + " warps per block, got " + warps);
         }
     }
 }

@@ -8,7 +8,7 @@
 // BF16 values of V with those weights.
 //
 // Grid: x = query tile within the sequence (the last tile first), y = query head, z = sequence.
-// Block: ATTN_WARPS warps; each warp owns 16 query rows (one m16 tile of mma.m16n8k16). Per key tile a
+// Block: WARPS warps (4 or 8); each warp owns 16 query rows (one m16 tile of mma.m16n8k16). Per key tile a
 // warp computes S[16 x ATTN_KEY_TILE] = Q K^T, masks and exponentiates it, and adds P V into
 // O[16 x HEAD_DIM]; the S accumulator is reused as the A operand of P V without leaving registers.
 //
@@ -18,8 +18,6 @@
 // holds c[e] at row group + 8 * (e >> 1), column 2 * quad + (e & 1). The lower 16 bits of a register
 // hold the element with the smaller index.
 
-#define ATTN_WARPS 4
-#define ATTN_QUERY_TILE (ATTN_WARPS * 16)
 #define ATTN_KEY_TILE 64
 // Shared rows are padded by 8 BF16 (16 bytes) so that the 8 groups of a warp read 8 different banks.
 #define ATTN_PAD 8
@@ -44,14 +42,15 @@ __device__ __forceinline__ unsigned load_pair(const bf16_t* p) {
     return *(const unsigned*) p;
 }
 
-// Dynamic shared memory: BF16 [ATTN_KEY_TILE][head_dim + ATTN_PAD] (first the Q tile, then K tiles)
-// followed by BF16 [head_dim][ATTN_KEY_TILE + ATTN_PAD] (V tiles, transposed).
-template <int HEAD_DIM>
+// Dynamic shared memory: BF16 [ATTN_KEY_TILE][head_dim + ATTN_PAD] (K tiles) followed by BF16
+// [head_dim][ATTN_KEY_TILE + ATTN_PAD] (V tiles, transposed); before the first K tile, the Q tile
+// [16 * WARPS][head_dim + ATTN_PAD] is staged from the start, over both if it must.
+template <int HEAD_DIM, int WARPS>
 __device__ void attention_tiles(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
                                 float* __restrict__ out, const int* __restrict__ cu_seqlens, int heads, int kv_heads,
                                 float scale_log2) {
     static_assert(HEAD_DIM % 16 == 0, "head_dim is a multiple of the mma's k = 16");
-    static_assert(ATTN_QUERY_TILE == ATTN_KEY_TILE, "the Q tile is staged in the K tile's place");
+    constexpr int QUERY_TILE = WARPS * 16;
     constexpr int KP = HEAD_DIM + ATTN_PAD;      // pitch of a Q or K row
     constexpr int VP = ATTN_KEY_TILE + ATTN_PAD; // pitch of a row of V^T
     constexpr int DIM_STEPS = HEAD_DIM / 16;     // k-steps of Q K^T
@@ -64,7 +63,7 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
     const int seq_start = cu_seqlens[blockIdx.z];
     const int seq_len = cu_seqlens[blockIdx.z + 1] - seq_start;
     // The last query tiles see the most keys: they are scheduled first, so that the short ones fill the tail.
-    const int query0 = (gridDim.x - 1 - blockIdx.x) * ATTN_QUERY_TILE;
+    const int query0 = (gridDim.x - 1 - blockIdx.x) * QUERY_TILE;
     if (query0 >= seq_len) {
         return; // this sequence is shorter than the longest one in the batch
     }
@@ -78,7 +77,7 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
     const int quad = lane & 3;
 
     // Stage the Q tile as BF16 (rows past the sequence's end as zeros), then take this warp's A fragments.
-    for (int i = threadIdx.x; i < ATTN_QUERY_TILE * (HEAD_DIM / 4); i += blockDim.x) {
+    for (int i = threadIdx.x; i < QUERY_TILE * (HEAD_DIM / 4); i += blockDim.x) {
         const int r = i / (HEAD_DIM / 4);
         const int d = (i - r * (HEAD_DIM / 4)) * 4;
         const int row = query0 + r;
@@ -107,7 +106,7 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
     const int row_lo = query0 + warp * 16 + group;
     const int row_hi = row_lo + 8;
     const int warp_last_row = min(query0 + warp * 16 + 15, seq_len - 1);
-    const int key_end = min(seq_len, query0 + ATTN_QUERY_TILE);
+    const int key_end = min(seq_len, query0 + QUERY_TILE);
     float o[DIM_BLOCKS][4];
 #pragma unroll
     for (int b = 0; b < DIM_BLOCKS; b++) {
@@ -247,28 +246,54 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
 
 // q, out [tokens, heads * head_dim]; k, v [tokens, kv_heads * head_dim]; cu_seqlens [sequences + 1];
 // heads is a multiple of kv_heads. scale_log2 = head_dim^-0.5 * log2(e): scores are kept in base 2 so
-// that exp2f does the softmax. One kernel per supported head_dim, since the tiles live in registers.
+// that exp2f does the softmax. One kernel per supported head_dim, since the tiles live in registers, and
+// per block size: 4 warps (64 query rows, more blocks per multiprocessor) or 8 (128 rows: each K and V
+// tile staged serves twice the rows).
 
-extern "C" __global__ void __launch_bounds__(ATTN_WARPS * 32) attention_causal_varlen_32(
+extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_32_w4(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<32>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    attention_tiles<32, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
-extern "C" __global__ void __launch_bounds__(ATTN_WARPS * 32) attention_causal_varlen_64(
+extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_64_w4(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<64>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    attention_tiles<64, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
-extern "C" __global__ void __launch_bounds__(ATTN_WARPS * 32) attention_causal_varlen_128(
+extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_128_w4(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<128>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    attention_tiles<128, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
-extern "C" __global__ void __launch_bounds__(ATTN_WARPS * 32) attention_causal_varlen_256(
+extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_256_w4(
     const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<256>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    attention_tiles<256, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_32_w8(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
+    attention_tiles<32, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_64_w8(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
+    attention_tiles<64, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_128_w8(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
+    attention_tiles<128, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+}
+
+extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_256_w8(
+    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
+    attention_tiles<256, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }

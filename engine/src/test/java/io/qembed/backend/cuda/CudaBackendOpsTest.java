@@ -288,11 +288,13 @@ class CudaBackendOpsTest {
         float[] zeroQueries = new float[tokens * heads * headDim];
         double unitRoundoff = Math.scalb(1.0, -8);
         float[] expected = hostAttention(randomQueries, k, v, batch, heads, kvHeads, headDim);
-        assertClose("attention " + what, expected, cudaAttention(randomQueries, k, v, batch, heads, kvHeads, headDim),
-                2 * unitRoundoff * maxAbs(v), 0);
-        expected = hostAttention(zeroQueries, k, v, batch, heads, kvHeads, headDim);
-        assertClose("attention with uniform weights " + what, expected,
-                cudaAttention(zeroQueries, k, v, batch, heads, kvHeads, headDim), 1e-6, 1e-5);
+        float[] uniform = hostAttention(zeroQueries, k, v, batch, heads, kvHeads, headDim);
+        for (int warps : KernelGeometry.ATTN_WARPS) {
+            assertClose("attention " + what + ", " + warps + " warps", expected,
+                    cudaAttention(randomQueries, k, v, batch, heads, kvHeads, headDim, warps), 2 * unitRoundoff * maxAbs(v), 0);
+            assertClose("attention with uniform weights " + what + ", " + warps + " warps", uniform,
+                    cudaAttention(zeroQueries, k, v, batch, heads, kvHeads, headDim, warps), 1e-6, 1e-5);
+        }
     }
 
     /** The reference: BF16-rounded q, k, v as the kernel reads them, exact softmax weights. */
@@ -306,11 +308,12 @@ class CudaBackendOpsTest {
         }
     }
 
-    private static float[] cudaAttention(float[] q, float[] k, float[] v, Batch batch, int heads, int kvHeads, int headDim) {
+    private static float[] cudaAttention(
+            float[] q, float[] k, float[] v, Batch batch, int heads, int kvHeads, int headDim, int warps) {
         int tokens = batch.tokens();
         Tensor out = cuda.alloc(tokens, heads * headDim);
         cuda.attention(onDevice(q, tokens, heads * headDim), onDevice(k, tokens, kvHeads * headDim),
-                onDevice(v, tokens, kvHeads * headDim), headDim, batch, out);
+                onDevice(v, tokens, kvHeads * headDim), headDim, batch, out, warps);
         return cuda.download(out);
     }
 

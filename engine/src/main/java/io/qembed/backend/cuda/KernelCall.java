@@ -1,0 +1,87 @@
+package io.qembed.backend.cuda;
+
+import io.qembed.cuda.KernelArgs;
+import io.qembed.cuda.LaunchGeometry;
+
+/**
+ * One kernel launch, described before it is queued: which kernel, its geometry and its arguments. The
+ * arguments are checked against the kernel's parameter list in the CUDA source, so a call that passes
+ * other types or another count fails here, naming both, instead of running with shifted arguments.
+ */
+record KernelCall(KernelFamily family, String kernel, LaunchGeometry geometry, KernelArgs args) {
+    KernelCall {
+        String expected = family.signature(kernel);
+        if (!expected.equals(args.signature())) {
+            throw new IllegalStateException("kernel " + kernel + " takes (" + expected + ") but is launched with ("
+                    + args.signature() + ")");
+        }
+    }
+
+    /** {@code embed_rows_bf16}: out {@code [tokens, hidden]} = rows {@code ids} of the BF16 table. */
+    static KernelCall embedRows(long table, long ids, long out, int tokens, int hidden) {
+        return new KernelCall(KernelFamily.EMBEDDING, "embed_rows_bf16", KernelGeometry.perRow(tokens, hidden),
+                KernelArgs.of().pointer(table).pointer(ids).pointer(out).i32(hidden));
+    }
+
+    /** {@code rms_norm} of x {@code [rows, cols]} into out. */
+    static KernelCall rmsNorm(long x, long weight, float eps, long out, int rows, int cols) {
+        return new KernelCall(KernelFamily.NORM, "rms_norm", KernelGeometry.perRow(rows, cols),
+                KernelArgs.of().pointer(x).pointer(weight).f32(eps).pointer(out).i32(cols));
+    }
+
+    /** {@code add_rms_norm}: residual += delta, then out = rms_norm(residual), all {@code [rows, cols]}. */
+    static KernelCall addRmsNorm(long residual, long delta, long weight, float eps, long out, int rows, int cols) {
+        return new KernelCall(KernelFamily.NORM, "add_rms_norm", KernelGeometry.perRow(rows, cols),
+                KernelArgs.of().pointer(residual).pointer(delta).pointer(weight).f32(eps).pointer(out).i32(cols));
+    }
+
+    /** {@code head_rms_norm} in place on x {@code [rows, heads * headDim]}, one norm per head slice. */
+    static KernelCall headRmsNorm(long x, long weight, float eps, int rows, int heads, int headDim) {
+        return new KernelCall(KernelFamily.NORM, "head_rms_norm", KernelGeometry.headNorm(rows, heads),
+                KernelArgs.of().pointer(x).pointer(weight).f32(eps).i32(Math.multiplyExact(rows, heads)).i32(headDim));
+    }
+
+    /** {@code f32_to_bf16}: {@code elements} FP32 values rounded into a BF16 buffer. */
+    static KernelCall f32ToBf16(long x, long out, long elements) {
+        return new KernelCall(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(elements),
+                KernelArgs.of().pointer(x).pointer(out).i64(elements));
+    }
+
+    /** {@code rope_neox} in place on x {@code [tokens, heads * headDim]}, positions {@code [tokens]}. */
+    static KernelCall rope(long x, long positions, long inverseFrequencies, int tokens, int heads, int headDim) {
+        return new KernelCall(KernelFamily.ROPE, "rope_neox", KernelGeometry.rope(tokens, heads, headDim),
+                KernelArgs.of().pointer(x).pointer(positions).pointer(inverseFrequencies).i32(tokens).i32(heads)
+                        .i32(headDim));
+    }
+
+    /**
+     * Causal attention over packed sequences: q, out {@code [tokens, heads * headDim]}, k, v
+     * {@code [tokens, kvHeads * headDim]}, cuSeqLens {@code [sequences + 1]}.
+     */
+    static KernelCall attention(long q, long k, long v, long out, long cuSeqLens, int maxSequenceLength, int sequences,
+            int heads, int kvHeads, int headDim, int warps) {
+        float scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
+        return new KernelCall(KernelFamily.ATTENTION, KernelGeometry.attentionKernel(headDim, warps),
+                KernelGeometry.attention(maxSequenceLength, heads, sequences, headDim, warps),
+                KernelArgs.of().pointer(q).pointer(k).pointer(v).pointer(out).pointer(cuSeqLens).i32(heads).i32(kvHeads)
+                        .f32(scaleLog2));
+    }
+
+    /** {@code swiglu}: out = silu(gate) * up over {@code elements} values. */
+    static KernelCall swiglu(long gate, long up, long out, long elements) {
+        return new KernelCall(KernelFamily.ELEMENTWISE, "swiglu", KernelGeometry.elementwise(elements),
+                KernelArgs.of().pointer(gate).pointer(up).pointer(out).i64(elements));
+    }
+
+    /** {@code add_in_place}: x += delta over {@code elements} values. */
+    static KernelCall addInPlace(long x, long delta, long elements) {
+        return new KernelCall(KernelFamily.ELEMENTWISE, "add_in_place", KernelGeometry.elementwise(elements),
+                KernelArgs.of().pointer(x).pointer(delta).i64(elements));
+    }
+
+    /** {@code gather_rows}: out {@code [count, cols]} = rows {@code rowIndex} of x. */
+    static KernelCall gatherRows(long x, long rowIndex, long out, int count, int cols) {
+        return new KernelCall(KernelFamily.ELEMENTWISE, "gather_rows", KernelGeometry.perRow(count, cols),
+                KernelArgs.of().pointer(x).pointer(rowIndex).pointer(out).i32(cols));
+    }
+}
