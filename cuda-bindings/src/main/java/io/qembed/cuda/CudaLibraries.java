@@ -102,10 +102,40 @@ public final class CudaLibraries {
             }
             case CudaLibraryLocator.Result.Found found -> libraries = found.libraries();
         }
-        if (compiler instanceof Path loaded) { // NVRTC is loaded already: keep that one, not a second copy
-            libraries = new CudaLibraryLocator.Libraries(libraries.driver(), libraries.cublasLt(), libraries.cublas(), loaded);
+        try {
+            System.load(libraries.driver().toString());
+        } catch (UnsatisfiedLinkError e) {
+            return new CudaUnavailableException("cannot load " + libraries.driver() + ": " + e.getMessage());
         }
-        for (Path library : List.of(libraries.driver(), libraries.cublasLt(), libraries.cublas())) {
+        int status = CudaDriver.cuInit(0);
+        if (status != CudaDriver.CUDA_SUCCESS()) {
+            return new CudaUnavailableException("the NVIDIA driver (" + libraries.driver() + ") does not start: cuInit failed: "
+                    + Cuda.errorName(status));
+        }
+        int driverMajor;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+            status = CudaDriver.cuDeviceGetCount(count);
+            if (status != CudaDriver.CUDA_SUCCESS() || count.get(ValueLayout.JAVA_INT, 0) == 0) {
+                return new CudaUnavailableException("the NVIDIA driver loaded but sees no CUDA device");
+            }
+            MemorySegment version = arena.allocate(ValueLayout.JAVA_INT);
+            status = CudaDriver.cuDriverGetVersion(version);
+            if (status != CudaDriver.CUDA_SUCCESS()) {
+                return new CudaUnavailableException("cuDriverGetVersion failed: " + Cuda.errorName(status));
+            }
+            driverMajor = version.get(ValueLayout.JAVA_INT, 0) / 1000; // 12040 is CUDA 12.4
+        }
+        // cuBLAS and NVRTC of a newer CUDA than the driver's do not run on it: take an older pair if found.
+        switch (CudaLibraryLocator.locate(folders, driverMajor)) {
+            case CudaLibraryLocator.Result.Missing missing -> {
+                return new CudaUnavailableException(missing.reason());
+            }
+            case CudaLibraryLocator.Result.Found found -> libraries = new CudaLibraryLocator.Libraries(
+                    libraries.driver(), found.libraries().cublasLt(), found.libraries().cublas(),
+                    compiler instanceof Path loaded ? loaded : found.libraries().nvrtc());
+        }
+        for (Path library : List.of(libraries.cublasLt(), libraries.cublas())) {
             try {
                 System.load(library.toString());
             } catch (UnsatisfiedLinkError e) {
@@ -116,18 +146,6 @@ public final class CudaLibraries {
             String problem = loadNvrtc(libraries.nvrtc());
             if (problem != null) {
                 return new CudaUnavailableException(problem);
-            }
-        }
-        int status = CudaDriver.cuInit(0);
-        if (status != CudaDriver.CUDA_SUCCESS()) {
-            return new CudaUnavailableException("the NVIDIA driver (" + libraries.driver() + ") does not start: cuInit failed: "
-                    + Cuda.errorName(status));
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
-            status = CudaDriver.cuDeviceGetCount(count);
-            if (status != CudaDriver.CUDA_SUCCESS() || count.get(ValueLayout.JAVA_INT, 0) == 0) {
-                return new CudaUnavailableException("the NVIDIA driver loaded but sees no CUDA device");
             }
         }
         return libraries;

@@ -48,6 +48,15 @@ public final class CudaLibraryLocator {
 
     /** Searches the folders, in order, for every library the engine needs. */
     public static Result locate(List<Path> folders) {
+        return locate(folders, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Searches the folders for every library the engine needs, taking cuBLAS and NVRTC of a CUDA major
+     * version no newer than {@code driverMajor}: a CUDA 13 toolkit library does not run on a CUDA 12
+     * driver.
+     */
+    public static Result locate(List<Path> folders, int driverMajor) {
         List<String> missing = new ArrayList<>();
         Optional<Path> driver = findFirst(folders, DRIVER_NAMES);
         if (driver.isEmpty()) {
@@ -55,7 +64,7 @@ public final class CudaLibraryLocator {
         }
         Path cublasLt = null;
         Path cublas = null;
-        for (String major : CUBLAS_MAJORS) {
+        for (String major : supported(CUBLAS_MAJORS, driverMajor)) {
             // cublas and cublasLt must come from the same folder: cublas links against its own cublasLt.
             for (Path folder : folders) {
                 Path blas = folder.resolve("libcublas.so." + major);
@@ -70,15 +79,18 @@ public final class CudaLibraryLocator {
                 break;
             }
         }
+        String versions = versions(supported(CUBLAS_MAJORS, driverMajor));
         if (cublas == null) {
-            missing.add("libcublas.so.13 or .12 with its libcublasLt (cuBLAS)");
+            missing.add("libcublas.so." + versions + " with its libcublasLt (cuBLAS)");
         }
-        Optional<Path> nvrtc = locateNvrtc(folders);
+        Optional<Path> nvrtc = locateNvrtc(folders, driverMajor);
         if (nvrtc.isEmpty()) {
-            missing.add("libnvrtc.so.13 or .12 (NVRTC)");
+            missing.add("libnvrtc.so." + versions + " (NVRTC)");
         }
         if (!missing.isEmpty()) {
-            return new Result.Missing("CUDA libraries not found: " + String.join(", ", missing)
+            String driverLimit = driverMajor == Integer.MAX_VALUE ? ""
+                    : " (the driver runs CUDA " + driverMajor + " and older)";
+            return new Result.Missing("CUDA libraries not found: " + String.join(", ", missing) + driverLimit
                     + "; searched " + describe(folders) + "; set " + OVERRIDE_ENV
                     + " to the folder that holds them");
         }
@@ -87,7 +99,11 @@ public final class CudaLibraryLocator {
 
     /** NVRTC alone (it needs no driver or GPU): the first folder holding CUDA 13's, else CUDA 12's. */
     public static Optional<Path> locateNvrtc(List<Path> folders) {
-        for (String major : NVRTC_MAJORS) {
+        return locateNvrtc(folders, Integer.MAX_VALUE);
+    }
+
+    private static Optional<Path> locateNvrtc(List<Path> folders, int driverMajor) {
+        for (String major : supported(NVRTC_MAJORS, driverMajor)) {
             Optional<Path> nvrtc = findFirst(folders, List.of("libnvrtc.so." + major));
             if (nvrtc.isPresent()) {
                 return nvrtc;
@@ -114,6 +130,15 @@ public final class CudaLibraryLocator {
         } catch (java.io.IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** "13 or .12", "12", or "12+" where none is supported. */
+    private static String versions(List<String> majors) {
+        return majors.isEmpty() ? CUBLAS_MAJORS.getLast() + "+" : String.join(" or .", majors);
+    }
+
+    private static List<String> supported(List<String> majors, int driverMajor) {
+        return majors.stream().filter(major -> Integer.parseInt(major) <= driverMajor).toList();
     }
 
     private static Optional<Path> findFirst(List<Path> folders, List<String> names) {

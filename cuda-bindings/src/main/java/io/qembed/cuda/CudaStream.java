@@ -32,8 +32,9 @@ public final class CudaStream implements AutoCloseable {
     }
 
     /**
-     * Queues a copy of all of {@code source} to device address {@code target}. A pageable (not
-     * page-locked) source has been read when this returns.
+     * Queues a copy of all of {@code source} to device address {@code target}. The source must stay
+     * alive until the stream has passed the copy: the driver may read pageable memory after this
+     * returns.
      */
     public void copyToDevice(MemorySegment source, long target) {
         Cuda.check(CudaDriver.cuMemcpyHtoDAsync_v2(target, source, source.byteSize(), handle()), "cuMemcpyHtoDAsync_v2");

@@ -45,7 +45,10 @@ public final class DeviceBuffer implements AutoCloseable {
         return bytes;
     }
 
-    /** Queues a copy of all of {@code source} to this buffer at {@code offset}. */
+    /**
+     * Queues a copy of all of {@code source} to this buffer at {@code offset}; {@code source} must stay
+     * alive until the stream has passed the copy.
+     */
     public void copyFromHost(MemorySegment source, long offset, CudaStream stream) {
         checkRange(offset, source.byteSize());
         stream.copyToDevice(source, pointer() + offset);

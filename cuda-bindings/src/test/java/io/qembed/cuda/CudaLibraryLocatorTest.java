@@ -143,4 +143,20 @@ class CudaLibraryLocatorTest {
                 CudaLibraryLocator.nvrtcBuiltins(wheel.resolve("libnvrtc.so.13")));
         assertEquals(Optional.empty(), CudaLibraryLocator.nvrtcBuiltins(system.resolve("libnvrtc.so.12")));
     }
+
+    @Test
+    void theDriverVersionCapsTheToolkitLibraries() throws IOException {
+        Path cuda13 = folder("cu13", "libcuda.so.1", "libcublas.so.13", "libcublasLt.so.13", "libnvrtc.so.13");
+        Path cuda12 = folder("cu12", "libcublas.so.12", "libcublasLt.so.12", "libnvrtc.so.12");
+        var newest = found(CudaLibraryLocator.locate(List.of(cuda13, cuda12), 13));
+        assertEquals(cuda13.resolve("libcublas.so.13"), newest.cublas());
+        var older = found(CudaLibraryLocator.locate(List.of(cuda13, cuda12), 12));
+        assertEquals(cuda12.resolve("libcublas.so.12"), older.cublas());
+        assertEquals(cuda12.resolve("libcublasLt.so.12"), older.cublasLt());
+        assertEquals(cuda12.resolve("libnvrtc.so.12"), older.nvrtc());
+        var missing = assertInstanceOf(CudaLibraryLocator.Result.Missing.class,
+                CudaLibraryLocator.locate(List.of(cuda13), 12));
+        assertTrue(missing.reason().startsWith("CUDA libraries not found: libcublas.so.12 with its libcublasLt (cuBLAS), "
+                + "libnvrtc.so.12 (NVRTC) (the driver runs CUDA 12 and older); searched "), missing.reason());
+    }
 }

@@ -54,6 +54,9 @@ public final class CudaBackend implements Backend {
     private final Map<String, DeviceBuffer> inverseFrequencies = new HashMap<>();
     private DeviceBuffer bf16Scratch; // the BF16 copy of a matrix product's input; grows as needed
     private ConvertedInput converted; // what bf16Scratch holds, while no other operation has run since
+    // Host memory of queued uploads: an asynchronous copy from pageable memory may read it after the call
+    // returns, so it is kept until the stream has passed the copy.
+    private final List<Arena> pendingUploads = new ArrayList<>();
     private Batch lastBatch;
     private DeviceBuffer lastPositions; // [tokens] of lastBatch
     private DeviceBuffer lastCuSeqLens; // [sequences + 1] of lastBatch
@@ -64,7 +67,7 @@ public final class CudaBackend implements Backend {
         this.stream = stream;
         this.blas = blas;
         // Keep up to a quarter of the device's memory in released activations for reuse.
-        this.pool = new DevicePool(context.info().totalMemoryBytes() / 4, stream::synchronize);
+        this.pool = new DevicePool(context.info().totalMemoryBytes() / 4, this::synchronize);
     }
 
     /**
@@ -202,7 +205,7 @@ public final class CudaBackend implements Backend {
                 }
             }
             buffer.copyFromHost(host, 0, stream);
-            stream.synchronize(); // the host copy lives in this arena
+            synchronize(); // the host copy lives in this arena
         }
         return new CudaTensor(this, buffer.pointer(), rows, cols, element, () -> freeWeight(buffer));
     }
@@ -219,7 +222,7 @@ public final class CudaBackend implements Backend {
     private void freeWeight(DeviceBuffer buffer) {
         if (!closed && weights.remove(buffer)) {
             context.makeCurrent();
-            stream.synchronize(); // queued work may still read it
+            synchronize(); // queued work may still read it
             buffer.close();
         }
     }
@@ -247,9 +250,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException(values.length + " values for [" + rows + ", " + cols + "]");
         }
         CudaTensor t = (CudaTensor) alloc(rows, cols);
-        try (Arena arena = Arena.ofConfined()) {
-            stream.copyToDevice(arena.allocateFrom(ValueLayout.JAVA_FLOAT, values), t.pointer());
-        }
+        stream.copyToDevice(uploadArena().allocateFrom(ValueLayout.JAVA_FLOAT, values), t.pointer());
         return t;
     }
 
@@ -271,7 +272,7 @@ public final class CudaBackend implements Backend {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(t.bytes());
             stream.copyToHost(t.pointer(), host);
-            stream.synchronize();
+            synchronize();
             return host.toArray(ValueLayout.JAVA_FLOAT);
         }
     }
@@ -356,9 +357,11 @@ public final class CudaBackend implements Backend {
         if (!input.equals(converted)) {
             long bf16Bytes = xt.elements() * 2;
             if (bf16Scratch == null || bf16Scratch.bytes() < bf16Bytes) {
+                converted = null;
                 if (bf16Scratch != null) {
-                    stream.synchronize(); // queued products may still read it
+                    synchronize(); // queued products may still read it
                     bf16Scratch.close();
+                    bf16Scratch = null; // nothing stale to use if the allocation below fails
                 }
                 bf16Scratch = DeviceBuffer.allocate(DevicePool.sizeClass(bf16Bytes));
             }
@@ -395,9 +398,7 @@ public final class CudaBackend implements Backend {
         if (buffer == null) {
             double[] values = RopeFrequencies.inverse(headDim, theta);
             buffer = DeviceBuffer.allocate((long) values.length * Double.BYTES);
-            try (Arena arena = Arena.ofConfined()) {
-                buffer.copyFromHost(arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values), 0, stream);
-            }
+            buffer.copyFromHost(uploadArena().allocateFrom(ValueLayout.JAVA_DOUBLE, values), 0, stream);
             inverseFrequencies.put(key, buffer);
         }
         return buffer;
@@ -477,7 +478,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void sync() {
         begin();
-        stream.synchronize();
+        synchronize();
     }
 
     @Override
@@ -486,11 +487,23 @@ public final class CudaBackend implements Backend {
             return;
         }
         context.makeCurrent();
+        RuntimeException failure = null;
         try {
-            stream.synchronize();
-        } finally {
-            closed = true;
+            synchronize();
+        } catch (RuntimeException e) {
+            failure = e; // a sticky device error: still release what can be released
+        }
+        closed = true;
+        try {
             releaseAll();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                throw e;
+            }
+            failure.addSuppressed(e);
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -503,6 +516,7 @@ public final class CudaBackend implements Backend {
             resources.add(bf16Scratch);
         }
         resources.add(pool); // activations, and the batch's positions and sequence bounds
+        resources.addAll(pendingUploads);
         resources.add(blas);
         resources.add(stream);
         resources.add(context);
@@ -519,6 +533,7 @@ public final class CudaBackend implements Backend {
         modules.clear();
         weights.clear();
         inverseFrequencies.clear();
+        pendingUploads.clear();
         if (first != null) {
             throw first;
         }
@@ -580,11 +595,24 @@ public final class CudaBackend implements Backend {
     /** Copies ints to a pooled device buffer; release it once the kernel that reads it is queued. */
     private DeviceBuffer uploadInts(int[] values) {
         DeviceBuffer buffer = pool.acquire(Math.max(1, values.length) * (long) Integer.BYTES);
-        try (Arena arena = Arena.ofConfined()) {
-            // Pageable source: the copy returns once the driver has staged it, so the arena may close.
-            buffer.copyFromHost(arena.allocateFrom(ValueLayout.JAVA_INT, values), 0, stream);
-        }
+        buffer.copyFromHost(uploadArena().allocateFrom(ValueLayout.JAVA_INT, values), 0, stream);
         return buffer;
+    }
+
+    /** An arena for the host side of an asynchronous upload, freed once the stream has passed it. */
+    private Arena uploadArena() {
+        Arena arena = Arena.ofShared();
+        pendingUploads.add(arena);
+        return arena;
+    }
+
+    /** Waits for the stream, then frees the host memory of the uploads it has read. */
+    private void synchronize() {
+        stream.synchronize();
+        for (Arena arena : pendingUploads) {
+            arena.close();
+        }
+        pendingUploads.clear();
     }
 
     /** Uploads positions and sequence bounds of a batch, once for all layers. */
