@@ -40,6 +40,8 @@ inline float __shfl_xor_sync(unsigned, float v, int offset) { return shuffle(v, 
 inline float __shfl_sync(unsigned, float v, int lane) { return shuffle(v, lane); }
 struct float2 { float x, y; };
 struct float4 { float x, y, z, w; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return {x, y, z, w}; }
 inline float2 make_float2(float x, float y) { return {x, y}; }
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 // mma.sync.m16n8k16.row.col.f32.bf16.bf16.f32 on one warp, by the fragment layout of the PTX ISA: every

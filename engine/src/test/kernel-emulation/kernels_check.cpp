@@ -110,9 +110,12 @@ static void test_attention(std::vector<int> lens, int heads, int kv_heads, int w
         }
     }
     float scale_log2 = (float) (1.0 / std::sqrt((double) hd) / std::log(2.0));
+    std::vector<bf16_t> k16(k.size()), v16(v.size()); // as the backend converts them before the kernel
+    for (size_t i = 0; i < k.size(); i++) k16[i] = float_to_bf16(k[i]);
+    for (size_t i = 0; i < v.size(); i++) v16[i] = float_to_bf16(v[i]);
     auto kernel = [&] {
-        if (warps == 4) attention_tiles<hd_t, 4>(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2);
-        else attention_tiles<hd_t, 8>(q.data(), k.data(), v.data(), out.data(), cu.data(), heads, kv_heads, scale_log2);
+        if (warps == 4) attention_tiles<hd_t, 4>(q.data(), k16.data(), v16.data(), out.data(), cu.data(), heads, kv_heads, scale_log2);
+        else attention_tiles<hd_t, 8>(q.data(), k16.data(), v16.data(), out.data(), cu.data(), heads, kv_heads, scale_log2);
     };
     launch({(unsigned) ceil_div(max_len, 16 * warps), (unsigned) heads, (unsigned) lens.size()}, {(unsigned) (32 * warps)}, kernel);
     double worst = 0; for (size_t i = 0; i < out.size(); i++) worst = std::max(worst, std::fabs((double) out[i] - expected[i]));

@@ -432,8 +432,19 @@ public final class CudaBackend implements Backend {
         requireShape("attention", "v", vt, batch.tokens(), kt.cols());
         requireShape("attention", "out", o, batch.tokens(), qt.cols());
         useBatch(batch);
-        launch(KernelCall.attention(qt.pointer(), kt.pointer(), vt.pointer(), o.pointer(), lastCuSeqLens.pointer(),
-                batch.maxLength(), batch.sequences(), heads, kvHeads, headDim, warps));
+        // k and v as BF16 [tokens, kvHeads * headDim]: every query tile reads all earlier key tiles, so
+        // rounding them once halves that traffic and lets the kernel copy tiles as they are.
+        DeviceBuffer k16 = pool.acquire(kt.elements() * 2);
+        DeviceBuffer v16 = pool.acquire(vt.elements() * 2);
+        try {
+            launch(KernelCall.f32ToBf16(kt.pointer(), k16.pointer(), kt.elements()));
+            launch(KernelCall.f32ToBf16(vt.pointer(), v16.pointer(), vt.elements()));
+            launch(KernelCall.attention(qt.pointer(), k16.pointer(), v16.pointer(), o.pointer(), lastCuSeqLens.pointer(),
+                    batch.maxLength(), batch.sequences(), heads, kvHeads, headDim, warps));
+        } finally {
+            pool.release(k16); // stream-ordered: reused only by work queued after this
+            pool.release(v16);
+        }
     }
 
     @Override

@@ -55,8 +55,8 @@ record KernelCall(KernelFamily family, String kernel, LaunchGeometry geometry, K
     }
 
     /**
-     * Causal attention over packed sequences: q, out {@code [tokens, heads * headDim]}, k, v
-     * {@code [tokens, kvHeads * headDim]}, cuSeqLens {@code [sequences + 1]}.
+     * Causal attention over packed sequences: q, out {@code [tokens, heads * headDim]} FP32, k, v
+     * {@code [tokens, kvHeads * headDim]} BF16, cuSeqLens {@code [sequences + 1]}.
      */
     static KernelCall attention(long q, long k, long v, long out, long cuSeqLens, int maxSequenceLength, int sequences,
             int heads, int kvHeads, int headDim, int warps) {

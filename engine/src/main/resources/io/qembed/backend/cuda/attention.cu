@@ -2,7 +2,8 @@
 // keys and values stream through shared memory in tiles and the softmax is computed online (running max
 // and sum), so memory stays linear in the sequence length.
 //
-// Numerics: Q, K, V and the softmax weights P enter the tensor cores as BF16 (rounded to nearest even);
+// Numerics: Q, K, V and the softmax weights P enter the tensor cores as BF16 (rounded to nearest even;
+// K and V arrive as BF16, so each K and V tile is copied as it is and the traffic per tile is halved);
 // products accumulate in FP32; scores are scaled, masked and exponentiated in FP32. The row sum adds the
 // same BF16-rounded weights that multiply V, so every output row is an exact convex combination of the
 // BF16 values of V with those weights.
@@ -46,7 +47,7 @@ __device__ __forceinline__ unsigned load_pair(const bf16_t* p) {
 // [head_dim][ATTN_KEY_TILE + ATTN_PAD] (V tiles, transposed); before the first K tile, the Q tile
 // [16 * WARPS][head_dim + ATTN_PAD] is staged from the start, over both if it must.
 template <int HEAD_DIM, int WARPS>
-__device__ void attention_tiles(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+__device__ void attention_tiles(const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v,
                                 float* __restrict__ out, const int* __restrict__ cu_seqlens, int heads, int kv_heads,
                                 float scale_log2) {
     static_assert(HEAD_DIM % 16 == 0, "head_dim is a multiple of the mma's k = 16");
@@ -118,33 +119,34 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
     for (int key0 = 0; key0 < key_end; key0 += ATTN_KEY_TILE) {
         __syncthreads(); // the previous tile (the first time: the Q tile) is no longer read
         // Keys past key_end are in the future of every row of the block: zeros keep them finite.
-        for (int i = threadIdx.x; i < ATTN_KEY_TILE * (HEAD_DIM / 4); i += blockDim.x) {
-            const int r = i / (HEAD_DIM / 4);
-            const int d = (i - r * (HEAD_DIM / 4)) * 4;
+        for (int i = threadIdx.x; i < ATTN_KEY_TILE * (HEAD_DIM / 8); i += blockDim.x) {
+            const int r = i / (HEAD_DIM / 8);
+            const int d = (i - r * (HEAD_DIM / 8)) * 8;
             const int key = key0 + r;
-            float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            uint4 x = make_uint4(0u, 0u, 0u, 0u);
             if (key < key_end) {
-                x = *(const float4*) (k + (seq_start + key) * kv_stride + (long long) kv_head * HEAD_DIM + d);
+                x = *(const uint4*) (k + (seq_start + key) * kv_stride + (long long) kv_head * HEAD_DIM + d);
             }
-            unsigned* to = (unsigned*) (k_tile + r * KP + d);
-            to[0] = pack_bf16x2(x.x, x.y);
-            to[1] = pack_bf16x2(x.z, x.w);
+            *(uint4*) (k_tile + r * KP + d) = x;
         }
-        // V is stored transposed. A warp takes 8 keys x 16 dimensions at a time: each key's 64 bytes are
-        // contiguous in memory, and the transposed 16-bit stores spread over the banks.
-        for (int i = threadIdx.x; i < ATTN_KEY_TILE * (HEAD_DIM / 4); i += blockDim.x) {
-            const int chunk = i >> 5; // 8 keys x 4 float4
-            const int r = (chunk % (ATTN_KEY_TILE / 8)) * 8 + (i & 7);
-            const int d = ((chunk / (ATTN_KEY_TILE / 8)) * 4 + ((i >> 3) & 3)) * 4;
+        // V is stored transposed. A warp takes 16 keys x 16 dimensions at a time: each key's 32 bytes are
+        // one memory sector, and the transposed 16-bit stores meet at most two to a bank.
+        for (int i = threadIdx.x; i < ATTN_KEY_TILE * (HEAD_DIM / 8); i += blockDim.x) {
+            const int chunk = i >> 5; // 16 keys x 2 x 8 dimensions
+            const int lane_in_chunk = i & 31;
+            const int r = (chunk % (ATTN_KEY_TILE / 16)) * 16 + (lane_in_chunk & 15);
+            const int d = ((chunk / (ATTN_KEY_TILE / 16)) * 2 + (lane_in_chunk >> 4)) * 8;
             const int key = key0 + r;
-            float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            uint4 x = make_uint4(0u, 0u, 0u, 0u);
             if (key < key_end) {
-                x = *(const float4*) (v + (seq_start + key) * kv_stride + (long long) kv_head * HEAD_DIM + d);
+                x = *(const uint4*) (v + (seq_start + key) * kv_stride + (long long) kv_head * HEAD_DIM + d);
             }
-            vt_tile[(d + 0) * VP + r] = float_to_bf16(x.x);
-            vt_tile[(d + 1) * VP + r] = float_to_bf16(x.y);
-            vt_tile[(d + 2) * VP + r] = float_to_bf16(x.z);
-            vt_tile[(d + 3) * VP + r] = float_to_bf16(x.w);
+            const unsigned words[4] = {x.x, x.y, x.z, x.w};
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                vt_tile[(d + 2 * e) * VP + r] = (bf16_t) words[e];
+                vt_tile[(d + 2 * e + 1) * VP + r] = (bf16_t) (words[e] >> 16);
+            }
         }
         __syncthreads();
         if (key0 > warp_last_row) {
@@ -244,56 +246,56 @@ __device__ void attention_tiles(const float* __restrict__ q, const float* __rest
     }
 }
 
-// q, out [tokens, heads * head_dim]; k, v [tokens, kv_heads * head_dim]; cu_seqlens [sequences + 1];
+// q, out [tokens, heads * head_dim] FP32; k, v [tokens, kv_heads * head_dim] BF16; cu_seqlens [sequences + 1];
 // heads is a multiple of kv_heads. scale_log2 = head_dim^-0.5 * log2(e): scores are kept in base 2 so
 // that exp2f does the softmax. One kernel per supported head_dim, since the tiles live in registers, and
 // per block size: 4 warps (64 query rows, more blocks per multiprocessor) or 8 (128 rows: each K and V
 // tile staged serves twice the rows).
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_32_w4(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<32, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_64_w4(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<64, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_128_w4(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<128, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_256_w4(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<256, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_32_w8(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<32, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_64_w8(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<64, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_128_w8(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<128, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_256_w8(
-    const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ out,
+    const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
     const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
     attention_tiles<256, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
 }
