@@ -27,7 +27,7 @@ import java.util.OptionalLong;
  * @param maxInputTokens the longest input accepted
  * @param batchDeviceBytes device bytes a pass at the batch budget takes at most; 0 on the host
  */
-record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceBytes) {
+public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceBytes) {
 
     /** Batch budget on the host: large enough to amortise weight streaming. */
     static final int HOST_BATCH_TOKENS = 8192;
@@ -55,7 +55,7 @@ record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceBytes) {
      * @throws EmbedException when the device cannot hold a pass of {@link #MIN_DEVICE_TOKENS}, or the
      *     requested budget does not fit
      */
-    static BatchBudget of(Qwen3Config config, OptionalLong deviceFreeBytes, int requestedBatchTokens) {
+    public static BatchBudget of(Qwen3Config config, OptionalLong deviceFreeBytes, int requestedBatchTokens) {
         if (requestedBatchTokens < 0) {
             throw new IllegalArgumentException("batch budget " + requestedBatchTokens + " is negative");
         }
@@ -86,7 +86,7 @@ record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceBytes) {
     }
 
     /** The share of {@code freeBytes} activations may take: {@link #USABLE_FRACTION} after {@link #RESERVED_BYTES}. */
-    static long usableBytes(long freeBytes) {
+    public static long usableBytes(long freeBytes) {
         return Math.max(0, (long) ((freeBytes - RESERVED_BYTES) * USABLE_FRACTION));
     }
 
@@ -95,7 +95,7 @@ record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceBytes) {
      * the largest matrix-product input and four int arrays of at most {@code tokens + 1} entries, each
      * buffer rounded up to its pool size class.
      */
-    static long deviceBytes(ForwardMemory memory, int tokens) {
+    public static long deviceBytes(ForwardMemory memory, int tokens) {
         long activations = memory.activationBytes(tokens);
         long bf16Input = memory.largestMatmulInputElements(tokens) * 2;
         long intArrays = 4 * ((long) tokens + 1) * Integer.BYTES;
