@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * The in-process {@link Embedder}: tokenises in the caller's thread, queues the sequences, and lets
@@ -75,6 +76,11 @@ public final class LocalEmbedder implements Embedder {
 
     /** Loads a model directory and starts its worker; the model is warmed up before this returns. */
     public static Embedder open(Path modelDir, EngineConfig engineConfig) {
+        return open(modelDir, engineConfig, c -> Backends.create(c.backend(), c.threads()));
+    }
+
+    /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
+    static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
         if (!Files.isDirectory(modelDir)) {
             throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
         }
@@ -86,7 +92,7 @@ public final class LocalEmbedder implements Embedder {
         LocalEmbedder embedder = null;
         try {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
-            backend = Backends.create(engineConfig.backend(), engineConfig.threads());
+            backend = backends.apply(engineConfig);
             Qwen3Model model = new Qwen3Model(config, weights, backend);
             // Measured with the weights on the device and no activation yet.
             OptionalLong deviceFree = backend.freeDeviceMemory();
