@@ -11,6 +11,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineConfig;
 import io.qembed.backend.Batch;
+import io.qembed.backend.Tensor;
 import io.qembed.model.ForwardMemory;
 import io.qembed.model.Qwen3Model;
 import io.qembed.runtime.BatchBudget;
@@ -24,7 +25,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The batch budget derived from the GPU's free memory: a full-length (32,768-token) input of the tiny
  * model embeds under the default budget and agrees with the CPU backend; a pass uses no more device
- * memory than {@link BatchBudget#deviceBytes} estimates; a requested budget beyond the device is refused.
+ * memory than {@link BatchBudget#deviceBytes} estimates; the device pool keeps no more than its limit and
+ * frees what it keeps when an allocation would not fit otherwise; a requested budget beyond the device is
+ * refused.
  * Skipped where no usable GPU is present.
  */
 @ExtendWith(RequiresGpu.class)
@@ -81,6 +84,41 @@ class CudaMemoryBudgetTest {
             long estimate = BatchBudget.deviceBytes(new ForwardMemory(model.config()), FULL_LENGTH);
             assertTrue(used <= estimate, "passes over " + FULL_LENGTH + " tokens took " + used
                     + " bytes of device memory, more than the estimate of " + estimate);
+        }
+    }
+
+    @Test
+    void thePoolKeepsNoMoreThanItsLimit() {
+        try (CudaBackend cuda = CudaBackend.create()) {
+            List<Tensor> tensors = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                tensors.add(cuda.alloc(1024, 1024 + 256 * i)); // 4 to 7 MiB, each its own size class
+            }
+            tensors.forEach(Tensor::close);
+            long keeping = cuda.usedDeviceMemory();
+            long free = cuda.freeDeviceMemory().orElseThrow();
+            cuda.limitReusedMemory(0);
+            long released = keeping - cuda.usedDeviceMemory();
+            assertTrue(released >= 22L << 20, "freed only " + released + " bytes of the 22 MiB kept");
+            assertTrue(Math.abs(cuda.freeDeviceMemory().orElseThrow() - free) < 8L << 20,
+                    "kept buffers count as free device memory");
+        }
+    }
+
+    /** A buffer kept for reuse that stands in the way of a larger one is freed, not an out-of-memory error. */
+    @Test
+    void anAllocationThatOnlyFitsWithoutTheKeptBuffersSucceeds() {
+        try (CudaBackend cuda = CudaBackend.create()) {
+            cuda.limitReusedMemory(Long.MAX_VALUE);
+            long free = cuda.freeDeviceMemory().orElseThrow();
+            int cols = 1 << 16;
+            int keptRows = (int) (free * 0.55 / Float.BYTES / cols);
+            int largerRows = (int) (free * 0.70 / Float.BYTES / cols); // another size class; both do not fit
+            cuda.alloc(keptRows, cols).close();
+            assertTrue(cuda.freeDeviceMemory().orElseThrow() >= free * 0.99, "the released buffer is kept");
+            try (Tensor larger = cuda.alloc(largerRows, cols)) {
+                assertEquals(largerRows, larger.rows());
+            }
         }
     }
 
