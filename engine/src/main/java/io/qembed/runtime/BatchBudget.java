@@ -13,15 +13,16 @@ import java.util.OptionalLong;
  * #HOST_BATCH_TOKENS} and inputs may be as long as the model's {@code max_position_embeddings}: host
  * memory is not budgeted.
  *
- * <p>On a device, the budget is derived from the memory free once the weights are uploaded: {@link
- * #USABLE_FRACTION} of it, less {@link #RESERVED_BYTES} for what is not counted (the cuBLAS workspace,
- * allocation granularity, other users of the device), must hold the pass's activations as {@link
+ * <p>On a device, the budget is derived from the memory free once the weights are uploaded: after
+ * {@link #RESERVED_BYTES} set aside for what is not counted (the cuBLAS workspace, allocation
+ * granularity, fragmentation), {@link #USABLE_FRACTION} of the rest must hold the pass's activations as {@link
  * ForwardMemory} counts them (every sequence one token long, the worst case), each device buffer rounded
  * up by {@link #POOL_ROUNDING} as the device pool does, the BF16 copy of the largest matrix-product
  * input, and the batch's int arrays (token ids, positions, sequence bounds, gathered rows). The
- * default budget is as many tokens as fit, but no more than {@code max_position_embeddings}: matrix
- * products are long saturated at that size, and a larger batch only delays the requests in it. No input
- * may be longer than what fits, even alone; a requested budget that does not fit is refused.
+ * default budget is as many tokens as fit, but no more than {@code max_position_embeddings}: one input
+ * of the model's full length still makes one batch, and a larger batch mostly delays the requests packed
+ * into it. No input may be longer than what fits, even alone; a requested budget that does not fit is
+ * refused.
  *
  * @param batchTokens tokens of one packed batch; a longer single input runs alone
  * @param maxInputTokens the longest input accepted
@@ -35,7 +36,7 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
     /** Share of the free device memory the activations may take. */
     static final double USABLE_FRACTION = 0.9;
 
-    /** Device memory set aside before the fraction: cuBLAS workspace, allocation granularity, fragmentation. */
+    /** Device memory set aside before the fraction is taken: cuBLAS workspace, allocation granularity, fragmentation. */
     static final long RESERVED_BYTES = 256L << 20;
 
     /** The device pool rounds every buffer up to a size class at most this much larger. */
