@@ -36,7 +36,7 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
     /** Share of the free device memory the activations may take. */
     static final double USABLE_FRACTION = 0.9;
 
-    /** Device memory set aside before the fraction is taken: cuBLAS workspace, allocation granularity, fragmentation. */
+    /** Set aside before the fraction is taken: cuBLAS workspace, allocation granularity, fragmentation. */
     static final long RESERVED_BYTES = 256L << 20;
 
     /** The device pool rounds every buffer up to a size class at most this much larger. */

@@ -47,7 +47,8 @@ class BatchBudgetTest {
         BatchBudget budget = BatchBudget.of(FOUR_B, OptionalLong.of(120 * GIB), 0);
         assertEquals(FOUR_B.maxPositionEmbeddings(), budget.batchTokens());
         assertEquals(FOUR_B.maxPositionEmbeddings(), budget.maxInputTokens());
-        assertEquals(BatchBudget.deviceBytes(new ForwardMemory(FOUR_B), budget.batchTokens()), budget.batchDeviceBytes());
+        assertEquals(BatchBudget.deviceBytes(new ForwardMemory(FOUR_B), budget.batchTokens()),
+                budget.batchDeviceBytes());
     }
 
     /** The case: a 32,768-token input on the 4B shape fits even on a 24 GB card beside the weights. */

@@ -33,8 +33,8 @@ class DeviceBudgetEmbedderTest {
     private static final int FITTING_TOKENS = 600;
 
     /** Free memory on which about {@link #FITTING_TOKENS} tokens of the tiny model fit. */
-    private static final long FREE = BatchBudget.RESERVED_BYTES
-            + (long) Math.ceil(BatchBudget.deviceBytes(new ForwardMemory(TINY), FITTING_TOKENS) / BatchBudget.USABLE_FRACTION);
+    private static final long FREE = BatchBudget.RESERVED_BYTES + (long) Math.ceil(
+            BatchBudget.deviceBytes(new ForwardMemory(TINY), FITTING_TOKENS) / BatchBudget.USABLE_FRACTION);
 
     @Test
     void aSmallDeviceLimitsTheBatchAndTheInputLength() {
