@@ -1,6 +1,7 @@
 package io.qembed.backend;
 
 import io.qembed.io.TensorView;
+import java.util.OptionalLong;
 
 /**
  * The closed set of operations the Qwen3 model is written over. Every backend implements all of
@@ -66,6 +67,21 @@ public interface Backend extends AutoCloseable {
 
     /** {@code out[i] = x[rows[i]]}: pooling gathers the last token of every sequence. */
     void gatherRows(Tensor x, int[] rows, Tensor out);
+
+    /**
+     * Device memory still free for activations, in bytes: what the device reports free plus the released
+     * buffers this backend keeps for reuse. Asked once the weights are uploaded, to size the batches.
+     * Empty for a backend whose activations live in host memory, which is not budgeted (the CPU).
+     */
+    default OptionalLong freeDeviceMemory() {
+        return OptionalLong.empty();
+    }
+
+    /**
+     * Keeps at most {@code bytes} of released activations for reuse (a backend that pools device memory);
+     * the rest is freed on release. Set once the batch budget is known: a pass's worth is enough.
+     */
+    default void limitReusedMemory(long bytes) {}
 
     /** Waits until all queued work is done. */
     void sync();

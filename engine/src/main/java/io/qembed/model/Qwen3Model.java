@@ -13,8 +13,11 @@ import java.util.List;
  * state of each sequence's last token (last-token pooling), unnormalised.
  */
 public final class Qwen3Model implements AutoCloseable {
-    /** Rows of the MLP processed at once, bounding its {@code [rows, ffn]} buffers on long inputs. */
-    private static final int MLP_CHUNK_ROWS = 1024;
+    /**
+     * Rows of the MLP processed at once, bounding its {@code [rows, ffn]} buffers on long inputs.
+     * {@link ForwardMemory} counts every activation this class allocates; keep the two in step.
+     */
+    static final int MLP_CHUNK_ROWS = 1024;
 
     /** A workspace this large (in tokens) is kept for smaller batches; a larger one only while it fits them. */
     private static final int KEEP_TOKENS = 8192;
@@ -181,20 +184,24 @@ public final class Qwen3Model implements AutoCloseable {
         final int capacity;
         final Tensor x, h, q, k, v, attn, delta, gate, up;
 
+        /** Allocates every buffer, or none: when one allocation fails, those made before it are released. */
         Workspace(int capacity) {
             int qWidth = config.heads() * config.headDim();
             int kvWidth = config.kvHeads() * config.headDim();
             int mlpRows = Math.min(capacity, MLP_CHUNK_ROWS);
             this.capacity = capacity;
-            this.x = backend.alloc(capacity, config.hiddenSize());
-            this.h = backend.alloc(capacity, config.hiddenSize());
-            this.q = backend.alloc(capacity, qWidth);
-            this.k = backend.alloc(capacity, kvWidth);
-            this.v = backend.alloc(capacity, kvWidth);
-            this.attn = backend.alloc(capacity, qWidth);
-            this.delta = backend.alloc(capacity, config.hiddenSize());
-            this.gate = backend.alloc(mlpRows, config.intermediateSize());
-            this.up = backend.alloc(mlpRows, config.intermediateSize());
+            try (Buffers made = new Buffers()) {
+                this.x = made.alloc(capacity, config.hiddenSize());
+                this.h = made.alloc(capacity, config.hiddenSize());
+                this.q = made.alloc(capacity, qWidth);
+                this.k = made.alloc(capacity, kvWidth);
+                this.v = made.alloc(capacity, kvWidth);
+                this.attn = made.alloc(capacity, qWidth);
+                this.delta = made.alloc(capacity, config.hiddenSize());
+                this.gate = made.alloc(mlpRows, config.intermediateSize());
+                this.up = made.alloc(mlpRows, config.intermediateSize());
+                made.keep();
+            }
         }
 
         @Override
@@ -205,7 +212,7 @@ public final class Qwen3Model implements AutoCloseable {
         }
     }
 
-    /** Activations of one forward pass, released together. */
+    /** Activations released together: those of one forward pass, or a workspace whose allocation failed. */
     private final class Buffers implements AutoCloseable {
         private final List<Tensor> owned = new ArrayList<>();
 
@@ -213,6 +220,11 @@ public final class Qwen3Model implements AutoCloseable {
             Tensor t = backend.alloc(rows, cols);
             owned.add(t);
             return t;
+        }
+
+        /** Hands the buffers over to the caller: closing releases nothing from now on. */
+        void keep() {
+            owned.clear();
         }
 
         @Override

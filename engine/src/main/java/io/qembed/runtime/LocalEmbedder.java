@@ -35,17 +35,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * The in-process {@link Embedder}: tokenises in the caller's thread, queues the sequences, and lets
  * one worker thread that owns the backend run them as packed batches (see {@link BatchQueue}).
  */
 public final class LocalEmbedder implements Embedder {
-    /** Default token budget of a packed batch: large enough to amortise weight streaming. */
-    static final int DEFAULT_BATCH_TOKENS = 8192;
-
     private final ModelInfo info;
     private final Qwen3Config config;
     private final Tokenizer tokenizer;
@@ -61,6 +60,7 @@ public final class LocalEmbedder implements Embedder {
             Prompts prompts,
             Checkpoint checkpoint,
             Qwen3Model model,
+            BatchBudget budget,
             EngineConfig engineConfig) {
         this.info = info;
         this.config = config;
@@ -68,15 +68,19 @@ public final class LocalEmbedder implements Embedder {
         this.prompts = prompts;
         this.checkpoint = checkpoint;
         this.model = model;
-        int batchTokens =
-                engineConfig.maxBatchTokens() > 0 ? engineConfig.maxBatchTokens() : DEFAULT_BATCH_TOKENS;
-        int queuedTokens =
-                engineConfig.maxQueuedTokens() > 0 ? engineConfig.maxQueuedTokens() : 16 * batchTokens;
-        this.queue = new BatchQueue(model, batchTokens, queuedTokens);
+        int queuedTokens = engineConfig.maxQueuedTokens() > 0
+                ? engineConfig.maxQueuedTokens()
+                : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
+        this.queue = new BatchQueue(model, budget.batchTokens(), queuedTokens);
     }
 
     /** Loads a model directory and starts its worker; the model is warmed up before this returns. */
     public static Embedder open(Path modelDir, EngineConfig engineConfig) {
+        return open(modelDir, engineConfig, c -> Backends.create(c.backend(), c.threads()));
+    }
+
+    /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
+    static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
         if (!Files.isDirectory(modelDir)) {
             throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
         }
@@ -88,19 +92,26 @@ public final class LocalEmbedder implements Embedder {
         LocalEmbedder embedder = null;
         try {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
-            backend = Backends.create(engineConfig.backend(), engineConfig.threads());
+            backend = backends.apply(engineConfig);
             Qwen3Model model = new Qwen3Model(config, weights, backend);
+            // Measured with the weights on the device and no activation yet.
+            OptionalLong deviceFree = backend.freeDeviceMemory();
+            BatchBudget budget = BatchBudget.of(config, deviceFree, engineConfig.maxBatchTokens());
+            if (deviceFree.isPresent()) {
+                backend.limitReusedMemory(budget.batchDeviceBytes());
+            }
             ModelInfo info =
                     new ModelInfo(
                             modelName(modelDir),
                             identity(modelDir, checkpoint),
                             config.hiddenSize(),
-                            config.maxPositionEmbeddings(),
+                            budget.maxInputTokens(),
                             config.vocabSize(),
                             config.layers(),
                             prompts.named(),
-                            backend.name());
-            embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, engineConfig);
+                            backend.name(),
+                            budget.batchTokens());
+            embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
             embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
             return embedder;
         } catch (RuntimeException e) {

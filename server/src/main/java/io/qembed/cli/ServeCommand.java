@@ -55,7 +55,8 @@ public final class ServeCommand implements Runnable {
 
     @Option(names = {"--max-batch-tokens", "--batch-tokens"}, paramLabel = "N",
             defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
-            description = "Token budget of one batch (0: the backend's default). Env: QEMBED_MAX_BATCH_TOKENS.")
+            description = "Token budget of one batch (0: the backend's default: 8192 on the CPU; on a GPU what fits"
+                    + " in its free memory, at most the model's length). Env: QEMBED_MAX_BATCH_TOKENS.")
     int maxBatchTokens;
 
     @Option(names = "--max-queued-tokens", paramLabel = "N", defaultValue = "${env:QEMBED_MAX_QUEUED_TOKENS:-0}",

@@ -161,8 +161,9 @@ public final class EmbeddingServer implements AutoCloseable {
                 metrics.ready.set(1);
             }
         }
-        LOG.info("serving '{}' ({} dimensions, {} backend), warmed up in {} ms", servedName, info.dimensions(),
-                info.backend(), (System.nanoTime() - start) / 1_000_000);
+        LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens),"
+                        + " warmed up in {} ms", servedName, info.dimensions(), info.backend(), info.batchTokens(),
+                info.maxTokens(), (System.nanoTime() - start) / 1_000_000);
     }
 
     /** The bound port. */
@@ -348,6 +349,9 @@ public final class EmbeddingServer implements AutoCloseable {
             json.writeStartObject();
             json.writeStringField("status", "ok");
             json.writeStringField("model", m.servedName());
+            json.writeStringField("backend", m.info().backend());
+            json.writeNumberField("batch_tokens", m.info().batchTokens());
+            json.writeNumberField("max_model_len", m.info().maxTokens());
             json.writeEndObject();
         }));
     }

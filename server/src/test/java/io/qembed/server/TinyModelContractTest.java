@@ -246,7 +246,11 @@ class TinyModelContractTest {
         JsonNode model = http.get("/v1/models").json().get("data").get(0);
         assertEquals(64, model.get("dimensions").asInt());
         assertEquals(32768, model.get("max_model_len").asInt());
-        assertEquals(200, http.get("/health").status());
+        Http.Response health = http.get("/health");
+        assertEquals(200, health.status());
+        assertEquals("cpu", health.json().get("backend").asText());
+        assertEquals(8192, health.json().get("batch_tokens").asInt(), "the CPU backend's batch budget");
+        assertEquals(32768, health.json().get("max_model_len").asInt());
     }
 
     @Test

@@ -25,6 +25,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * The Qwen3 operations on one NVIDIA GPU: cuBLAS for the matrix products, NVRTC-compiled kernels
@@ -66,7 +67,8 @@ public final class CudaBackend implements Backend {
         this.context = context;
         this.stream = stream;
         this.blas = blas;
-        // Keep up to a quarter of the device's memory in released activations for reuse.
+        // Keep up to a quarter of the device's memory in released activations for reuse, until the
+        // engine sets a pass's worth (limitReusedMemory) once it knows the batch budget.
         this.pool = new DevicePool(context.info().totalMemoryBytes() / 4, this::synchronize);
     }
 
@@ -170,6 +172,26 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda";
+    }
+
+    /** What {@code cuMemGetInfo} reports free, plus the released activations the pool keeps for reuse. */
+    @Override
+    public OptionalLong freeDeviceMemory() {
+        begin();
+        return OptionalLong.of(context.memoryInfo()[0] + pool.freeBytes());
+    }
+
+    @Override
+    public void limitReusedMemory(long bytes) {
+        begin();
+        pool.limit(bytes);
+    }
+
+    /** Device memory in use on the whole device (all contexts), in bytes: for tests of the memory budget. */
+    long usedDeviceMemory() {
+        begin();
+        long[] freeAndTotal = context.memoryInfo();
+        return freeAndTotal[1] - freeAndTotal[0];
     }
 
     @Override
@@ -361,9 +383,9 @@ public final class CudaBackend implements Backend {
                 if (bf16Scratch != null) {
                     synchronize(); // queued products may still read it
                     bf16Scratch.close();
-                    bf16Scratch = null; // nothing stale to use if the allocation below fails
+                    bf16Scratch = null; // a failed allocation below must not leave a freed buffer here
                 }
-                bf16Scratch = DeviceBuffer.allocate(DevicePool.sizeClass(bf16Bytes));
+                bf16Scratch = pool.allocate(DevicePool.sizeClass(bf16Bytes));
             }
             launch(KernelCall.f32ToBf16(xt.pointer(), bf16Scratch.pointer(), xt.elements()));
             converted = input;

@@ -1,10 +1,14 @@
 package io.qembed.backend.cuda;
 
+import io.qembed.cuda.CudaException;
 import io.qembed.cuda.DeviceBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -12,15 +16,19 @@ import java.util.Set;
  * Reuses device buffers of released activations. All work runs on one stream, so a buffer released
  * while kernels that read it are still queued can be handed out at once: whatever the new owner
  * queues runs after them. Sizes are rounded up to a quarter of their power of two, so that batches of
- * slightly different token counts share buffers; at most 25% is wasted. Closing the pool frees the
- * buffers held for reuse and those still handed out.
+ * slightly different token counts share buffers; at most 25% is wasted. Up to a limit of released
+ * bytes is kept; when the device is out of memory, the kept buffers are freed and the allocation is
+ * tried once more. Closing the pool frees the buffers held for reuse and those still handed out.
  */
 final class DevicePool implements AutoCloseable {
     static final long MIN_BYTES = 512;
 
+    /** {@code CUDA_ERROR_OUT_OF_MEMORY} of the driver API's {@code CUresult}. */
+    static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
+
     private final Map<Long, ArrayDeque<DeviceBuffer>> free = new HashMap<>();
     private final Set<DeviceBuffer> handedOut = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final long limitBytes;
+    private long limitBytes;
     private final Runnable finishQueuedWork;
     private long freeBytes;
 
@@ -51,10 +59,50 @@ final class DevicePool implements AutoCloseable {
             freeBytes -= size;
             buffer = list.pop();
         } else {
-            buffer = DeviceBuffer.allocate(size);
+            buffer = allocate(size);
         }
         handedOut.add(buffer);
         return buffer;
+    }
+
+    /**
+     * New device memory of {@code bytes}; when the device is out of memory, frees what is kept for reuse
+     * (buffers of other size classes, e.g. of an earlier, larger batch) and tries once more.
+     */
+    DeviceBuffer allocate(long bytes) {
+        try {
+            return DeviceBuffer.allocate(bytes);
+        } catch (CudaException e) {
+            if (e.status() != CUDA_ERROR_OUT_OF_MEMORY || freeBytes == 0) {
+                throw e;
+            }
+            trim(0);
+            return DeviceBuffer.allocate(bytes);
+        }
+    }
+
+    /** Keeps at most {@code bytes} of released buffers from now on, freeing any beyond. */
+    void limit(long bytes) {
+        limitBytes = bytes;
+        trim(bytes);
+    }
+
+    /** Frees kept buffers until at most {@code bytes} are kept; the largest go first. */
+    private void trim(long bytes) {
+        if (freeBytes <= bytes) {
+            return;
+        }
+        finishQueuedWork.run();
+        List<Long> sizes = new ArrayList<>(free.keySet());
+        sizes.sort(Comparator.reverseOrder());
+        for (long size : sizes) {
+            ArrayDeque<DeviceBuffer> list = free.get(size);
+            while (freeBytes > bytes && !list.isEmpty()) {
+                list.pop().close();
+                freeBytes -= size;
+            }
+        }
+        free.values().removeIf(ArrayDeque::isEmpty);
     }
 
     /** Takes a buffer back; the caller must no longer use it. */

@@ -1,0 +1,264 @@
+package io.qembed.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qembed.backend.Backend;
+import io.qembed.backend.Batch;
+import io.qembed.backend.ReferenceBackend;
+import io.qembed.backend.Tensor;
+import io.qembed.io.Checkpoint;
+import io.qembed.io.TensorView;
+import io.qembed.runtime.Reference;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ForwardMemory} against what {@link Qwen3Model} really allocates: the tiny model runs over the
+ * scalar reference backend behind a wrapper that counts the bytes of live activations, and the peak of
+ * each pass must equal the count exactly. A new activation in the model, or a larger one, fails here.
+ */
+class ForwardMemoryTest {
+    private CountingBackend counting;
+    private Qwen3Model model;
+
+    /** A model of its own for every test: the workspace a pass finds depends on the passes before it. */
+    @BeforeEach
+    void load() {
+        Path dir = Reference.tinyModel();
+        Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));
+        counting = new CountingBackend(new ReferenceBackend());
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) { // the reference backend copies on upload
+            model = new Qwen3Model(config, Qwen3Weights.load(checkpoint, config), counting);
+        }
+    }
+
+    @AfterEach
+    void close() {
+        model.close();
+        assertEquals(0, counting.liveBytes, "closing the model releases every activation");
+    }
+
+    /** Batches of growing token counts, so that each gets a workspace of its own size. */
+    @Test
+    void thePeakOfEveryPassIsTheCount() {
+        ForwardMemory memory = new ForwardMemory(model.config());
+        Random random = new Random(7);
+        int[][] shapes = { // sequence lengths of each batch
+            {1}, {3, 4}, {40, 1, 1, 1, 17}, {300, 300, 300, 300}, {500, 1, 600, 2, 400}, {700, 700, 700}
+        };
+        for (int[] lengths : shapes) {
+            Batch batch = batch(random, lengths);
+            long peak = counting.peakOf(() -> model.forward(batch));
+            assertEquals(memory.activationBytes(batch.tokens(), batch.sequences()), peak,
+                    batch.sequences() + " sequences in " + batch.tokens() + " tokens");
+            assertTrue(peak <= memory.activationBytes(batch.tokens()), "the worst case bounds every split");
+        }
+    }
+
+    /** A smaller batch on a kept, larger workspace holds no more than a pass at the workspace's size. */
+    @Test
+    void aSmallerBatchOnAKeptWorkspaceStaysWithinTheLargerCount() {
+        ForwardMemory memory = new ForwardMemory(model.config());
+        Random random = new Random(8);
+        Batch large = batch(random, new int[] {900, 900});
+        counting.peakOf(() -> model.forward(large));
+        Batch small = batch(random, new int[] {10, 20, 30});
+        long peak = counting.peakOf(() -> model.forward(small));
+        assertTrue(peak <= memory.activationBytes(large.tokens()), peak + " bytes");
+        assertTrue(peak > memory.activationBytes(small.tokens()), "the kept workspace is counted: " + peak + " bytes");
+    }
+
+    @Test
+    void perTokenAndFixedBytesBoundEveryBatchAndAreReachedBeyondOneChunk() {
+        ForwardMemory memory = new ForwardMemory(Qwen3Config.shape("4b"));
+        for (int tokens : new int[] {1, 100, 1023, 1024, 1025, 32768, 40960}) {
+            long bound = memory.fixedBytes() + tokens * memory.bytesPerToken();
+            assertTrue(memory.activationBytes(tokens) <= bound, tokens + " tokens");
+            if (tokens >= Qwen3Model.MLP_CHUNK_ROWS) {
+                assertEquals(bound, memory.activationBytes(tokens), tokens + " tokens");
+            }
+        }
+    }
+
+    /** The 4B shape worked out by hand: hidden 2560, 32 heads and 8 kv heads of 128, ffn 9728. */
+    @Test
+    void theFourBillionShapeByHand() {
+        ForwardMemory memory = new ForwardMemory(Qwen3Config.shape("4b"));
+        // x, h, delta: 3 * 2560; q, attention: 2 * 4096; k, v: 2 * 1024; last block: 2560 + 4096.
+        assertEquals(4L * (7680 + 8192 + 2048 + 6656), memory.bytesPerToken());
+        assertEquals(4L * 2 * 1024 * 9728, memory.fixedBytes());
+        assertEquals(32768L * 4096, memory.largestMatmulInputElements(32768));
+        assertEquals(1024L * 9728, memory.largestMatmulInputElements(2000)); // the down projection's chunk
+        assertEquals(4L * (10 * 17920 + 2 * 10 * 9728 + 2 * 6656), memory.activationBytes(10, 2));
+    }
+
+    @Test
+    void anImpossibleBatchIsRefused() {
+        ForwardMemory memory = new ForwardMemory(Qwen3Config.shape("tiny"));
+        assertThrows(IllegalArgumentException.class, () -> memory.activationBytes(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> memory.activationBytes(3, 4));
+    }
+
+    private static Batch batch(Random random, int[] lengths) {
+        List<int[]> sequences = new ArrayList<>();
+        for (int length : lengths) {
+            int[] ids = new int[length];
+            for (int i = 0; i < length; i++) {
+                ids[i] = random.nextInt(151643);
+            }
+            sequences.add(ids);
+        }
+        return Batch.of(sequences);
+    }
+
+    /**
+     * A backend that delegates every operation and counts the bytes of the activations it allocated and
+     * that are not closed yet (weights are not counted), with their peak.
+     */
+    private static final class CountingBackend implements Backend {
+        private final Backend inner;
+        long liveBytes;
+        long peakBytes;
+
+        CountingBackend(Backend inner) {
+            this.inner = inner;
+        }
+
+        /** The peak of live activation bytes while {@code pass} runs. */
+        long peakOf(Runnable pass) {
+            peakBytes = liveBytes;
+            pass.run();
+            return peakBytes;
+        }
+
+        /** An activation (owning its bytes) or a view of one (owning none). */
+        private final class Counted implements Tensor {
+            final Tensor tensor;
+            final long bytes;
+            boolean closed;
+
+            Counted(Tensor tensor, long bytes) {
+                this.tensor = tensor;
+                this.bytes = bytes;
+            }
+
+            @Override
+            public int rows() {
+                return tensor.rows();
+            }
+
+            @Override
+            public int cols() {
+                return tensor.cols();
+            }
+
+            @Override
+            public Tensor rowSlice(int from, int to) {
+                return new Counted(tensor.rowSlice(from, to), 0);
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    liveBytes -= bytes;
+                    tensor.close();
+                }
+            }
+        }
+
+        private static Tensor in(Tensor t) {
+            return t instanceof Counted c ? c.tensor : t;
+        }
+
+        @Override
+        public String name() {
+            return "counting " + inner.name();
+        }
+
+        @Override
+        public Tensor upload(TensorView weight) {
+            return inner.upload(weight);
+        }
+
+        @Override
+        public Tensor alloc(int rows, int cols) {
+            long bytes = (long) rows * cols * Float.BYTES;
+            liveBytes += bytes;
+            peakBytes = Math.max(peakBytes, liveBytes);
+            return new Counted(inner.alloc(rows, cols), bytes);
+        }
+
+        @Override
+        public float[] download(Tensor x) {
+            return inner.download(in(x));
+        }
+
+        @Override
+        public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
+            inner.embedRows(in(table), tokenIds, in(out));
+        }
+
+        @Override
+        public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+            inner.rmsNorm(in(x), in(weight), eps, in(out));
+        }
+
+        @Override
+        public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
+            inner.addRmsNorm(in(residual), in(delta), in(weight), eps, in(out));
+        }
+
+        @Override
+        public void headRmsNorm(Tensor x, Tensor weight, float eps) {
+            inner.headRmsNorm(in(x), in(weight), eps);
+        }
+
+        @Override
+        public void matmul(Tensor x, Tensor w, Tensor out) {
+            inner.matmul(in(x), in(w), in(out));
+        }
+
+        @Override
+        public void rope(Tensor x, int headDim, Batch batch, double theta) {
+            inner.rope(in(x), headDim, batch, theta);
+        }
+
+        @Override
+        public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+            inner.attention(in(q), in(k), in(v), headDim, batch, in(out));
+        }
+
+        @Override
+        public void swiglu(Tensor gate, Tensor up, Tensor out) {
+            inner.swiglu(in(gate), in(up), in(out));
+        }
+
+        @Override
+        public void add(Tensor x, Tensor delta) {
+            inner.add(in(x), in(delta));
+        }
+
+        @Override
+        public void gatherRows(Tensor x, int[] rows, Tensor out) {
+            inner.gatherRows(in(x), rows, in(out));
+        }
+
+        @Override
+        public void sync() {
+            inner.sync();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package io.qembed.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qembed.api.EmbedException;
+import io.qembed.api.EmbedInput;
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.Embedder;
+import io.qembed.api.Embeddings;
+import io.qembed.api.EngineConfig;
+import io.qembed.api.InputTooLongException;
+import io.qembed.backend.Backend;
+import io.qembed.backend.Batch;
+import io.qembed.backend.Tensor;
+import io.qembed.backend.cpu.CpuBackend;
+import io.qembed.io.TensorView;
+import io.qembed.model.ForwardMemory;
+import io.qembed.model.Qwen3Config;
+import java.util.Arrays;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The embedder on a backend that reports little free device memory (the CPU backend, pretending):
+ * the batch budget and the longest input come from that memory, a longer input is refused before it
+ * reaches the backend (or truncated to what fits), and the backend is told to keep a pass's worth.
+ */
+class DeviceBudgetEmbedderTest {
+    private static final Qwen3Config TINY = Qwen3Config.shape("tiny");
+    private static final int FITTING_TOKENS = 600;
+
+    /** Free memory on which about {@link #FITTING_TOKENS} tokens of the tiny model fit. */
+    private static final long FREE = BatchBudget.RESERVED_BYTES + (long) Math.ceil(
+            BatchBudget.deviceBytes(new ForwardMemory(TINY), FITTING_TOKENS) / BatchBudget.USABLE_FRACTION);
+
+    @Test
+    void aSmallDeviceLimitsTheBatchAndTheInputLength() {
+        BatchBudget expected = BatchBudget.of(TINY, OptionalLong.of(FREE), 0);
+        assertTrue(expected.maxInputTokens() >= FITTING_TOKENS && expected.maxInputTokens() < 700, expected.toString());
+        PretendDevice device = new PretendDevice(FREE);
+        try (Embedder embedder = LocalEmbedder.open(Reference.tinyModel(), EngineConfig.defaults(), c -> device)) {
+            int limit = embedder.info().maxTokens();
+            assertEquals(expected.maxInputTokens(), limit);
+            assertEquals(expected.batchTokens(), embedder.info().batchTokens());
+            assertEquals(expected.batchDeviceBytes(), device.reusedLimit, "the pool keeps a pass's worth");
+
+            int[] tooLong = new int[limit + 1];
+            Arrays.fill(tooLong, 100);
+            InputTooLongException e = assertThrows(InputTooLongException.class,
+                    () -> embedder.embed(List.of(EmbedInput.tokens(tooLong)), EmbedOptions.defaults()));
+            assertEquals(limit, e.limit());
+            assertTrue(device.longestPass <= limit, "nothing longer reached the backend: " + device.longestPass);
+
+            Embeddings truncated = embedder.embed(List.of(EmbedInput.tokens(tooLong)),
+                    EmbedOptions.builder().truncate(true).build());
+            assertEquals(limit, truncated.data().getFirst().tokens());
+            assertEquals(limit, device.longestPass);
+        }
+    }
+
+    @Test
+    void aRequestedBudgetBeyondTheDeviceIsRefusedAndTheBackendClosed() {
+        PretendDevice device = new PretendDevice(FREE);
+        EmbedException e = assertThrows(EmbedException.class, () -> LocalEmbedder.open(Reference.tinyModel(),
+                EngineConfig.defaults().withMaxBatchTokens(100_000), c -> device));
+        assertTrue(e.getMessage().startsWith("a batch of 100000 tokens needs"), e.getMessage());
+        assertTrue(device.closed);
+    }
+
+    /** The CPU backend reporting {@code free} bytes of device memory, recording what the engine asks of it. */
+    private static final class PretendDevice implements Backend {
+        private final CpuBackend cpu = new CpuBackend(1);
+        private final long free;
+        long reusedLimit = -1;
+        int longestPass;
+        boolean closed;
+
+        PretendDevice(long free) {
+            this.free = free;
+        }
+
+        @Override
+        public OptionalLong freeDeviceMemory() {
+            return OptionalLong.of(free);
+        }
+
+        @Override
+        public void limitReusedMemory(long bytes) {
+            reusedLimit = bytes;
+        }
+
+        @Override
+        public String name() {
+            return "pretend-device";
+        }
+
+        @Override
+        public Tensor upload(TensorView weight) {
+            return cpu.upload(weight);
+        }
+
+        @Override
+        public Tensor alloc(int rows, int cols) {
+            return cpu.alloc(rows, cols);
+        }
+
+        @Override
+        public float[] download(Tensor x) {
+            return cpu.download(x);
+        }
+
+        @Override
+        public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
+            longestPass = Math.max(longestPass, tokenIds.length);
+            cpu.embedRows(table, tokenIds, out);
+        }
+
+        @Override
+        public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+            cpu.rmsNorm(x, weight, eps, out);
+        }
+
+        @Override
+        public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
+            cpu.addRmsNorm(residual, delta, weight, eps, out);
+        }
+
+        @Override
+        public void headRmsNorm(Tensor x, Tensor weight, float eps) {
+            cpu.headRmsNorm(x, weight, eps);
+        }
+
+        @Override
+        public void matmul(Tensor x, Tensor w, Tensor out) {
+            cpu.matmul(x, w, out);
+        }
+
+        @Override
+        public void rope(Tensor x, int headDim, Batch batch, double theta) {
+            cpu.rope(x, headDim, batch, theta);
+        }
+
+        @Override
+        public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+            cpu.attention(q, k, v, headDim, batch, out);
+        }
+
+        @Override
+        public void swiglu(Tensor gate, Tensor up, Tensor out) {
+            cpu.swiglu(gate, up, out);
+        }
+
+        @Override
+        public void add(Tensor x, Tensor delta) {
+            cpu.add(x, delta);
+        }
+
+        @Override
+        public void gatherRows(Tensor x, int[] rows, Tensor out) {
+            cpu.gatherRows(x, rows, out);
+        }
+
+        @Override
+        public void sync() {
+            cpu.sync();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            cpu.close();
+        }
+    }
+}
