@@ -461,8 +461,14 @@ public final class CudaBackend implements Backend {
         try {
             launch(KernelCall.f32ToBf16(kt.pointer(), k16.pointer(), kt.elements()));
             launch(KernelCall.f32ToBf16(vt.pointer(), v16.pointer(), vt.elements()));
-            launch(KernelCall.attention(qt.pointer(), k16.pointer(), v16.pointer(), o.pointer(), lastCuSeqLens.pointer(),
-                    batch.maxLength(), batch.sequences(), heads, kvHeads, headDim, warps));
+            // Sequences run along grid z, which holds at most 65535: more go in several launches, each
+            // reading its part of the sequence bounds (which are absolute token offsets).
+            for (int first = 0; first < batch.sequences(); first += KernelGeometry.MAX_GRID_Z) {
+                int count = Math.min(KernelGeometry.MAX_GRID_Z, batch.sequences() - first);
+                launch(KernelCall.attention(qt.pointer(), k16.pointer(), v16.pointer(), o.pointer(),
+                        lastCuSeqLens.pointer() + (long) first * Integer.BYTES, batch.maxLength(), count, heads, kvHeads,
+                        headDim, warps));
+            }
         } finally {
             pool.release(k16); // stream-ordered: reused only by work queued after this
             pool.release(v16);

@@ -13,6 +13,8 @@ final class KernelGeometry {
     /** Warps per block of {@code head_rms_norm}, one warp per head slice. */
     static final int HEAD_NORM_WARPS = 8;
 
+    /** Grid y and z hold at most this many blocks. */
+    static final int MAX_GRID_Z = 65535;
     static final int ATTN_KEY_TILE = 64;
     /** BF16 elements of padding per shared-memory row. */
     static final int ATTN_PAD = 8;

@@ -280,6 +280,15 @@ class CudaBackendOpsTest {
         checkAttention(new Random(10), Batch.of(new int[1500]), 2, 1, 128, "one sequence of 1500 tokens");
     }
 
+    @Test
+    void attentionOverMoreSequencesThanOneGridHolds() {
+        int[][] sequences = new int[KernelGeometry.MAX_GRID_Z + 10][];
+        for (int s = 0; s < sequences.length; s++) {
+            sequences[s] = new int[s % 3 + 1];
+        }
+        checkAttention(new Random(12), Batch.of(sequences), 2, 1, 32, sequences.length + " short sequences");
+    }
+
     private static void checkAttention(Random random, Batch batch, int heads, int kvHeads, int headDim, String what) {
         int tokens = batch.tokens();
         float[] k = random(random, tokens * kvHeads * headDim, 1f);
