@@ -90,7 +90,10 @@ def torch_dtype(name):
 def load_model(model_dir, device, dtype, attn):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
+    import transformers
     from transformers import AutoModel
+
+    transformers.utils.logging.disable_progress_bar()
 
     if device == "cuda" and not torch.cuda.is_available():
         sys.exit("torch_reference: --device cuda but torch sees no GPU")
@@ -295,7 +298,7 @@ def cmd_summary(args):
             row["ratio_to_pytorch"] = round(b["tokens_per_second"] / t["tokens_per_second"], 3)
         rows.append(row)
     summary = {"shape": ours.get("shape"), "device": ours.get("device"),
-               "ceiling_tflops": ours.get("ceiling", {}).get("tflops"), "batches": rows}
+               "ceiling_tflops": (ours.get("ceiling") or {}).get("tflops"), "batches": rows}
     if args.gemm:
         summary["pytorch_gemm"] = json.load(open(args.gemm, encoding="utf-8")).get("gemms")
     if args.torch:
