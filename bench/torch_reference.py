@@ -167,14 +167,16 @@ def cmd_bench(args):
         ids = torch.tensor(random_ids(args.seed, sequences, length, vocab), dtype=torch.long, device=args.device)
         with torch.inference_mode():
             first = timer.millis(lambda: pooled(model, ids))
-            for _ in range(args.warmup - 1):
-                pooled(model, ids)
+            warmups, spent = 1, first
+            while warmups < args.warmup and spent < args.budget_s * 250:  # a quarter of the budget
+                spent += timer.millis(lambda: pooled(model, ids))
+                warmups += 1
             reps = repetitions(first, args.budget_s, args.reps, 2)
             times = [timer.millis(lambda: pooled(model, ids)) for _ in range(reps)]
         mean_ms = sum(times) / len(times)
         tokens = sequences * length
         entry = {"batch": f"{sequences}x{length}", "sequences": sequences, "tokens_per_sequence": length,
-                 "tokens": tokens, "repetitions": reps, "first_pass_ms": round(first, 3),
+                 "tokens": tokens, "warmup_passes": warmups, "repetitions": reps, "first_pass_ms": round(first, 3),
                  "ms_per_pass": round(mean_ms, 3), "min_ms": round(min(times), 3),
                  "tokens_per_second": round(tokens / (mean_ms / 1000), 1)}
         if args.device == "cuda":

@@ -23,12 +23,13 @@ final class BenchmarkReport {
      * One timed batch.
      *
      * @param batch its shape
-     * @param firstMillis the first (warm-up) pass, which also compiled nothing but may have allocated
+     * @param warmupPasses untimed passes before the timed ones, the first included
+     * @param firstMillis the first pass, which also allocates the model's workspace
      * @param millis each timed pass
      * @param gemms the matrix products of one pass and how often each ran
      * @param attentionFlops the causal attention's multiply-adds (x2) of one pass
      */
-    record BatchResult(BatchShape batch, double firstMillis, double[] millis, Map<Gemm, Integer> gemms,
+    record BatchResult(BatchShape batch, int warmupPasses, double firstMillis, double[] millis, Map<Gemm, Integer> gemms,
             double attentionFlops) {
         double meanMillis() {
             return Arrays.stream(millis).average().orElseThrow();
@@ -122,6 +123,7 @@ final class BenchmarkReport {
             o.put("sequences", b.batch().sequences());
             o.put("tokens_per_sequence", b.batch().tokensPerSequence());
             o.put("tokens", b.batch().tokens());
+            o.put("warmup_passes", b.warmupPasses());
             o.put("repetitions", b.millis().length);
             o.put("first_pass_ms", round(b.firstMillis(), 3));
             o.put("ms_per_pass", round(b.meanMillis(), 3));

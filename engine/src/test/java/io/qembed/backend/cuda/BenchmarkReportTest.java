@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class BenchmarkReportTest {
     private static final Gemm PROJECTION = new Gemm(32768, 1024, 2048);
-    private static final BatchResult RESULT = new BatchResult(new BatchShape(64, 512), 40, new double[] {10, 20},
+    private static final BatchResult RESULT = new BatchResult(new BatchShape(64, 512), 3, 40, new double[] {10, 20},
             Map.of(PROJECTION, 3), 1e12);
 
     @Test
@@ -46,6 +46,7 @@ class BenchmarkReportTest {
         assertEquals("64x512", batch.get("batch").asText());
         assertEquals(32768, batch.get("tokens").asLong());
         assertEquals(2, batch.get("repetitions").asInt());
+        assertEquals(3, batch.get("warmup_passes").asInt());
         assertEquals(15.0, batch.get("ms_per_pass").asDouble());
         assertEquals(3, batch.get("matmul_calls").asInt());
         assertEquals(BenchmarkReport.round(RESULT.matmulTflops() / ceiling, 4),

@@ -35,8 +35,8 @@ import java.util.stream.Stream;
  * can run the same weights), else into a temporary folder deleted at the end.
  *
  * <p>Each batch: one pass that also records the matrix products the model runs ({@link MatmulCounter}),
- * the rest of the warm-up, then timed passes (CUDA events around each; fewer when they would take longer
- * than {@code --budget-s}). Then each distinct product shape, and 8192³, alone through cuBLAS
+ * the rest of the warm-up (cut short when it passes a quarter of {@code --budget-s}), then timed passes
+ * (CUDA events around each; fewer, at least 2, when they would take longer than {@code --budget-s}). Then each distinct product shape, and 8192³, alone through cuBLAS
  * ({@link GemmCeiling}). Printed per batch: milliseconds per pass, tokens/s, the products' TFLOP/s and
  * their fraction of the 8192³ rate, and how long the products alone would take at their own measured
  * speed. {@code --json} writes all of it; {@code --vectors} writes the pooled, L2-normalised vectors of
@@ -125,14 +125,17 @@ public final class CudaForwardBenchmark {
                     counter.start();
                     double first = millis(backend, () -> pooled[0] = model.forward(batch));
                     var gemms = counter.stop();
-                    for (int i = 1; i < options.warmup(); i++) {
-                        model.forward(batch);
+                    // The rest of the warm-up, cut short where passes are long (a quarter of the budget).
+                    int warmups = 1;
+                    for (double spent = first; warmups < options.warmup() && spent < options.budgetSeconds() * 250;
+                            warmups++) {
+                        spent += millis(backend, () -> model.forward(batch));
                     }
                     double[] times = new double[options.repetitionsFor(first)];
                     for (int i = 0; i < times.length; i++) {
                         times[i] = millis(backend, () -> model.forward(batch));
                     }
-                    BatchResult result = new BatchResult(shape, first, times, gemms,
+                    BatchResult result = new BatchResult(shape, warmups, first, times, gemms,
                             BenchmarkReport.attentionFlops(config, shape));
                     results.add(result);
                     System.out.println(BenchmarkReport.describe(result, List.of()));
