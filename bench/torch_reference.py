@@ -197,21 +197,30 @@ def read_jsonl(path):
 def cmd_embed(args):
     import torch
 
+    out_of_memory = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
     model = load_model(args.model, args.device, args.dtype, args.attn)
     items = read_jsonl(args.input)
-    written = 0
+    written = failed = 0
     with open(args.output, "w", encoding="utf-8") as out, torch.inference_mode():
         for n, item in enumerate(items):
             if "token_ids" not in item:
                 sys.exit(f"torch_reference: {args.input} line {n + 1} has no token_ids")
+            record = {"id": item.get("id", n), "tokens": len(item["token_ids"])}
             ids = torch.tensor([item["token_ids"]], dtype=torch.long, device=args.device)
-            vector = pooled(model, ids)[0].cpu().tolist()
-            record = {"id": item.get("id", n), "tokens": len(item["token_ids"]),
-                      "embedding": [round(v, 8) for v in vector]}
+            try:
+                record["embedding"] = [round(v, 8) for v in pooled(model, ids)[0].cpu().tolist()]
+                written += 1
+            except out_of_memory as e:
+                # Long inputs in FP32 may leave SDPA only its quadratic-memory kernel; say so and go on.
+                record["embedding"] = None
+                record["error"] = "out of memory: " + str(e).split("\n")[0]
+                failed += 1
+                print(f"torch_reference: {record['id']}: {record['error']}", file=sys.stderr, flush=True)
+                if args.device == "cuda":
+                    torch.cuda.empty_cache()
             out.write(json.dumps(record) + "\n")
-            written += 1
     emit({"implementation": "pytorch+transformers", "model": args.model, "input": args.input,
-          "output": args.output, "vectors": written,
+          "output": args.output, "vectors": written, "out_of_memory": failed,
           "environment": environment(args.device, args.dtype, args.attn)}, args.json)
 
 
@@ -223,6 +232,7 @@ def cosine(a, b):
 
 
 def cmd_compare(args):
+    """Cosine of each pair; a pair where either side has no vector (embedding null) is listed as skipped."""
     left, right = read_jsonl(args.a), read_jsonl(args.b)
     if len(left) != len(right):
         sys.exit(f"torch_reference: {args.a} holds {len(left)} vectors, {args.b} holds {len(right)}")
@@ -232,22 +242,30 @@ def cmd_compare(args):
         pairs = [(x, right_by_id.get(x["id"])) for x in left]
     else:
         pairs = list(zip(left, right))
-    items = []
+    items, skipped = [], []
     for n, (x, y) in enumerate(pairs):
         name = x.get("id", n)
         if y is None:
             sys.exit(f"torch_reference: id {name!r} of {args.a} is missing from {args.b}")
+        if x.get("embedding") is None or y.get("embedding") is None:
+            skipped.append({"id": name, "why": x.get("error") or y.get("error") or "no vector"})
+            continue
         if len(x["embedding"]) != len(y["embedding"]):
             sys.exit(f"torch_reference: id {name!r}: {len(x['embedding'])} values against {len(y['embedding'])}")
         tokens = x.get("tokens", len(x.get("token_ids", [])) or None)
         items.append({"id": name, "tokens": tokens, "cosine": cosine(x["embedding"], y["embedding"])})
-    values = [i["cosine"] for i in items]
-    worst = min(items, key=lambda i: i["cosine"] if not math.isnan(i["cosine"]) else -2.0)
-    passed = all(not math.isnan(v) and v >= args.min_cosine for v in values)
-    emit({"a": args.a, "b": args.b, "count": len(items), "min_cosine": worst["cosine"],
-          "mean_cosine": sum(values) / len(values), "worst_id": worst["id"], "threshold": args.min_cosine,
-          "passed": passed, "items": items}, args.json)
-    if not passed:
+    result = {"a": args.a, "b": args.b, "count": len(items), "skipped": skipped, "threshold": args.min_cosine}
+    if items:
+        values = [i["cosine"] for i in items]
+        worst = min(items, key=lambda i: i["cosine"] if not math.isnan(i["cosine"]) else -2.0)
+        result.update({"min_cosine": worst["cosine"], "mean_cosine": sum(values) / len(values),
+                       "worst_id": worst["id"],
+                       "passed": all(not math.isnan(v) and v >= args.min_cosine for v in values)})
+    else:
+        result.update({"min_cosine": None, "mean_cosine": None, "worst_id": None, "passed": False})
+    result["items"] = items
+    emit(result, args.json)
+    if not result["passed"]:
         sys.exit(1)
 
 
@@ -308,8 +326,8 @@ def cmd_summary(args):
     comparisons = {}
     for path in args.compare or []:
         c = json.load(open(path, encoding="utf-8"))
-        comparisons[os.path.basename(path)] = {k: c[k] for k in ("count", "min_cosine", "mean_cosine", "worst_id",
-                                                                 "threshold", "passed")}
+        comparisons[os.path.basename(path)] = {k: c.get(k) for k in ("count", "min_cosine", "mean_cosine",
+                                                                     "worst_id", "threshold", "passed", "skipped")}
     summary["vector_comparisons"] = comparisons
     emit(summary, args.json)
 
