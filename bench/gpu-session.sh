@@ -15,8 +15,8 @@
 #   --dry-run  the same steps on the CPU: the engine's CPU backend, PyTorch on the CPU, the tiny shape on
 #              small batches (checks everything but the GPU itself)
 #
-# Environment: OUT (results; default ./gpu-out), QEMBED_GPU_WORK (unpacked bundle and checkpoints;
-# default /tmp/qembed-gpu), PYTHON (default python3), BATCHES (overrides the batch list),
+# Environment: QEMBED_GPU_WORK (unpacked bundle, checkpoints, results; default /tmp/qembed-gpu),
+# OUT (results; default $QEMBED_GPU_WORK/out), PYTHON (default python3), BATCHES (overrides the batch list),
 # QEMBED_JAVA_OPTS (extra JVM options).
 #
 # What comes back in $OUT: session.log (everything printed), tests.log, summary-SHAPE.json (tokens/s,
@@ -40,8 +40,9 @@ if ((${#steps[@]} == 0)); then
   exit 2
 fi
 
-out=${OUT:-$root/gpu-out}
 work=${QEMBED_GPU_WORK:-/tmp/qembed-gpu}
+out=${OUT:-$work/out}
+export PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
 mkdir -p "$out" "$work"
 started=$(date +%s)
