@@ -63,9 +63,11 @@ bundle_bytes=$(stat -c %s "$bundle")
 tracked_bytes=$(git ls-files -z | xargs -0 stat -c %s | awk '{s += $1} END {print s}')
 untracked_bytes=$(git ls-files -z --others --exclude-standard | xargs -0 -r stat -c %s | awk '{s += $1} END {print s + 0}')
 total=$((bundle_bytes + tracked_bytes + untracked_bytes))
-printf 'bundle %.1f MiB; with the checkout (%.1f MiB tracked, %.1f MiB untracked) %.1f MiB travel (limit 64 MiB)\n' \
-  "$(echo "$bundle_bytes / 1048576" | bc -l)" "$(echo "$tracked_bytes / 1048576" | bc -l)" \
-  "$(echo "$untracked_bytes / 1048576" | bc -l)" "$(echo "$total / 1048576" | bc -l)"
+awk -v b="$bundle_bytes" -v t="$tracked_bytes" -v u="$untracked_bytes" -v all="$total" 'BEGIN {
+  m = 1048576
+  printf "bundle %.1f MiB; with the checkout (%.1f MiB tracked, %.1f MiB untracked) %.1f MiB travel (limit 64 MiB)\n",
+    b / m, t / m, u / m, all / m
+}'
 if ((total > 64 * 1048576)); then
   echo "gpu-prepare: over 64 MiB; send less" >&2
   exit 1
