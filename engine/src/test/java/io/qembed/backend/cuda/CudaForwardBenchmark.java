@@ -2,6 +2,7 @@ package io.qembed.backend.cuda;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.ModelLoadException;
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
 import io.qembed.backend.cpu.CpuBackend;
@@ -78,7 +79,12 @@ public final class CudaForwardBenchmark {
             boolean temporary = options.model() == null;
             Path dir = temporary ? Files.createTempDirectory("qembed-bench-" + options.shape()) : options.model();
             try {
-                prepareCheckpoint(Qwen3Config.shape(options.shape()), options, dir);
+                try {
+                    prepareCheckpoint(Qwen3Config.shape(options.shape()), options, dir);
+                } catch (IllegalArgumentException | ModelLoadException e) {
+                    System.err.println("CudaForwardBenchmark: " + e.getMessage());
+                    System.exit(2);
+                }
                 run(options, dir, backend, device);
             } finally {
                 if (temporary) {
