@@ -1,73 +1,207 @@
 package io.qembed.backend.cuda;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.ModelLoadException;
+import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.cpu.CpuBackend;
+import io.qembed.backend.cuda.BenchmarkOptions.BatchShape;
+import io.qembed.backend.cuda.BenchmarkReport.BatchResult;
+import io.qembed.backend.cuda.GemmCeiling.Rate;
+import io.qembed.backend.cuda.MatmulCounter.Gemm;
+import io.qembed.cuda.CudaUnavailableException;
+import io.qembed.io.Checkpoint;
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.Qwen3Model;
+import io.qembed.model.Qwen3Weights;
 import io.qembed.model.RandomModel;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Times the forward pass of a Qwen3-Embedding model on the GPU, with CUDA events around each pass after
- * a warm-up. Speed does not depend on the weights' values, so the model is a random checkpoint of the
- * real shape ({@link RandomModel}), written to a temporary folder (1.2 GB for 0.6B, 16 GB for 8B) and
- * deleted at the end.
+ * Times the forward pass of a Qwen3-Embedding model on the GPU, for several batch shapes in one run, and
+ * measures the BF16 matrix-product ceiling the passes are compared with. Speed does not depend on the
+ * weights' values, so the model is a random checkpoint of the real shape ({@link RandomModel}), written
+ * once: into {@code --model DIR} when that folder holds none (and kept, so that bench/torch_reference.py
+ * can run the same weights), else into a temporary folder deleted at the end.
  *
- * <pre>
- * java ... io.qembed.backend.cuda.CudaForwardBenchmark [0.6b|4b|8b] [sequences] [tokensPerSequence] [repetitions]
- * </pre>
- *
- * Prints milliseconds per pass, tokens per second and the matrix-product TFLOP/s that implies
- * (2 x non-embedding parameters per token, attention not counted).
+ * <p>Each batch: one pass that also records the matrix products the model runs ({@link MatmulCounter}),
+ * the rest of the warm-up (cut short when it passes a quarter of {@code --budget-s}), then timed passes
+ * (CUDA events around each; fewer, at least 2, when they would take longer than {@code --budget-s}). Then each distinct product shape, and 8192³, alone through cuBLAS
+ * ({@link GemmCeiling}). Printed per batch: milliseconds per pass, tokens/s, the products' TFLOP/s and
+ * their fraction of the 8192³ rate, and how long the products alone would take at their own measured
+ * speed. {@code --json} writes all of it; {@code --vectors} writes the pooled, L2-normalised vectors of
+ * the first sequences of each batch, with their token ids, for comparison with another implementation.
+ * {@code --backend cpu} runs the same steps on the CPU backend (wall-clock times, no ceiling), to check
+ * the benchmark itself where there is no GPU. Usage: {@link BenchmarkOptions#USAGE}.
  */
 public final class CudaForwardBenchmark {
+    private static final ObjectMapper JSONL = new ObjectMapper();
+
     private CudaForwardBenchmark() {}
 
     public static void main(String[] args) throws IOException {
-        String size = args.length > 0 ? args[0] : "0.6b";
-        int sequences = args.length > 1 ? Integer.parseInt(args[1]) : 32;
-        int length = args.length > 2 ? Integer.parseInt(args[2]) : 512;
-        int repetitions = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-        Qwen3Config shape = Qwen3Config.shape(size);
-        Path dir = Files.createTempDirectory("qembed-bench-" + size);
-        try (CudaBackend cuda = CudaBackend.create()) {
-            System.out.println("device: " + cuda.device());
-            RandomModel.write(shape, dir, 1);
-            try (Qwen3Model model = GpuTestSupport.loadModel(dir, cuda)) {
-                Batch batch = randomBatch(new Random(1), shape.vocabSize(), sequences, length);
-                for (int i = 0; i < 3; i++) {
-                    model.forward(batch);
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.println(BenchmarkOptions.USAGE);
+            return;
+        }
+        BenchmarkOptions options;
+        try {
+            options = BenchmarkOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("CudaForwardBenchmark: " + e.getMessage());
+            System.err.println(BenchmarkOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        Backend opened;
+        try {
+            opened = openBackend(options.backend());
+        } catch (CudaUnavailableException e) {
+            System.err.println("CudaForwardBenchmark: " + e.getMessage());
+            System.exit(3);
+            return;
+        }
+        try (Backend backend = opened) {
+            String device = backend instanceof CudaBackend cuda ? cuda.device().toString()
+                    : "cpu, " + ((CpuBackend) backend).threads() + " threads";
+            System.out.println("device: " + device);
+            boolean temporary = options.model() == null;
+            Path dir = temporary ? Files.createTempDirectory("qembed-bench-" + options.shape()) : options.model();
+            try {
+                try {
+                    prepareCheckpoint(Qwen3Config.shape(options.shape()), options, dir);
+                } catch (IllegalArgumentException | ModelLoadException e) {
+                    System.err.println("CudaForwardBenchmark: " + e.getMessage());
+                    System.exit(2);
                 }
-                float total = 0;
-                for (int i = 0; i < repetitions; i++) {
-                    total += cuda.deviceMillis(() -> model.forward(batch));
+                run(options, dir, backend, device);
+            } finally {
+                if (temporary) {
+                    deleteTree(dir);
                 }
-                double millis = total / repetitions;
-                double tokensPerSecond = batch.tokens() / (millis / 1000);
-                long params = (long) shape.layers() * (2L * shape.hiddenSize() * shape.qDim()
-                        + 2L * shape.hiddenSize() * shape.kvDim() + 3L * shape.hiddenSize() * shape.intermediateSize());
-                System.out.printf("Qwen3-Embedding-%s shape, %d sequences x %d tokens: %.2f ms per pass, %.0f tokens/s,"
-                        + " %.1f TFLOP/s in matrix products%n", size.toUpperCase(Locale.ROOT), sequences, length,
-                        millis, tokensPerSecond, 2.0 * params * tokensPerSecond / 1e12);
             }
-        } finally {
-            deleteTree(dir);
         }
     }
 
-    private static Batch randomBatch(Random random, int vocab, int sequences, int length) {
-        List<int[]> texts = new ArrayList<>();
-        for (int s = 0; s < sequences; s++) {
-            texts.add(random.ints(length, 0, vocab).toArray());
+    private static Backend openBackend(String name) {
+        return name.equals("cpu") ? new CpuBackend(0) : CudaBackend.create();
+    }
+
+    /** Writes a random checkpoint of {@code shape} into {@code dir} unless it holds one; refuses another shape. */
+    private static void prepareCheckpoint(Qwen3Config shape, BenchmarkOptions options, Path dir) throws IOException {
+        Path config = dir.resolve("config.json");
+        if (Files.exists(config)) {
+            if (!Qwen3Config.load(config).equals(shape)) {
+                throw new IllegalArgumentException(dir + " holds a checkpoint of another shape than " + options.shape());
+            }
+            System.out.println("checkpoint: " + dir + " (present)");
+            return;
         }
-        return Batch.of(texts);
+        long start = System.nanoTime();
+        RandomModel.Written written = RandomModel.write(shape, dir, options.weightsSeed());
+        System.out.printf("checkpoint: wrote %.2f GB of random %s weights into %s in %.1f s%n",
+                written.weightBytes() / 1e9, options.shape(), dir, (System.nanoTime() - start) / 1e9);
+    }
+
+    private static void run(BenchmarkOptions options, Path dir, Backend backend, String device) throws IOException {
+        Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));
+        List<BatchResult> results = new ArrayList<>();
+        MatmulCounter counter = new MatmulCounter(backend);
+        try (BufferedWriter vectors = options.vectors() == null ? null : Files.newBufferedWriter(options.vectors());
+                Checkpoint checkpoint = Checkpoint.open(dir)) { // the CPU backend reads the mapped weights
+            long loadStart = System.nanoTime();
+            try (Qwen3Model model = new Qwen3Model(config, Qwen3Weights.load(checkpoint, config), counter.backend())) {
+                backend.sync();
+                System.out.printf("weights loaded in %.1f s%n", (System.nanoTime() - loadStart) / 1e9);
+                for (BatchShape shape : options.batches()) {
+                    List<int[]> sequences = BenchmarkIds.random(options.seed(), shape, config.vocabSize());
+                    Batch batch = Batch.of(sequences);
+                    float[][] pooled = new float[1][];
+                    counter.start();
+                    double first = millis(backend, () -> pooled[0] = model.forward(batch));
+                    var gemms = counter.stop();
+                    // The rest of the warm-up, cut short where passes are long (a quarter of the budget).
+                    int warmups = 1;
+                    for (double spent = first; warmups < options.warmup() && spent < options.budgetSeconds() * 250;
+                            warmups++) {
+                        spent += millis(backend, () -> model.forward(batch));
+                    }
+                    double[] times = new double[options.repetitionsFor(first)];
+                    for (int i = 0; i < times.length; i++) {
+                        times[i] = millis(backend, () -> model.forward(batch));
+                    }
+                    BatchResult result = new BatchResult(shape, warmups, first, times, gemms,
+                            BenchmarkReport.attentionFlops(config, shape));
+                    results.add(result);
+                    System.out.println(BenchmarkReport.describe(result, List.of()));
+                    if (vectors != null) {
+                        writeVectors(vectors, options, shape, sequences, pooled[0], config.hiddenSize());
+                    }
+                }
+            }
+        }
+        List<Rate> rates = List.of();
+        if (options.ceiling()) {
+            Set<Gemm> shapes = new LinkedHashSet<>();
+            shapes.add(GemmCeiling.SQUARE);
+            results.forEach(r -> shapes.addAll(r.gemms().keySet()));
+            rates = GemmCeiling.measure(shapes, 3, 20);
+            for (Rate r : rates) {
+                System.out.printf("cuBLAS BF16 %s: %.3f ms, %.1f TFLOP/s%n", r.gemm(), r.millis(), r.tflops());
+            }
+            for (BatchResult r : results) {
+                System.out.println(BenchmarkReport.describe(r, rates));
+            }
+        }
+        ObjectNode json = BenchmarkReport.toJson(options, device, results, rates);
+        if (options.json() != null) {
+            Files.writeString(options.json(), BenchmarkReport.JSON.writeValueAsString(json) + "\n");
+        }
+    }
+
+    /** Device milliseconds on the GPU (CUDA events), wall-clock milliseconds on the CPU. */
+    private static double millis(Backend backend, Runnable pass) {
+        if (backend instanceof CudaBackend cuda) {
+            return cuda.deviceMillis(pass);
+        }
+        long start = System.nanoTime();
+        pass.run();
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    /** One JSONL line per written sequence: id, tokens, token_ids, embedding (pooled, L2-normalised). */
+    private static void writeVectors(BufferedWriter out, BenchmarkOptions options, BatchShape shape,
+            List<int[]> sequences, float[] pooled, int hidden) throws IOException {
+        for (int s = 0; s < Math.min(options.vectorsPerBatch(), sequences.size()); s++) {
+            float[] vector = Arrays.copyOfRange(pooled, s * hidden, (s + 1) * hidden);
+            double norm = 0;
+            for (float v : vector) {
+                norm += (double) v * v;
+            }
+            norm = Math.sqrt(norm);
+            ObjectNode line = JSONL.createObjectNode();
+            line.put("id", options.shape() + "/" + shape + "/" + s);
+            line.put("tokens", sequences.get(s).length);
+            line.putPOJO("token_ids", sequences.get(s));
+            var embedding = line.putArray("embedding");
+            for (float v : vector) {
+                embedding.add((float) (v / norm));
+            }
+            out.write(JSONL.writeValueAsString(line));
+            out.newLine();
+        }
+        out.flush();
     }
 
     private static void deleteTree(Path dir) throws IOException {
