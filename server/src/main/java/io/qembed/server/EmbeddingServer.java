@@ -14,6 +14,7 @@ import io.qembed.api.ModelInfo;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
+import io.qembed.backend.Backends;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -160,6 +161,9 @@ public final class EmbeddingServer implements AutoCloseable {
                 state = State.READY;
                 metrics.ready.set(1);
             }
+        }
+        if (info.backend().equals("cpu")) {
+            Backends.autoFallbackReason().ifPresent(reason -> LOG.info("backend auto runs on the CPU: {}", reason));
         }
         LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens),"
                         + " warmed up in {} ms", servedName, info.dimensions(), info.backend(), info.batchTokens(),

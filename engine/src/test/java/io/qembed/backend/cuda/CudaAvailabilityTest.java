@@ -1,9 +1,13 @@
 package io.qembed.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.api.EngineConfig;
+import io.qembed.backend.Backend;
+import io.qembed.backend.Backends;
 import io.qembed.cuda.CudaContext;
 import io.qembed.cuda.CudaUnavailableException;
 import org.junit.jupiter.api.Test;
@@ -23,6 +27,20 @@ class CudaAvailabilityTest {
         } else {
             try (CudaBackend backend = CudaBackend.create()) {
                 assertTrue(backend.device().computeMajor() >= CudaBackend.MIN_COMPUTE_MAJOR);
+            }
+        }
+    }
+
+    @Test
+    void autoRunsOnTheGpuWhenItCanElseOnTheCpuAndSaysWhy() {
+        CudaBackend.Availability availability = CudaBackend.isAvailable();
+        try (Backend backend = Backends.create(EngineConfig.Backend.AUTO, 1)) {
+            if (availability.available()) {
+                assertEquals("cuda", backend.name());
+                assertTrue(Backends.autoFallbackReason().isEmpty());
+            } else {
+                assertEquals("cpu", backend.name());
+                assertEquals(availability.reason(), Backends.autoFallbackReason().orElseThrow());
             }
         }
     }
