@@ -35,17 +35,4 @@ public record ModelInfo(
     public ModelInfo {
         prompts = Map.copyOf(prompts);
     }
-
-    /** A model whose batch budget is not known (0). */
-    public ModelInfo(
-            String name,
-            String identity,
-            int dimensions,
-            int maxTokens,
-            int vocabSize,
-            int layers,
-            Map<String, String> prompts,
-            String backend) {
-        this(name, identity, dimensions, maxTokens, vocabSize, layers, prompts, backend, 0);
-    }
 }
