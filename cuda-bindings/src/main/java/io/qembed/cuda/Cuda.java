@@ -16,6 +16,11 @@ public final class Cuda {
         }
     }
 
+    /** Whether a driver call (such as an allocation) failed because the device is out of memory. */
+    public static boolean outOfMemory(CudaException e) {
+        return e.status() == CudaDriver.CUDA_ERROR_OUT_OF_MEMORY();
+    }
+
     /** {@code CUDA_ERROR_X (description)} for a driver status code, from cuGetErrorName/String. */
     public static String errorName(int status) {
         try (Arena arena = Arena.ofConfined()) {

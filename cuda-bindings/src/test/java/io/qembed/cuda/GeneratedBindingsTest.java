@@ -2,6 +2,7 @@ package io.qembed.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.cuda.generated.cublas.Cublas;
@@ -28,6 +29,7 @@ class GeneratedBindingsTest {
     void constantsHaveTheirHeaderValues() {
         assertEquals(0, CudaDriver.CUDA_SUCCESS());
         assertEquals(100, CudaDriver.CUDA_ERROR_NO_DEVICE());
+        assertEquals(2, CudaDriver.CUDA_ERROR_OUT_OF_MEMORY());
         assertEquals(75, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR());
         assertEquals(76, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR());
         assertEquals(0, Cublas.CUBLAS_STATUS_SUCCESS());
@@ -37,6 +39,12 @@ class GeneratedBindingsTest {
         assertEquals(0, Cublas.CUDA_R_32F());
         assertEquals(68, Cublas.CUBLAS_COMPUTE_32F());
         assertEquals(0, Nvrtc.NVRTC_SUCCESS());
+    }
+
+    @Test
+    void anOutOfMemoryFailureIsRecognised() {
+        assertTrue(Cuda.outOfMemory(new CudaException("cuMemAlloc_v2(1 bytes)", 2, "CUDA_ERROR_OUT_OF_MEMORY")));
+        assertFalse(Cuda.outOfMemory(new CudaException("cuMemAlloc_v2(1 bytes)", 1, "CUDA_ERROR_INVALID_VALUE")));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.qembed.backend.cuda;
 
+import io.qembed.cuda.Cuda;
 import io.qembed.cuda.CudaException;
 import io.qembed.cuda.DeviceBuffer;
 import java.util.ArrayDeque;
@@ -22,9 +23,6 @@ import java.util.Set;
  */
 final class DevicePool implements AutoCloseable {
     static final long MIN_BYTES = 512;
-
-    /** {@code CUDA_ERROR_OUT_OF_MEMORY} of the driver API's {@code CUresult}. */
-    static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
 
     private final Map<Long, ArrayDeque<DeviceBuffer>> free = new HashMap<>();
     private final Set<DeviceBuffer> handedOut = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -73,7 +71,7 @@ final class DevicePool implements AutoCloseable {
         try {
             return DeviceBuffer.allocate(bytes);
         } catch (CudaException e) {
-            if (e.status() != CUDA_ERROR_OUT_OF_MEMORY || freeBytes == 0) {
+            if (!Cuda.outOfMemory(e) || freeBytes == 0) {
                 throw e;
             }
             trim(0);

@@ -137,6 +137,15 @@ public class CudaDriver extends CudaDriver$shared {
     public static int CUDA_SUCCESS() {
         return CUDA_SUCCESS;
     }
+    private static final int CUDA_ERROR_OUT_OF_MEMORY = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum cudaError_enum.CUDA_ERROR_OUT_OF_MEMORY = 2
+     * }
+     */
+    public static int CUDA_ERROR_OUT_OF_MEMORY() {
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
     private static final int CUDA_ERROR_NO_DEVICE = (int)100L;
     /**
      * {@snippet lang=c :
