@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Loads the CUDA libraries by absolute path, once per JVM, and initialises the driver.
@@ -51,7 +52,7 @@ public final class CudaLibraries {
             if (state instanceof CudaLibraryLocator.Libraries libraries) {
                 compiler = libraries.nvrtc();
             } else {
-                List<Path> folders = searchFolders();
+                List<Path> folders = searchFolders(found -> CudaLibraryLocator.locateNvrtc(found).isPresent());
                 compiler = CudaLibraryLocator.locateNvrtc(folders)
                         .<Object>map(nvrtc -> {
                             String problem = loadNvrtc(nvrtc);
@@ -84,16 +85,24 @@ public final class CudaLibraries {
         return null;
     }
 
-    /** The system folders, then the CUDA wheels of the {@code python3} on the path. */
-    private static List<Path> searchFolders() {
-        List<Path> folders = new java.util.ArrayList<>(CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache()));
-        pythonSitePackages().map(CudaLibraryLocator::wheelFolders).ifPresent(folders::addAll);
-        return folders;
+    /**
+     * The system folders; where they do not hold what {@code enough} asks for, followed by the CUDA wheels
+     * of the {@code python3} on the path (a virtual environment that is not activated, say), which costs
+     * starting that interpreter.
+     */
+    private static List<Path> searchFolders(Predicate<List<Path>> enough) {
+        List<Path> folders = CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache());
+        if (enough.test(folders)) {
+            return folders;
+        }
+        List<Path> more = new java.util.ArrayList<>(folders);
+        pythonSitePackages().map(CudaLibraryLocator::wheelFolders).ifPresent(more::addAll);
+        return more;
     }
 
     @SuppressWarnings("restricted") // loading native libraries is the point of this class
     private static Object tryLoad() {
-        List<Path> folders = searchFolders();
+        List<Path> folders = searchFolders(found -> CudaLibraryLocator.locate(found) instanceof CudaLibraryLocator.Result.Found);
         CudaLibraryLocator.Result result = CudaLibraryLocator.locate(folders);
         CudaLibraryLocator.Libraries libraries;
         switch (result) {
