@@ -13,16 +13,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The CUDA C source files of the backend, one per operation family, with the kernels each defines.
+ * The CUDA C source files of the backend, one per operation family, and the kernels each defines (read
+ * from the source).
  * Every file is compiled on its own, with {@code common.cuh} (BF16 conversion, warp and block sums)
  * prepended, by NVRTC at backend start.
  */
 enum KernelFamily {
-    EMBEDDING("embedding.cu", List.of("embed_rows_bf16")),
-    NORM("norm.cu", List.of("rms_norm", "add_rms_norm", "head_rms_norm")),
-    ROPE("rope.cu", List.of("rope_neox")),
-    ATTENTION("attention.cu", KernelGeometry.attentionKernels()),
-    ELEMENTWISE("elementwise.cu", List.of("swiglu", "add_in_place", "f32_to_bf16", "gather_rows"));
+    EMBEDDING("embedding.cu"),
+    NORM("norm.cu"),
+    ROPE("rope.cu"),
+    ATTENTION("attention.cu"),
+    ELEMENTWISE("elementwise.cu");
 
     static final String COMMON = "common.cuh";
 
@@ -31,21 +32,19 @@ enum KernelFamily {
             "extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\(([^)]*)\\)");
 
     private final String fileName;
-    private final List<String> kernels;
     private Map<String, String> signatures; // kernel name -> parameter types, read from the source once
 
-    KernelFamily(String fileName, List<String> kernels) {
+    KernelFamily(String fileName) {
         this.fileName = fileName;
-        this.kernels = kernels;
     }
 
     String fileName() {
         return fileName;
     }
 
-    /** Names of the {@code extern "C"} kernels this file defines. */
+    /** Names of the {@code extern "C"} kernels this file defines, in source order. */
     List<String> kernels() {
-        return kernels;
+        return List.copyOf(signatures().keySet());
     }
 
     /** The NVRTC program name, e.g. {@code qembed_norm}. */
@@ -63,20 +62,24 @@ enum KernelFamily {
      * terms: {@code ptr} for any pointer, {@code i32} for {@code int}, {@code i64} for {@code long long},
      * {@code f32} for {@code float}.
      */
-    synchronized String signature(String kernel) {
-        if (signatures == null) {
-            signatures = parseSignatures(resource(fileName));
-        }
-        String signature = signatures.get(kernel);
+    String signature(String kernel) {
+        String signature = signatures().get(kernel);
         if (signature == null) {
             throw new IllegalArgumentException(fileName + " defines no kernel " + kernel);
         }
         return signature;
     }
 
+    private synchronized Map<String, String> signatures() {
+        if (signatures == null) {
+            signatures = parseSignatures(resource(fileName));
+        }
+        return signatures;
+    }
+
     /** Kernel name to parameter types, for every {@code extern "C"} kernel of a source. */
     static Map<String, String> parseSignatures(String source) {
-        String code = source.replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("//[^\n]*", "");
+        String code = withoutComments(source);
         Map<String, String> signatures = new LinkedHashMap<>();
         Matcher m = KERNEL.matcher(code);
         while (m.find()) {
@@ -87,6 +90,11 @@ enum KernelFamily {
             signatures.put(m.group(1), String.join(",", types));
         }
         return signatures;
+    }
+
+    /** CUDA C source without its comments. */
+    static String withoutComments(String source) {
+        return source.replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("//[^\n]*", "");
     }
 
     private static String parameterType(String kernel, String parameter) {

@@ -90,13 +90,6 @@ final class KernelGeometry {
         return "attention_causal_varlen_" + headDim + "_w" + warps;
     }
 
-    /** Every attention kernel of attention.cu. */
-    static List<String> attentionKernels() {
-        return ATTN_WARPS.stream()
-                .flatMap(warps -> ATTN_HEAD_DIMS.stream().map(headDim -> attentionKernel(headDim, warps)))
-                .toList();
-    }
-
     static void checkAttentionHeadDim(int headDim) {
         if (!ATTN_HEAD_DIMS.contains(headDim)) {
             throw new IllegalArgumentException("attention: the CUDA kernel is built for head_dim " + ATTN_HEAD_DIMS
