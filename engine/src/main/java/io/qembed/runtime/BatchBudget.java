@@ -17,8 +17,8 @@ import java.util.OptionalLong;
  * {@link #RESERVED_BYTES} set aside for what is not counted (the cuBLAS workspace, allocation
  * granularity, fragmentation), {@link #USABLE_FRACTION} of the rest must hold the pass's activations as {@link
  * ForwardMemory} counts them (every sequence one token long, the worst case), each device buffer rounded
- * up by {@link #POOL_ROUNDING} as the device pool does, the BF16 copy of the largest matrix-product
- * input, and the batch's int arrays (token ids, positions, sequence bounds, gathered rows). The
+ * up by {@link #POOL_ROUNDING} as the device pool does, the BF16 copies of the largest matrix-product
+ * input and of attention's k and v, and the batch's int arrays (token ids, positions, sequence bounds, gathered rows). The
  * default budget is as many tokens as fit, but no more than {@code max_position_embeddings}: one input
  * of the model's full length still makes one batch, and a larger batch mostly delays the requests packed
  * into it. No input may be longer than what fits, even alone; a requested budget that does not fit is
