@@ -1,6 +1,7 @@
 package io.qembed.backend;
 
 import io.qembed.io.TensorView;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -9,8 +10,8 @@ import java.util.OptionalLong;
  *
  * <p>Activations are FP32 {@code [rows, cols]} tensors. Weights keep their checkpoint dtype (BF16 in
  * the real models) and are converted inside the kernels; accumulation is FP32. Shapes are checked
- * by each operation, and a mismatch is an {@link IllegalArgumentException} naming the operation.
- * Calls are made from one thread at a time.
+ * by each operation by the rules of {@link ShapeCheck}, and a mismatch is an {@link
+ * IllegalArgumentException} naming the operation. Calls are made from one thread at a time.
  */
 public interface Backend extends AutoCloseable {
 
@@ -20,10 +21,18 @@ public interface Backend extends AutoCloseable {
     /** Makes a weight usable by this backend (a zero-copy view on the CPU, an upload on a GPU). */
     Tensor upload(TensorView weight);
 
+    /**
+     * Makes matrices of one column count and dtype usable as one weight {@code [sum of rows, cols]}, their
+     * rows one after the other: one {@link #matmul} with it computes the products of all of them (q, k and v
+     * of a layer; gate and up), whose outputs are then column slices of one activation. A part alone is a
+     * {@link Tensor#rowSlice} of it.
+     */
+    Tensor uploadStacked(List<TensorView> parts);
+
     /** A new FP32 activation {@code [rows, cols]}; contents undefined. */
     Tensor alloc(int rows, int cols);
 
-    /** Copies an activation to the host, row-major. */
+    /** Copies an activation (or a view of one) to the host, row-major and dense. */
     float[] download(Tensor x);
 
     /** {@code out[t] = table[tokenIds[t]]}; table {@code [vocab, hidden]}, out {@code [tokens, hidden]}. */
@@ -45,19 +54,28 @@ public interface Backend extends AutoCloseable {
     void matmul(Tensor x, Tensor w, Tensor out);
 
     /**
-     * Rotate-half (NeoX) rotary embedding in place over every head of x {@code [tokens, heads *
-     * headDim]}: pairs {@code (i, i + headDim/2)}, angle {@code position * theta^(-2i/headDim)},
-     * positions from the batch.
+     * Makes a batch's positions and sequence bounds available to {@link #rope} and {@link #attention} for
+     * one pass; close the binding when the pass is done. A backend that reads them from host memory holds
+     * nothing ({@link BoundBatch#onHost}).
      */
-    void rope(Tensor x, int headDim, Batch batch, double theta);
+    default BoundBatch bind(Batch batch) {
+        return BoundBatch.onHost(batch);
+    }
 
     /**
-     * Causal grouped-query attention within each packed sequence: q {@code [tokens, heads * headDim]},
-     * k and v {@code [tokens, kvHeads * headDim]}, out {@code [tokens, heads * headDim]}; query head h
-     * reads kv head {@code h / (heads / kvHeads)}; scale {@code headDim^-0.5}. Memory linear in the
-     * sequence length.
+     * Rotate-half (NeoX) rotary embedding in place over every head of x {@code [tokens, heads *
+     * headDim]}: pairs {@code (i, i + headDim/2)}, angle {@code position * theta^(-2i/headDim)},
+     * positions from the bound batch.
      */
-    void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out);
+    void rope(Tensor x, int headDim, BoundBatch batch, double theta);
+
+    /**
+     * Causal grouped-query attention within each packed sequence of the bound batch: q {@code [tokens,
+     * heads * headDim]}, k and v {@code [tokens, kvHeads * headDim]}, out {@code [tokens, heads * headDim]};
+     * query head h reads kv head {@code h / (heads / kvHeads)}; scale {@code headDim^-0.5}. Memory linear
+     * in the sequence length.
+     */
+    void attention(Tensor q, Tensor k, Tensor v, int headDim, BoundBatch batch, Tensor out);
 
     /** {@code out = silu(gate) * up}, elementwise; out may be gate. */
     void swiglu(Tensor gate, Tensor up, Tensor out);

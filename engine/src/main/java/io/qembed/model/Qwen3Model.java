@@ -2,6 +2,7 @@ package io.qembed.model;
 
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.BoundBatch;
 import io.qembed.backend.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,19 +31,25 @@ public final class Qwen3Model implements AutoCloseable {
     private final float eps;
     private Workspace workspace; // activations reused from call to call
 
-    /** One decoder block's weights on the backend. */
+    /**
+     * One decoder block's weights on the backend. The projections that read the same input are stacked:
+     * q, k and v into one matrix, gate and up into another, so a block runs four matrix products (qkv,
+     * o, gate/up, down) instead of seven; each part alone is a row slice of its stack.
+     */
     private record Layer(
             Tensor inputLayernorm, // [1, hidden]
-            Tensor qProj, // [heads * headDim, hidden]
-            Tensor kProj, // [kvHeads * headDim, hidden]
-            Tensor vProj, // [kvHeads * headDim, hidden]
+            Tensor qkvProj, // [(heads + 2 * kvHeads) * headDim, hidden]: q_proj, k_proj, v_proj
             Tensor oProj, // [hidden, heads * headDim]
             Tensor qNorm, // [1, headDim]
             Tensor kNorm, // [1, headDim]
             Tensor postAttentionLayernorm, // [1, hidden]
-            Tensor gateProj, // [ffn, hidden]
-            Tensor upProj, // [ffn, hidden]
-            Tensor downProj) {} // [hidden, ffn]
+            Tensor gateUpProj, // [2 * ffn, hidden]: gate_proj, up_proj
+            Tensor downProj) { // [hidden, ffn]
+
+        List<Tensor> tensors() {
+            return List.of(inputLayernorm, qkvProj, oProj, qNorm, kNorm, postAttentionLayernorm, gateUpProj, downProj);
+        }
+    }
 
     /** Makes the weights usable by the backend (zero-copy on the CPU, one upload on a GPU). */
     public Qwen3Model(Qwen3Config config, Qwen3Weights weights, Backend backend) {
@@ -56,15 +63,12 @@ public final class Qwen3Model implements AutoCloseable {
             uploaded.add(
                     new Layer(
                             backend.upload(w.inputLayernorm()),
-                            backend.upload(w.qProj()),
-                            backend.upload(w.kProj()),
-                            backend.upload(w.vProj()),
+                            backend.uploadStacked(List.of(w.qProj(), w.kProj(), w.vProj())),
                             backend.upload(w.oProj()),
                             backend.upload(w.qNorm()),
                             backend.upload(w.kNorm()),
                             backend.upload(w.postAttentionLayernorm()),
-                            backend.upload(w.gateProj()),
-                            backend.upload(w.upProj()),
+                            backend.uploadStacked(List.of(w.gateProj(), w.upProj())),
                             backend.upload(w.downProj())));
         }
         this.layers = List.copyOf(uploaded);
@@ -89,19 +93,19 @@ public final class Qwen3Model implements AutoCloseable {
         int seqs = batch.sequences();
         int hidden = config.hiddenSize();
         int headDim = config.headDim();
-        int qWidth = config.heads() * headDim;
+        int qWidth = config.qDim();
+        int kvWidth = config.kvDim();
         Workspace ws = workspace(tokens);
 
-        try (Buffers buf = new Buffers()) {
+        try (Buffers buf = new Buffers(); BoundBatch bound = backend.bind(batch)) {
             Tensor x = ws.x.rowSlice(0, tokens); // [tokens, hidden] residual stream
             Tensor h = ws.h.rowSlice(0, tokens); // [tokens, hidden] normed input of the next block
-            Tensor q = ws.q.rowSlice(0, tokens); // [tokens, heads * headDim]
-            Tensor k = ws.k.rowSlice(0, tokens); // [tokens, kvHeads * headDim]
-            Tensor v = ws.v.rowSlice(0, tokens); // [tokens, kvHeads * headDim]
+            Tensor qkv = ws.qkv.rowSlice(0, tokens); // [tokens, (heads + 2 * kvHeads) * headDim]
+            Tensor q = qkv.colSlice(0, qWidth); // [tokens, heads * headDim]
+            Tensor k = qkv.colSlice(qWidth, qWidth + kvWidth); // [tokens, kvHeads * headDim]
+            Tensor v = qkv.colSlice(qWidth + kvWidth, qWidth + 2 * kvWidth); // [tokens, kvHeads * headDim]
             Tensor attn = ws.attn.rowSlice(0, tokens); // [tokens, heads * headDim] heads concatenated
             Tensor delta = ws.delta.rowSlice(0, tokens); // [tokens, hidden] o_proj or down_proj output
-            Tensor gate = ws.gate; // [chunk, ffn]
-            Tensor up = ws.up; // [chunk, ffn]
 
             backend.embedRows(embedTokens, batch.tokenIds(), x);
             backend.rmsNorm(x, layers.getFirst().inputLayernorm(), eps, h);
@@ -110,15 +114,13 @@ public final class Qwen3Model implements AutoCloseable {
                 Layer layer = layers.get(l);
                 boolean last = l == layers.size() - 1;
 
-                backend.matmul(h, layer.qProj(), q);
-                backend.matmul(h, layer.kProj(), k);
-                backend.matmul(h, layer.vProj(), v);
+                backend.matmul(h, layer.qkvProj(), qkv);
                 // Qwen3 normalises every q/k head before the rotary embedding.
                 backend.headRmsNorm(q, layer.qNorm(), eps);
                 backend.headRmsNorm(k, layer.kNorm(), eps);
-                backend.rope(q, headDim, batch, config.ropeTheta());
-                backend.rope(k, headDim, batch, config.ropeTheta());
-                backend.attention(q, k, v, headDim, batch, attn);
+                backend.rope(q, headDim, bound, config.ropeTheta());
+                backend.rope(k, headDim, bound, config.ropeTheta());
+                backend.attention(q, k, v, headDim, bound, attn);
 
                 // Only the last token of each sequence is pooled, and after the last attention no
                 // token reads another: the rest of the last block runs on those rows alone.
@@ -135,7 +137,7 @@ public final class Qwen3Model implements AutoCloseable {
 
                 backend.matmul(rattn, layer.oProj(), rdelta);
                 backend.addRmsNorm(rx, rdelta, layer.postAttentionLayernorm(), eps, rh);
-                mlp(layer, rh, rdelta, gate, up);
+                mlp(layer, rh, rdelta, ws.gateUp);
                 if (last) {
                     backend.addRmsNorm(rx, rdelta, norm, eps, rh);
                     return backend.download(rh); // [seqs, hidden]
@@ -146,17 +148,17 @@ public final class Qwen3Model implements AutoCloseable {
         }
     }
 
-    /** {@code out = down(silu(gate(h)) * up(h))}, over row chunks of at most the buffers' height. */
-    private void mlp(Layer layer, Tensor h, Tensor out, Tensor gate, Tensor up) {
+    /** {@code out = down(silu(gate(h)) * up(h))}, over row chunks of at most the buffer's height. */
+    private void mlp(Layer layer, Tensor h, Tensor out, Tensor gateUp) {
         int rows = h.rows();
-        for (int from = 0; from < rows; from += gate.rows()) {
-            int to = Math.min(rows, from + gate.rows());
+        int ffn = config.intermediateSize();
+        for (int from = 0; from < rows; from += gateUp.rows()) {
+            int to = Math.min(rows, from + gateUp.rows());
             Tensor hc = h.rowSlice(from, to); // [chunk, hidden]
-            Tensor g = gate.rowSlice(0, to - from); // [chunk, ffn]
-            Tensor u = up.rowSlice(0, to - from); // [chunk, ffn]
-            backend.matmul(hc, layer.gateProj(), g);
-            backend.matmul(hc, layer.upProj(), u);
-            backend.swiglu(g, u, g);
+            Tensor gu = gateUp.rowSlice(0, to - from); // [chunk, 2 * ffn]: gate | up
+            Tensor g = gu.colSlice(0, ffn); // [chunk, ffn]
+            backend.matmul(hc, layer.gateUpProj(), gu);
+            backend.swiglu(g, gu.colSlice(ffn, 2 * ffn), g);
             backend.matmul(g, layer.downProj(), out.rowSlice(from, to));
         }
     }
@@ -182,31 +184,26 @@ public final class Qwen3Model implements AutoCloseable {
     /** Activation buffers for up to {@code capacity} tokens, kept between calls. */
     private final class Workspace implements AutoCloseable {
         final int capacity;
-        final Tensor x, h, q, k, v, attn, delta, gate, up;
+        final Tensor x, h, qkv, attn, delta, gateUp;
 
         /** Allocates every buffer, or none: when one allocation fails, those made before it are released. */
         Workspace(int capacity) {
-            int qWidth = config.heads() * config.headDim();
-            int kvWidth = config.kvHeads() * config.headDim();
             int mlpRows = Math.min(capacity, MLP_CHUNK_ROWS);
             this.capacity = capacity;
             try (Buffers made = new Buffers()) {
                 this.x = made.alloc(capacity, config.hiddenSize());
                 this.h = made.alloc(capacity, config.hiddenSize());
-                this.q = made.alloc(capacity, qWidth);
-                this.k = made.alloc(capacity, kvWidth);
-                this.v = made.alloc(capacity, kvWidth);
-                this.attn = made.alloc(capacity, qWidth);
+                this.qkv = made.alloc(capacity, config.qDim() + 2 * config.kvDim());
+                this.attn = made.alloc(capacity, config.qDim());
                 this.delta = made.alloc(capacity, config.hiddenSize());
-                this.gate = made.alloc(mlpRows, config.intermediateSize());
-                this.up = made.alloc(mlpRows, config.intermediateSize());
+                this.gateUp = made.alloc(mlpRows, 2 * config.intermediateSize());
                 made.keep();
             }
         }
 
         @Override
         public void close() {
-            for (Tensor t : List.of(x, h, q, k, v, attn, delta, gate, up)) {
+            for (Tensor t : List.of(x, h, qkv, attn, delta, gateUp)) {
                 t.close();
             }
         }
@@ -243,13 +240,7 @@ public final class Qwen3Model implements AutoCloseable {
         embedTokens.close();
         norm.close();
         for (Layer l : layers) {
-            for (Tensor t :
-                    List.of(
-                            l.inputLayernorm(), l.qProj(), l.kProj(), l.vProj(), l.oProj(),
-                            l.qNorm(), l.kNorm(), l.postAttentionLayernorm(),
-                            l.gateProj(), l.upProj(), l.downProj())) {
-                t.close();
-            }
+            l.tensors().forEach(Tensor::close);
         }
     }
 }

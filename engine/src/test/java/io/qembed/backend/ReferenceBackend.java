@@ -4,6 +4,7 @@ import io.qembed.io.BFloat16;
 import io.qembed.io.TensorView;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.List;
 
 /**
  * A plain scalar implementation of every {@link Backend} operation, written for clarity: one loop
@@ -44,19 +45,34 @@ public final class ReferenceBackend implements Backend {
         this.numerics = numerics;
     }
 
-    /** A row-major FP32 matrix; views share the array. */
-    public record Matrix(float[] data, int offset, int rows, int cols) implements Tensor {
+    /** A row-major FP32 matrix, row r at {@code offset + r * stride}; views share the array. */
+    public record Matrix(float[] data, int offset, int rows, int cols, int stride) implements Tensor {
+        /** A dense matrix. */
+        public Matrix(float[] data, int offset, int rows, int cols) {
+            this(data, offset, rows, cols, cols);
+        }
+
         float get(int r, int c) {
-            return data[offset + r * cols + c];
+            return data[offset + r * stride + c];
         }
 
         void set(int r, int c, float value) {
-            data[offset + r * cols + c] = value;
+            data[offset + r * stride + c] = value;
         }
 
         @Override
         public Tensor rowSlice(int from, int to) {
-            return new Matrix(data, offset + from * cols, to - from, cols);
+            return new Matrix(data, offset + from * stride, to - from, cols, stride);
+        }
+
+        @Override
+        public Tensor colSlice(int from, int to) {
+            return new Matrix(data, offset + from, rows, to - from, stride);
+        }
+
+        @Override
+        public String toString() {
+            return "[" + rows + ", " + cols + "] F32" + (stride == cols ? "" : " (row stride " + stride + ")");
         }
     }
 
@@ -80,6 +96,20 @@ public final class ReferenceBackend implements Backend {
         return new Matrix(values, 0, rows, cols);
     }
 
+    @Override
+    public Tensor uploadStacked(List<TensorView> parts) {
+        int rows = parts.stream().mapToInt(TensorView::rows).sum();
+        int cols = parts.getFirst().cols();
+        float[] values = new float[rows * cols];
+        int at = 0;
+        for (TensorView part : parts) {
+            Matrix m = (Matrix) upload(part);
+            System.arraycopy(m.data(), 0, values, at, m.data().length);
+            at += m.data().length;
+        }
+        return new Matrix(values, 0, rows, cols);
+    }
+
     private static final ValueLayout.OfFloat LE32 =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -96,7 +126,9 @@ public final class ReferenceBackend implements Backend {
     public float[] download(Tensor x) {
         Matrix m = (Matrix) x;
         float[] out = new float[m.rows() * m.cols()];
-        System.arraycopy(m.data(), m.offset(), out, 0, out.length);
+        for (int r = 0; r < m.rows(); r++) {
+            System.arraycopy(m.data(), m.offset() + r * m.stride(), out, r * m.cols(), m.cols());
+        }
         return out;
     }
 
@@ -179,7 +211,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void rope(Tensor x, int headDim, Batch batch, double theta) {
+    public void rope(Tensor x, int headDim, BoundBatch bound, double theta) {
+        Batch batch = bound.batch();
         Matrix xm = (Matrix) x;
         int half = headDim / 2;
         for (int t = 0; t < xm.rows(); t++) {
@@ -199,7 +232,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+    public void attention(Tensor q, Tensor k, Tensor v, int headDim, BoundBatch bound, Tensor out) {
+        Batch batch = bound.batch();
         Matrix qm = attentionInput((Matrix) q);
         Matrix km = attentionInput((Matrix) k);
         Matrix vm = attentionInput((Matrix) v);

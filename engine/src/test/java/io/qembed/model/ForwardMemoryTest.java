@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.ForwardingBackend;
 import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.io.Checkpoint;
-import io.qembed.io.TensorView;
 import io.qembed.runtime.Reference;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,13 +122,12 @@ class ForwardMemoryTest {
      * A backend that delegates every operation and counts the bytes of the activations it allocated and
      * that are not closed yet (weights are not counted), with their peak.
      */
-    private static final class CountingBackend implements Backend {
-        private final Backend inner;
+    private static final class CountingBackend extends ForwardingBackend {
         long liveBytes;
         long peakBytes;
 
         CountingBackend(Backend inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         /** The peak of live activation bytes while {@code pass} runs. */
@@ -160,8 +159,18 @@ class ForwardMemoryTest {
             }
 
             @Override
+            public int stride() {
+                return tensor.stride();
+            }
+
+            @Override
             public Tensor rowSlice(int from, int to) {
                 return new Counted(tensor.rowSlice(from, to), 0);
+            }
+
+            @Override
+            public Tensor colSlice(int from, int to) {
+                return new Counted(tensor.colSlice(from, to), 0);
             }
 
             @Override
@@ -174,18 +183,14 @@ class ForwardMemoryTest {
             }
         }
 
-        private static Tensor in(Tensor t) {
+        @Override
+        protected Tensor unwrap(Tensor t) {
             return t instanceof Counted c ? c.tensor : t;
         }
 
         @Override
         public String name() {
-            return "counting " + inner.name();
-        }
-
-        @Override
-        public Tensor upload(TensorView weight) {
-            return inner.upload(weight);
+            return "counting " + delegate.name();
         }
 
         @Override
@@ -193,72 +198,7 @@ class ForwardMemoryTest {
             long bytes = (long) rows * cols * Float.BYTES;
             liveBytes += bytes;
             peakBytes = Math.max(peakBytes, liveBytes);
-            return new Counted(inner.alloc(rows, cols), bytes);
-        }
-
-        @Override
-        public float[] download(Tensor x) {
-            return inner.download(in(x));
-        }
-
-        @Override
-        public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
-            inner.embedRows(in(table), tokenIds, in(out));
-        }
-
-        @Override
-        public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-            inner.rmsNorm(in(x), in(weight), eps, in(out));
-        }
-
-        @Override
-        public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
-            inner.addRmsNorm(in(residual), in(delta), in(weight), eps, in(out));
-        }
-
-        @Override
-        public void headRmsNorm(Tensor x, Tensor weight, float eps) {
-            inner.headRmsNorm(in(x), in(weight), eps);
-        }
-
-        @Override
-        public void matmul(Tensor x, Tensor w, Tensor out) {
-            inner.matmul(in(x), in(w), in(out));
-        }
-
-        @Override
-        public void rope(Tensor x, int headDim, Batch batch, double theta) {
-            inner.rope(in(x), headDim, batch, theta);
-        }
-
-        @Override
-        public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
-            inner.attention(in(q), in(k), in(v), headDim, batch, in(out));
-        }
-
-        @Override
-        public void swiglu(Tensor gate, Tensor up, Tensor out) {
-            inner.swiglu(in(gate), in(up), in(out));
-        }
-
-        @Override
-        public void add(Tensor x, Tensor delta) {
-            inner.add(in(x), in(delta));
-        }
-
-        @Override
-        public void gatherRows(Tensor x, int[] rows, Tensor out) {
-            inner.gatherRows(in(x), rows, in(out));
-        }
-
-        @Override
-        public void sync() {
-            inner.sync();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            return new Counted(delegate.alloc(rows, cols), bytes);
         }
     }
 }

@@ -11,11 +11,9 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.InputTooLongException;
-import io.qembed.backend.Backend;
-import io.qembed.backend.Batch;
+import io.qembed.backend.ForwardingBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.cpu.CpuBackend;
-import io.qembed.io.TensorView;
 import io.qembed.model.ForwardMemory;
 import io.qembed.model.Qwen3Config;
 import java.util.Arrays;
@@ -71,14 +69,14 @@ class DeviceBudgetEmbedderTest {
     }
 
     /** The CPU backend reporting {@code free} bytes of device memory, recording what the engine asks of it. */
-    private static final class PretendDevice implements Backend {
-        private final CpuBackend cpu = new CpuBackend(1);
+    private static final class PretendDevice extends ForwardingBackend {
         private final long free;
         long reusedLimit = -1;
         int longestPass;
         boolean closed;
 
         PretendDevice(long free) {
+            super(new CpuBackend(1));
             this.free = free;
         }
 
@@ -98,80 +96,15 @@ class DeviceBudgetEmbedderTest {
         }
 
         @Override
-        public Tensor upload(TensorView weight) {
-            return cpu.upload(weight);
-        }
-
-        @Override
-        public Tensor alloc(int rows, int cols) {
-            return cpu.alloc(rows, cols);
-        }
-
-        @Override
-        public float[] download(Tensor x) {
-            return cpu.download(x);
-        }
-
-        @Override
         public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
             longestPass = Math.max(longestPass, tokenIds.length);
-            cpu.embedRows(table, tokenIds, out);
-        }
-
-        @Override
-        public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-            cpu.rmsNorm(x, weight, eps, out);
-        }
-
-        @Override
-        public void addRmsNorm(Tensor residual, Tensor delta, Tensor weight, float eps, Tensor out) {
-            cpu.addRmsNorm(residual, delta, weight, eps, out);
-        }
-
-        @Override
-        public void headRmsNorm(Tensor x, Tensor weight, float eps) {
-            cpu.headRmsNorm(x, weight, eps);
-        }
-
-        @Override
-        public void matmul(Tensor x, Tensor w, Tensor out) {
-            cpu.matmul(x, w, out);
-        }
-
-        @Override
-        public void rope(Tensor x, int headDim, Batch batch, double theta) {
-            cpu.rope(x, headDim, batch, theta);
-        }
-
-        @Override
-        public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
-            cpu.attention(q, k, v, headDim, batch, out);
-        }
-
-        @Override
-        public void swiglu(Tensor gate, Tensor up, Tensor out) {
-            cpu.swiglu(gate, up, out);
-        }
-
-        @Override
-        public void add(Tensor x, Tensor delta) {
-            cpu.add(x, delta);
-        }
-
-        @Override
-        public void gatherRows(Tensor x, int[] rows, Tensor out) {
-            cpu.gatherRows(x, rows, out);
-        }
-
-        @Override
-        public void sync() {
-            cpu.sync();
+            super.embedRows(table, tokenIds, out);
         }
 
         @Override
         public void close() {
             closed = true;
-            cpu.close();
+            super.close();
         }
     }
 }

@@ -14,7 +14,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** A BF16 weight: an FP32 value is the 16 stored bits shifted left by 16. */
-final class Bf16Matrix extends WeightMatrix {
+final class Bf16Matrix extends MappedMatrix {
     private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     Bf16Matrix(MemorySegment data, int rows, int cols) {
@@ -27,7 +27,7 @@ final class Bf16Matrix extends WeightMatrix {
     }
 
     @Override
-    protected WeightMatrix slice(MemorySegment data, int rows) {
+    protected MappedMatrix slice(MemorySegment data, int rows) {
         return new Bf16Matrix(data, rows, cols);
     }
 

@@ -2,8 +2,11 @@ package io.qembed.backend.cpu;
 
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.BoundBatch;
+import io.qembed.backend.ShapeCheck;
 import io.qembed.backend.Tensor;
 import io.qembed.io.TensorView;
+import java.util.List;
 
 /**
  * The pure-Java backend: FP32 activations on the heap, weights as zero-copy views of their
@@ -54,6 +57,14 @@ public final class CpuBackend implements Backend {
         return WeightMatrix.of(weight);
     }
 
+    /** Zero-copy too: the stacked weight reads each part where it lies. */
+    @Override
+    public Tensor uploadStacked(List<TensorView> parts) {
+        checkOpen();
+        ShapeCheck.uploadStacked(parts);
+        return StackedMatrix.of(parts.stream().map(WeightMatrix::of).toList());
+    }
+
     @Override
     public Tensor alloc(int rows, int cols) {
         checkOpen();
@@ -64,7 +75,9 @@ public final class CpuBackend implements Backend {
     public float[] download(Tensor x) {
         FloatMatrix m = activation("download", "x", x);
         float[] copy = new float[m.size()];
-        System.arraycopy(m.data(), m.offset(), copy, 0, copy.length);
+        for (int r = 0; r < m.rows(); r++) {
+            System.arraycopy(m.data(), m.rowStart(r), copy, r * m.cols(), m.cols());
+        }
         return copy;
     }
 
@@ -72,15 +85,7 @@ public final class CpuBackend implements Backend {
     public void embedRows(Tensor table, int[] tokenIds, Tensor out) {
         CpuTensor t = tensor("embedRows", "table", table);
         FloatMatrix o = activation("embedRows", "out", out);
-        if (o.rows() != tokenIds.length || o.cols() != t.cols()) {
-            throw shapes("embedRows", "out must be [" + tokenIds.length + ", " + t.cols() + "]", "table", t, "out", o);
-        }
-        for (int i = 0; i < tokenIds.length; i++) {
-            if (tokenIds[i] < 0 || tokenIds[i] >= t.rows()) {
-                throw new IllegalArgumentException("embedRows: token id " + tokenIds[i] + " at " + i
-                        + " outside table " + t.describe());
-            }
-        }
+        ShapeCheck.embedRows(t, tokenIds, o);
         int perTask = rowsPerTask(o.cols());
         pool.forEach(Gemm.ceilDiv(tokenIds.length, perTask), (worker, task) -> {
             int end = Math.min(tokenIds.length, (task + 1) * perTask);
@@ -89,7 +94,7 @@ public final class CpuBackend implements Backend {
             }
             // A few rows were read, but their whole neighbourhoods were mapped: let them go before
             // the next task maps more (see MappedPages).
-            if (t instanceof WeightMatrix w) {
+            if (t instanceof MappedMatrix w) {
                 MappedPages.release(w.data);
             }
         });
@@ -99,8 +104,8 @@ public final class CpuBackend implements Backend {
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
         FloatMatrix xm = activation("rmsNorm", "x", x);
         FloatMatrix om = activation("rmsNorm", "out", out);
-        float[] w = vector("rmsNorm", weight, xm.cols());
-        sameShape("rmsNorm", "x", xm, "out", om);
+        ShapeCheck.rmsNorm(xm, tensor("rmsNorm", "weight", weight), om);
+        float[] w = vector(weight);
         forRows(xm.rows(), xm.cols(), r ->
                 RowOps.rmsNorm(xm.data(), xm.rowStart(r), w, xm.cols(), eps, om.data(), om.rowStart(r)));
     }
@@ -110,9 +115,8 @@ public final class CpuBackend implements Backend {
         FloatMatrix res = activation("addRmsNorm", "residual", residual);
         FloatMatrix dm = activation("addRmsNorm", "delta", delta);
         FloatMatrix om = activation("addRmsNorm", "out", out);
-        float[] w = vector("addRmsNorm", weight, res.cols());
-        sameShape("addRmsNorm", "residual", res, "delta", dm);
-        sameShape("addRmsNorm", "residual", res, "out", om);
+        ShapeCheck.addRmsNorm(res, dm, tensor("addRmsNorm", "weight", weight), om);
+        float[] w = vector(weight);
         forRows(res.rows(), res.cols(), r -> {
             RowOps.add(res.data(), res.rowStart(r), dm.data(), dm.rowStart(r), res.cols());
             RowOps.rmsNorm(res.data(), res.rowStart(r), w, res.cols(), eps, om.data(), om.rowStart(r));
@@ -122,13 +126,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void headRmsNorm(Tensor x, Tensor weight, float eps) {
         FloatMatrix xm = activation("headRmsNorm", "x", x);
-        CpuTensor wt = tensor("headRmsNorm", "weight", weight);
-        int headDim = wt.cols();
-        if (wt.rows() != 1 || headDim == 0 || xm.cols() % headDim != 0) {
-            throw shapes("headRmsNorm", "weight must be [1, headDim] with headDim dividing x's columns",
-                    "x", xm, "weight", wt);
-        }
-        float[] w = vector("headRmsNorm", weight, headDim);
+        ShapeCheck.headRmsNorm(xm, tensor("headRmsNorm", "weight", weight));
+        int headDim = weight.cols();
+        float[] w = vector(weight);
         forRows(xm.rows(), xm.cols(), r -> {
             for (int start = xm.rowStart(r), end = start + xm.cols(); start < end; start += headDim) {
                 RowOps.rmsNorm(xm.data(), start, w, headDim, eps, xm.data(), start);
@@ -144,21 +144,16 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException(
                     "matmul: w must be an uploaded weight, got " + ((CpuTensor) w).describe());
         }
-        if (xm.cols() != wm.cols() || om.rows() != xm.rows() || om.cols() != wm.rows()) {
-            throw shapes("matmul", "needs x [rows, in], w [outFeatures, in], out [rows, outFeatures]",
-                    "x", xm, "w", wm, "out", om);
-        }
+        ShapeCheck.matmul(xm, wm, om);
         noOverlap("matmul", "x", xm, "out", om);
         gemm.matmul(xm, wm, om);
     }
 
     @Override
-    public void rope(Tensor x, int headDim, Batch batch, double theta) {
+    public void rope(Tensor x, int headDim, BoundBatch bound, double theta) {
         FloatMatrix xm = activation("rope", "x", x);
-        if (headDim <= 0 || headDim % 2 != 0 || xm.cols() % headDim != 0 || xm.rows() != batch.tokens()) {
-            throw new IllegalArgumentException("rope: x " + xm.describe() + " must be [" + batch.tokens()
-                    + " tokens, heads * headDim] with an even headDim, got headDim " + headDim);
-        }
+        Batch batch = bound.batch();
+        ShapeCheck.rope(xm, headDim, batch);
         RopeTable table = ropeTable(headDim, theta, batch.maxLength());
         int[] positions = batch.positions();
         int half = headDim / 2;
@@ -171,22 +166,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
+    public void attention(Tensor q, Tensor k, Tensor v, int headDim, BoundBatch bound, Tensor out) {
         FloatMatrix qm = activation("attention", "q", q);
         FloatMatrix km = activation("attention", "k", k);
         FloatMatrix vm = activation("attention", "v", v);
         FloatMatrix om = activation("attention", "out", out);
-        int tokens = batch.tokens();
-        boolean valid = headDim > 0
-                && qm.rows() == tokens && km.rows() == tokens && vm.rows() == tokens
-                && qm.cols() % headDim == 0 && km.cols() % headDim == 0 && km.cols() > 0
-                && vm.cols() == km.cols() && om.rows() == tokens && om.cols() == qm.cols()
-                && (qm.cols() / headDim) % (km.cols() / headDim) == 0;
-        if (!valid) {
-            throw shapes("attention", "needs q [" + tokens + ", heads * " + headDim + "], k and v [" + tokens
-                    + ", kvHeads * " + headDim + "] with kvHeads dividing heads, out shaped like q",
-                    "q", qm, "k", km, "v", vm, "out", om);
-        }
+        Batch batch = bound.batch();
+        ShapeCheck.attention(qm, km, vm, headDim, batch, om);
         noOverlap("attention", "q", qm, "out", om);
         noOverlap("attention", "k", km, "out", om);
         noOverlap("attention", "v", vm, "out", om);
@@ -198,8 +184,7 @@ public final class CpuBackend implements Backend {
         FloatMatrix g = activation("swiglu", "gate", gate);
         FloatMatrix u = activation("swiglu", "up", up);
         FloatMatrix o = activation("swiglu", "out", out);
-        sameShape("swiglu", "gate", g, "up", u);
-        sameShape("swiglu", "gate", g, "out", o);
+        ShapeCheck.swiglu(g, u, o);
         forRows(g.rows(), g.cols(), r ->
                 RowOps.swiglu(g.data(), g.rowStart(r), u.data(), u.rowStart(r), g.cols(), o.data(), o.rowStart(r)));
     }
@@ -208,7 +193,7 @@ public final class CpuBackend implements Backend {
     public void add(Tensor x, Tensor delta) {
         FloatMatrix xm = activation("add", "x", x);
         FloatMatrix dm = activation("add", "delta", delta);
-        sameShape("add", "x", xm, "delta", dm);
+        ShapeCheck.add(xm, dm);
         forRows(xm.rows(), xm.cols(), r -> RowOps.add(xm.data(), xm.rowStart(r), dm.data(), dm.rowStart(r), xm.cols()));
     }
 
@@ -216,15 +201,7 @@ public final class CpuBackend implements Backend {
     public void gatherRows(Tensor x, int[] rows, Tensor out) {
         FloatMatrix xm = activation("gatherRows", "x", x);
         FloatMatrix om = activation("gatherRows", "out", out);
-        if (om.rows() != rows.length || om.cols() != xm.cols()) {
-            throw shapes("gatherRows", "out must be [" + rows.length + ", " + xm.cols() + "]", "x", xm, "out", om);
-        }
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= xm.rows()) {
-                throw new IllegalArgumentException(
-                        "gatherRows: row " + rows[i] + " at " + i + " outside x " + xm.describe());
-            }
-        }
+        ShapeCheck.gatherRows(xm, rows, om);
         noOverlap("gatherRows", "x", xm, "out", om);
         for (int i = 0; i < rows.length; i++) {
             System.arraycopy(xm.data(), xm.rowStart(rows[i]), om.data(), om.rowStart(i), xm.cols());
@@ -278,14 +255,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** A {@code [1, cols]} tensor (norm weight) as FP32 values. */
-    private float[] vector(String op, Tensor weight, int cols) {
-        CpuTensor w = tensor(op, "weight", weight);
-        if (w.rows() != 1 || w.cols() != cols) {
-            throw new IllegalArgumentException(op + ": weight must be [1, " + cols + "], got " + w.describe());
-        }
-        float[] values = new float[cols];
-        copyRow(w, 0, values, 0);
+    /** A {@code [1, cols]} tensor (norm weight, shape checked) as FP32 values. */
+    private static float[] vector(Tensor weight) {
+        float[] values = new float[weight.cols()];
+        copyRow((CpuTensor) weight, 0, values, 0);
         return values;
     }
 
@@ -306,28 +279,13 @@ public final class CpuBackend implements Backend {
                 + ((CpuTensor) t).describe());
     }
 
-    private static void sameShape(String op, String aName, FloatMatrix a, String bName, FloatMatrix b) {
-        if (a.rows() != b.rows() || a.cols() != b.cols()) {
-            throw shapes(op, aName + " and " + bName + " must have the same shape", aName, a, bName, b);
-        }
-    }
-
     /** Rejects outputs that share storage with an input the kernel still reads while writing. */
     private static void noOverlap(String op, String aName, FloatMatrix a, String bName, FloatMatrix b) {
-        boolean overlap = a.data() == b.data() && a.size() > 0 && b.size() > 0
-                && a.offset() < b.offset() + b.size() && b.offset() < a.offset() + a.size();
+        boolean overlap = a.data() == b.data() && a.span() > 0 && b.span() > 0
+                && a.offset() < b.offset() + b.span() && b.offset() < a.offset() + a.span();
         if (overlap) {
             throw new IllegalArgumentException(op + ": " + bName + " must not share storage with " + aName);
         }
-    }
-
-    private static IllegalArgumentException shapes(String op, String rule, Object... namesAndTensors) {
-        StringBuilder message = new StringBuilder(op).append(": ").append(rule).append("; got");
-        for (int i = 0; i < namesAndTensors.length; i += 2) {
-            message.append(i == 0 ? " " : ", ").append(namesAndTensors[i]).append(' ')
-                    .append(((CpuTensor) namesAndTensors[i + 1]).describe());
-        }
-        return new IllegalArgumentException(message.toString());
     }
 
     private void checkOpen() {

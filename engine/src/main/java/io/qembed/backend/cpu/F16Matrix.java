@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** An IEEE half-precision weight, converted with {@link Float#float16ToFloat} (a single instruction on x86). */
-final class F16Matrix extends WeightMatrix {
+final class F16Matrix extends MappedMatrix {
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     F16Matrix(MemorySegment data, int rows, int cols) {
@@ -19,7 +19,7 @@ final class F16Matrix extends WeightMatrix {
     }
 
     @Override
-    protected WeightMatrix slice(MemorySegment data, int rows) {
+    protected MappedMatrix slice(MemorySegment data, int rows) {
         return new F16Matrix(data, rows, cols);
     }
 

@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /** An FP32 weight, read in place. */
-final class F32Matrix extends WeightMatrix {
+final class F32Matrix extends MappedMatrix {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     F32Matrix(MemorySegment data, int rows, int cols) {
@@ -23,7 +23,7 @@ final class F32Matrix extends WeightMatrix {
     }
 
     @Override
-    protected WeightMatrix slice(MemorySegment data, int rows) {
+    protected MappedMatrix slice(MemorySegment data, int rows) {
         return new F32Matrix(data, rows, cols);
     }
 

@@ -151,12 +151,12 @@ final class FlashAttention {
                 int src = k.rowStart(t0 + c) + kvHead * headDim;
                 int d = 0;
                 for (; d + 16 <= headDim; d += 16) {
-                    Transpose.tile16(ks, src + d, k.cols(), keyPanels, base + d * width + c, width);
+                    Transpose.tile16(ks, src + d, k.stride(), keyPanels, base + d * width + c, width);
                 }
-                transposeScalar(ks, src, k.cols(), c, c + 16, d, headDim, base, width);
+                transposeScalar(ks, src, k.stride(), c, c + 16, d, headDim, base, width);
             }
         }
-        transposeScalar(ks, k.rowStart(t0 + c) + kvHead * headDim, k.cols(), c, keys, 0, headDim, base, width);
+        transposeScalar(ks, k.rowStart(t0 + c) + kvHead * headDim, k.stride(), c, keys, 0, headDim, base, width);
         for (int d = 0; d < headDim; d++) {
             Arrays.fill(keyPanels, base + d * width + keys, base + (d + 1) * width, 0f);
         }
@@ -223,7 +223,7 @@ final class FlashAttention {
         Arrays.fill(max, 0, nq, Float.NEGATIVE_INFINITY);
         Arrays.fill(sum, 0, nq * LANES, 0f);
         int qStart = q.rowStart(i0) + head * headDim;
-        int qStride = q.cols();
+        int qStride = q.stride();
         for (int j0 = seqStart; j0 < i1; j0 += BK) {
             int j1 = Math.min(j0 + BK, i1);
             int blockKeys = j1 - j0;

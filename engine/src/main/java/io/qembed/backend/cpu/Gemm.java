@@ -125,12 +125,12 @@ final class Gemm {
                     } else {
                         c = out.data();
                         cStart = out.rowStart(0) + (firstPanel + p) * NR;
-                        cStride = out.cols();
+                        cStride = out.stride();
                     }
                     int i = i0;
                     for (; i + MR <= i1; i += MR) {
-                        kernel4x4(xs, x.rowStart(i) + k0, k, packed, pStart, kc, c, cStart + i * cStride, cStride,
-                                accumulate);
+                        kernel4x4(xs, x.rowStart(i) + k0, x.stride(), packed, pStart, kc, c, cStart + i * cStride,
+                                cStride, accumulate);
                     }
                     for (; i < i1; i++) {
                         kernel1x4(xs, x.rowStart(i) + k0, packed, pStart, kc, c, cStart + i * cStride, accumulate);
@@ -262,7 +262,7 @@ final class Gemm {
             w.rowToFloat(j, 0, k, row, 0);
             int i = 0;
             for (; i + 4 <= x.rows(); i += 4) {
-                dot4(row, xs, x.rowStart(i), k, os, out.rowStart(i) + j, out.cols());
+                dot4(row, xs, x.rowStart(i), x.stride(), k, os, out.rowStart(i) + j, out.stride());
             }
             for (; i < x.rows(); i++) {
                 os[out.rowStart(i) + j] = dot(row, xs, x.rowStart(i), k);
@@ -270,15 +270,16 @@ final class Gemm {
         }
     }
 
-    /** {@code c[cStart + r * cStride] = a · b[bStart + r * n ..]} for four consecutive rows r of b. */
-    private static void dot4(float[] a, float[] b, int bStart, int n, float[] c, int cStart, int cStride) {
+    /** {@code c[cStart + r * cStride] = a · b[bStart + r * bStride ..]} over n terms, for four rows r of b. */
+    private static void dot4(float[] a, float[] b, int bStart, int bStride, int n, float[] c, int cStart,
+            int cStride) {
         FloatVector s0 = FloatVector.zero(FLOATS);
         FloatVector s1 = s0;
         FloatVector s2 = s0;
         FloatVector s3 = s0;
-        int b1 = bStart + n;
-        int b2 = b1 + n;
-        int b3 = b2 + n;
+        int b1 = bStart + bStride;
+        int b2 = b1 + bStride;
+        int b3 = b2 + bStride;
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
             FloatVector av = FloatVector.fromArray(FLOATS, a, i);

@@ -4,26 +4,24 @@ import static io.qembed.backend.cpu.Simd.LANES;
 
 import io.qembed.io.DType;
 import io.qembed.io.TensorView;
-import java.lang.foreign.MemorySegment;
 
 /**
- * A weight {@code [rows, cols]} kept in its checkpoint dtype as a zero-copy view of (usually
- * memory-mapped) little-endian data. One subclass per dtype owns the conversion to FP32
- * ({@link #rowToFloat}), the only dtype-specific step of every kernel.
+ * A weight {@code [rows, cols]} kept in its checkpoint dtype, read in place: a zero-copy view of (usually
+ * memory-mapped) little-endian data ({@link MappedMatrix}, one subclass per dtype), or several of them
+ * stacked along the rows ({@link StackedMatrix}). The conversion of a row to FP32 ({@link #rowToFloat}) is
+ * the only dtype-specific step of every kernel.
  */
-abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16Matrix, F32Matrix {
-    protected final MemorySegment data;
+abstract sealed class WeightMatrix implements CpuTensor permits MappedMatrix, StackedMatrix {
     protected final int rows;
     protected final int cols;
 
-    protected WeightMatrix(MemorySegment data, int rows, int cols) {
-        this.data = data;
+    protected WeightMatrix(int rows, int cols) {
         this.rows = rows;
         this.cols = cols;
     }
 
     /** Wraps a checkpoint tensor; rank-1 tensors become {@code [1, n]}, higher ranks {@code [prod(outer), last]}. */
-    static WeightMatrix of(TensorView view) {
+    static MappedMatrix of(TensorView view) {
         if (view.rank() < 1) {
             throw new IllegalArgumentException("upload: " + view + " has no dimensions");
         }
@@ -51,9 +49,6 @@ abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16M
     }
 
     abstract DType dtype();
-
-    /** A weight of the same dtype over rows {@code [from, to)} of {@code data}. */
-    protected abstract WeightMatrix slice(MemorySegment data, int rows);
 
     /** {@code dst[dstOffset + i] = this[row, col + i]} for {@code i < count}, converted to FP32. */
     abstract void rowToFloat(int row, int col, int count, float[] dst, int dstOffset);
@@ -92,11 +87,6 @@ abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16M
         }
     }
 
-    /** Byte offset of element {@code (row, col)}. */
-    protected final long byteOffset(int row, int col) {
-        return ((long) row * cols + col) * dtype().bytes();
-    }
-
     @Override
     public final int rows() {
         return rows;
@@ -108,12 +98,13 @@ abstract sealed class WeightMatrix implements CpuTensor permits Bf16Matrix, F16M
     }
 
     @Override
-    public final WeightMatrix rowSlice(int from, int to) {
+    public abstract WeightMatrix rowSlice(int from, int to);
+
+    /** Rejects a row range outside this weight. */
+    protected final void checkRows(int from, int to) {
         if (from < 0 || to > rows || from > to) {
             throw new IllegalArgumentException("rowSlice: [" + from + ", " + to + ") outside " + describe());
         }
-        long rowBytes = (long) cols * dtype().bytes();
-        return slice(data.asSlice(from * rowBytes, (to - from) * rowBytes), to - from);
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.qembed.backend.cuda;
 
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.BoundBatch;
+import io.qembed.backend.ShapeCheck;
 import io.qembed.backend.Tensor;
 import io.qembed.cuda.CublasHandle;
 import io.qembed.cuda.CudaContext;
@@ -36,7 +38,8 @@ import java.util.OptionalLong;
  * as FP32 (exact for BF16 checkpoints). A matrix product rounds its FP32 input to BF16 on the device
  * and runs {@code cublasGemmEx} with BF16 inputs, FP32 output and FP32 accumulation
  * ({@code CUBLAS_COMPUTE_32F}); norms, RoPE, attention and SwiGLU run in FP32. Only
- * {@link #download} copies data back to the host.
+ * {@link #download} copies data back to the host. A pass's positions and sequence bounds are uploaded
+ * once, by {@link #bind}.
  */
 public final class CudaBackend implements Backend {
 
@@ -54,13 +57,9 @@ public final class CudaBackend implements Backend {
     private final List<DeviceBuffer> weights = new ArrayList<>();
     private final Map<String, DeviceBuffer> inverseFrequencies = new HashMap<>();
     private DeviceBuffer bf16Scratch; // the BF16 copy of a matrix product's input; grows as needed
-    private ConvertedInput converted; // what bf16Scratch holds, while no other operation has run since
     // Host memory of queued uploads: an asynchronous copy from pageable memory may read it after the call
     // returns, so it is kept until the stream has passed the copy.
     private final List<Arena> pendingUploads = new ArrayList<>();
-    private Batch lastBatch;
-    private DeviceBuffer lastPositions; // [tokens] of lastBatch
-    private DeviceBuffer lastCuSeqLens; // [sequences + 1] of lastBatch
     private boolean closed;
 
     private CudaBackend(CudaContext context, CudaStream stream, CublasHandle blas) {
@@ -136,14 +135,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The FP32 activation whose BF16 copy is in the scratch buffer. */
-    private record ConvertedInput(long pointer, int rows, int cols) {
-        boolean overlaps(CudaTensor t) {
-            long end = pointer + (long) rows * cols * Float.BYTES;
-            return t.pointer() < end && pointer < t.pointer() + t.bytes();
-        }
-    }
-
     /** Why this device cannot run the backend, or null. */
     static String deviceProblem(CudaContext.DeviceInfo info) {
         if (info.computeMajor() < MIN_COMPUTE_MAJOR) {
@@ -200,36 +191,70 @@ public final class CudaBackend implements Backend {
         if (weight.rank() < 1 || weight.rank() > 2) {
             throw new IllegalArgumentException("upload: " + weight + " is not a vector or a matrix");
         }
-        int rows = weight.rows();
-        int cols = weight.cols();
-        long elements = (long) rows * cols;
-        if (weight.data().byteSize() != elements * weight.dtype().bytes()) {
-            throw new IllegalArgumentException("upload: " + weight + " holds " + weight.data().byteSize()
-                    + " bytes, expected " + elements * weight.dtype().bytes());
+        return weight.rank() == 2 ? uploadMatrices(List.of(weight)) : uploadVector(weight);
+    }
+
+    /** The parts in one BF16 device buffer, one after the other. */
+    @Override
+    public Tensor uploadStacked(List<TensorView> parts) {
+        begin();
+        ShapeCheck.uploadStacked(parts);
+        return uploadMatrices(parts);
+    }
+
+    /** Matrices of one column count as one BF16 weight, their rows one after the other. */
+    private Tensor uploadMatrices(List<TensorView> parts) {
+        parts.forEach(CudaBackend::checkBytes);
+        long rows = parts.stream().mapToLong(TensorView::rows).sum();
+        int cols = parts.getFirst().cols();
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("upload: " + rows + " stacked rows exceed 2^31");
         }
-        boolean matrix = weight.rank() == 2;
-        CudaTensor.Element element = matrix ? CudaTensor.Element.BF16 : CudaTensor.Element.F32;
-        DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(1, elements * element.bytes));
+        DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(1, rows * cols * CudaTensor.Element.BF16.bytes));
         weights.add(buffer);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host;
-            if (matrix && weight.dtype() == DType.BF16) {
-                host = weight.data().isNative() ? weight.data() : arena.allocate(weight.data().byteSize()).copyFrom(weight.data());
-            } else {
-                host = arena.allocate(elements * element.bytes);
-                for (long i = 0; i < elements; i++) {
-                    float value = readAsFloat(weight, i);
-                    if (matrix) {
-                        host.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Bf16.fromFloat(value));
-                    } else {
-                        host.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, value);
+        long offset = 0;
+        for (TensorView part : parts) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment host;
+                if (part.dtype() == DType.BF16) {
+                    host = part.data().isNative() ? part.data() : arena.allocate(part.data().byteSize()).copyFrom(part.data());
+                } else {
+                    host = arena.allocate(part.elementCount() * CudaTensor.Element.BF16.bytes);
+                    for (long i = 0; i < part.elementCount(); i++) {
+                        host.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Bf16.fromFloat(readAsFloat(part, i)));
                     }
                 }
+                buffer.copyFromHost(host, offset, stream);
+                synchronize(); // the host copy lives in this arena
+                offset += host.byteSize();
+            }
+        }
+        return new CudaTensor(this, buffer.pointer(), (int) rows, cols, CudaTensor.Element.BF16, () -> freeWeight(buffer));
+    }
+
+    /** A norm weight as FP32 {@code [1, n]}: exact for BF16, F16 and F32 checkpoints. */
+    private Tensor uploadVector(TensorView weight) {
+        checkBytes(weight);
+        long elements = weight.elementCount();
+        DeviceBuffer buffer = DeviceBuffer.allocate(Math.max(1, elements * CudaTensor.Element.F32.bytes));
+        weights.add(buffer);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(elements * CudaTensor.Element.F32.bytes);
+            for (long i = 0; i < elements; i++) {
+                host.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, readAsFloat(weight, i));
             }
             buffer.copyFromHost(host, 0, stream);
             synchronize(); // the host copy lives in this arena
         }
-        return new CudaTensor(this, buffer.pointer(), rows, cols, element, () -> freeWeight(buffer));
+        return new CudaTensor(this, buffer.pointer(), 1, weight.cols(), CudaTensor.Element.F32, () -> freeWeight(buffer));
+    }
+
+    private static void checkBytes(TensorView weight) {
+        long expected = weight.elementCount() * weight.dtype().bytes();
+        if (weight.data().byteSize() != expected) {
+            throw new IllegalArgumentException("upload: " + weight + " holds " + weight.data().byteSize()
+                    + " bytes, expected " + expected);
+        }
     }
 
     private static float readAsFloat(TensorView weight, long index) {
@@ -287,15 +312,24 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** A view whose rows are apart is copied whole, gaps included, and compacted on the host. */
     @Override
     public float[] download(Tensor x) {
         begin();
         CudaTensor t = activation(x, "download", "x");
+        float[] values = new float[Math.toIntExact(t.elements())];
+        if (values.length == 0) {
+            return values;
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(t.bytes());
+            MemorySegment host = arena.allocate(t.spanBytes());
             stream.copyToHost(t.pointer(), host);
             synchronize();
-            return host.toArray(ValueLayout.JAVA_FLOAT);
+            for (int r = 0; r < t.rows(); r++) {
+                MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, (long) r * t.stride() * Float.BYTES, values,
+                        r * t.cols(), t.cols());
+            }
+            return values;
         }
     }
 
@@ -307,13 +341,7 @@ public final class CudaBackend implements Backend {
         if (tab.element() != CudaTensor.Element.BF16) {
             throw new IllegalArgumentException("embedRows: table must be an uploaded matrix, got " + tab);
         }
-        requireShape("embedRows", "out", o, tokenIds.length, tab.cols());
-        for (int i = 0; i < tokenIds.length; i++) {
-            if (tokenIds[i] < 0 || tokenIds[i] >= tab.rows()) {
-                throw new IllegalArgumentException("embedRows: token id " + tokenIds[i] + " at " + i
-                        + " is outside the vocabulary [0, " + tab.rows() + ")");
-            }
-        }
+        ShapeCheck.embedRows(tab, tokenIds, o);
         DeviceBuffer ids = uploadInts(tokenIds);
         try {
             launch(KernelCall.embedRows(tab.pointer(), ids.pointer(), o.pointer(), tokenIds.length, tab.cols()));
@@ -326,9 +354,9 @@ public final class CudaBackend implements Backend {
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
         begin();
         CudaTensor xt = activation(x, "rmsNorm", "x");
-        CudaTensor w = normWeight(weight, "rmsNorm", xt.cols());
+        CudaTensor w = normWeight(weight, "rmsNorm");
         CudaTensor o = activation(out, "rmsNorm", "out");
-        requireShape("rmsNorm", "out", o, xt.rows(), xt.cols());
+        ShapeCheck.rmsNorm(xt, w, o);
         launch(KernelCall.rmsNorm(xt.pointer(), w.pointer(), eps, o.pointer(), xt.rows(), xt.cols()));
     }
 
@@ -337,10 +365,9 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor r = activation(residual, "addRmsNorm", "residual");
         CudaTensor d = activation(delta, "addRmsNorm", "delta");
-        CudaTensor w = normWeight(weight, "addRmsNorm", r.cols());
+        CudaTensor w = normWeight(weight, "addRmsNorm");
         CudaTensor o = activation(out, "addRmsNorm", "out");
-        requireShape("addRmsNorm", "delta", d, r.rows(), r.cols());
-        requireShape("addRmsNorm", "out", o, r.rows(), r.cols());
+        ShapeCheck.addRmsNorm(r, d, w, o);
         launch(KernelCall.addRmsNorm(r.pointer(), d.pointer(), w.pointer(), eps, o.pointer(), r.rows(), r.cols()));
     }
 
@@ -349,68 +376,107 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor xt = activation(x, "headRmsNorm", "x");
         CudaTensor w = cuda(weight, "headRmsNorm", "weight");
-        int headDim = w.cols();
-        if (w.rows() != 1 || w.element() != CudaTensor.Element.F32 || xt.cols() % headDim != 0) {
-            throw new IllegalArgumentException("headRmsNorm: weight " + w + " must be a vector whose length divides "
-                    + "the columns of x " + xt);
+        ShapeCheck.headRmsNorm(xt, w);
+        if (w.element() != CudaTensor.Element.F32) {
+            throw new IllegalArgumentException("headRmsNorm: weight must be an uploaded vector, got " + w);
         }
+        int headDim = w.cols();
         int heads = xt.cols() / headDim;
-        launch(KernelCall.headRmsNorm(xt.pointer(), w.pointer(), eps, xt.rows(), heads, headDim));
+        launch(KernelCall.headRmsNorm(xt.pointer(), w.pointer(), eps, xt.rows(), heads, headDim, xt.stride()));
     }
 
-    /**
-     * Consecutive products of the same input (q, k and v of one hidden state; gate and up) round it to
-     * BF16 once: any other operation in between, or a product writing over the input, forgets the copy.
-     */
+    /** The input is rounded to BF16 into a dense scratch buffer (whatever its row stride), then cuBLAS runs. */
     @Override
     public void matmul(Tensor x, Tensor w, Tensor out) {
-        beginKeepingConversion();
+        begin();
         CudaTensor xt = activation(x, "matmul", "x");
         CudaTensor wt = cuda(w, "matmul", "w");
         CudaTensor o = activation(out, "matmul", "out");
         if (wt.element() != CudaTensor.Element.BF16) {
             throw new IllegalArgumentException("matmul: w must be an uploaded matrix, got " + wt);
         }
-        if (wt.cols() != xt.cols()) {
-            throw new IllegalArgumentException("matmul: x " + xt + " and w " + wt + " differ in the inner dimension");
-        }
-        requireShape("matmul", "out", o, xt.rows(), wt.rows());
-        ConvertedInput input = new ConvertedInput(xt.pointer(), xt.rows(), xt.cols());
-        if (!input.equals(converted)) {
-            long bf16Bytes = xt.elements() * 2;
-            if (bf16Scratch == null || bf16Scratch.bytes() < bf16Bytes) {
-                converted = null;
-                if (bf16Scratch != null) {
-                    synchronize(); // queued products may still read it
-                    bf16Scratch.close();
-                    bf16Scratch = null; // a failed allocation below must not leave a freed buffer here
-                }
-                bf16Scratch = pool.allocate(DevicePool.sizeClass(bf16Bytes));
+        ShapeCheck.matmul(xt, wt, o);
+        long bf16Bytes = xt.elements() * 2;
+        if (bf16Scratch == null || bf16Scratch.bytes() < bf16Bytes) {
+            if (bf16Scratch != null) {
+                synchronize(); // queued products may still read it
+                bf16Scratch.close();
+                bf16Scratch = null; // a failed allocation below must not leave a freed buffer here
             }
-            launch(KernelCall.f32ToBf16(xt.pointer(), bf16Scratch.pointer(), xt.elements()));
-            converted = input;
+            bf16Scratch = pool.allocate(DevicePool.sizeClass(bf16Bytes));
         }
+        launch(KernelCall.f32ToBf16(xt.pointer(), bf16Scratch.pointer(), xt.rows(), xt.cols(), xt.stride()));
         blas.matmulBf16(bf16Scratch.pointer(), wt.pointer(), o.pointer(), xt.rows(), xt.cols(), wt.rows());
-        if (converted.overlaps(o)) {
-            converted = null;
+    }
+
+    /** Uploads the batch's positions and sequence bounds, read by every layer's rope and attention. */
+    @Override
+    public BoundBatch bind(Batch batch) {
+        begin();
+        DeviceBuffer positions = uploadInts(batch.positions());
+        try {
+            return new DeviceBatch(batch, positions, uploadInts(batch.cuSeqLens()));
+        } catch (RuntimeException e) {
+            pool.release(positions);
+            throw e;
         }
     }
 
+    /** A batch bound to this backend: its positions {@code [tokens]} and sequence bounds {@code [sequences + 1]}. */
+    private final class DeviceBatch implements BoundBatch {
+        private final Batch batch;
+        private final DeviceBuffer positions;
+        private final DeviceBuffer cuSeqLens;
+        private boolean released;
+
+        DeviceBatch(Batch batch, DeviceBuffer positions, DeviceBuffer cuSeqLens) {
+            this.batch = batch;
+            this.positions = positions;
+            this.cuSeqLens = cuSeqLens;
+        }
+
+        @Override
+        public Batch batch() {
+            return batch;
+        }
+
+        CudaBackend owner() {
+            return CudaBackend.this;
+        }
+
+        @Override
+        public void close() {
+            if (!released) {
+                released = true;
+                if (!closed) { // after close, the pool has freed them already
+                    context.makeCurrent();
+                    pool.release(positions); // stream-ordered: reused only by work queued after this
+                    pool.release(cuSeqLens);
+                }
+            }
+        }
+    }
+
+    private DeviceBatch bound(BoundBatch batch, String op) {
+        if (batch instanceof DeviceBatch b && b.owner() == this) {
+            if (b.released) {
+                throw new IllegalStateException(op + ": the bound batch is closed");
+            }
+            return b;
+        }
+        throw new IllegalArgumentException(op + ": the batch is not bound to this CUDA backend (bind it first): " + batch);
+    }
+
     @Override
-    public void rope(Tensor x, int headDim, Batch batch, double theta) {
+    public void rope(Tensor x, int headDim, BoundBatch batch, double theta) {
         begin();
         CudaTensor xt = activation(x, "rope", "x");
-        if (headDim <= 0 || headDim % 2 != 0 || xt.cols() % headDim != 0) {
-            throw new IllegalArgumentException("rope: headDim " + headDim + " must be even and divide the columns of x "
-                    + xt);
-        }
-        if (xt.rows() != batch.tokens()) {
-            throw new IllegalArgumentException("rope: x " + xt + " has not the batch's " + batch.tokens() + " rows");
-        }
+        ShapeCheck.rope(xt, headDim, batch.batch());
+        DeviceBatch bound = bound(batch, "rope");
         int heads = xt.cols() / headDim;
-        useBatch(batch);
         DeviceBuffer frequencies = inverseFrequencies(headDim, theta);
-        launch(KernelCall.rope(xt.pointer(), lastPositions.pointer(), frequencies.pointer(), xt.rows(), heads, headDim));
+        launch(KernelCall.rope(xt.pointer(), bound.positions.pointer(), frequencies.pointer(), xt.rows(), heads, headDim,
+                xt.stride()));
     }
 
     /** {@code theta^(-2i/headDim)} for {@code i < headDim/2}, in double precision, uploaded once. */
@@ -427,47 +493,41 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out) {
-        attention(q, k, v, headDim, batch, out, KernelGeometry.attentionWarps(batch.maxLength()));
+    public void attention(Tensor q, Tensor k, Tensor v, int headDim, BoundBatch batch, Tensor out) {
+        attention(q, k, v, headDim, batch, out, KernelGeometry.attentionWarps(batch.batch().maxLength()));
     }
 
     /** Attention with {@code warps} warps of 16 query rows per block (see {@link KernelGeometry#attentionWarps}). */
-    void attention(Tensor q, Tensor k, Tensor v, int headDim, Batch batch, Tensor out, int warps) {
+    void attention(Tensor q, Tensor k, Tensor v, int headDim, BoundBatch bound, Tensor out, int warps) {
         begin();
         CudaTensor qt = activation(q, "attention", "q");
         CudaTensor kt = activation(k, "attention", "k");
         CudaTensor vt = activation(v, "attention", "v");
         CudaTensor o = activation(out, "attention", "out");
+        Batch batch = bound.batch();
+        ShapeCheck.attention(qt, kt, vt, headDim, batch, o);
         KernelGeometry.checkAttentionHeadDim(headDim);
-        if (qt.cols() % headDim != 0 || kt.cols() % headDim != 0) {
-            throw new IllegalArgumentException("attention: headDim " + headDim + " must divide the columns of q " + qt
-                    + " and k " + kt);
+        if (qt.stride() % 4 != 0 || qt.pointer() % 16 != 0) {
+            throw new IllegalArgumentException("attention: q " + qt + " must start and have its rows on 16-byte "
+                    + "boundaries (the kernel reads four floats at a time)");
         }
+        DeviceBatch device = bound(bound, "attention");
         int heads = qt.cols() / headDim;
         int kvHeads = kt.cols() / headDim;
-        if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("attention: " + heads + " query heads are not a multiple of " + kvHeads
-                    + " kv heads");
-        }
-        requireShape("attention", "q", qt, batch.tokens(), qt.cols());
-        requireShape("attention", "k", kt, batch.tokens(), kt.cols());
-        requireShape("attention", "v", vt, batch.tokens(), kt.cols());
-        requireShape("attention", "out", o, batch.tokens(), qt.cols());
-        useBatch(batch);
-        // k and v as BF16 [tokens, kvHeads * headDim]: every query tile reads all earlier key tiles, so
+        // k and v as dense BF16 [tokens, kvHeads * headDim]: every query tile reads all earlier key tiles, so
         // rounding them once halves that traffic and lets the kernel copy tiles as they are.
         DeviceBuffer k16 = pool.acquire(kt.elements() * 2);
         DeviceBuffer v16 = pool.acquire(vt.elements() * 2);
         try {
-            launch(KernelCall.f32ToBf16(kt.pointer(), k16.pointer(), kt.elements()));
-            launch(KernelCall.f32ToBf16(vt.pointer(), v16.pointer(), vt.elements()));
+            launch(KernelCall.f32ToBf16(kt.pointer(), k16.pointer(), kt.rows(), kt.cols(), kt.stride()));
+            launch(KernelCall.f32ToBf16(vt.pointer(), v16.pointer(), vt.rows(), vt.cols(), vt.stride()));
             // Sequences run along grid z, which holds at most 65535: more go in several launches, each
             // reading its part of the sequence bounds (which are absolute token offsets).
             for (int first = 0; first < batch.sequences(); first += KernelGeometry.MAX_GRID_Z) {
                 int count = Math.min(KernelGeometry.MAX_GRID_Z, batch.sequences() - first);
-                launch(KernelCall.attention(qt.pointer(), k16.pointer(), v16.pointer(), o.pointer(),
-                        lastCuSeqLens.pointer() + (long) first * Integer.BYTES, batch.maxLength(), count, heads, kvHeads,
-                        headDim, warps));
+                launch(KernelCall.attention(qt.pointer(), qt.stride(), k16.pointer(), v16.pointer(), o.pointer(),
+                        device.cuSeqLens.pointer() + (long) first * Integer.BYTES, batch.maxLength(), count, heads,
+                        kvHeads, headDim, warps));
             }
         } finally {
             pool.release(k16); // stream-ordered: reused only by work queued after this
@@ -481,9 +541,9 @@ public final class CudaBackend implements Backend {
         CudaTensor g = activation(gate, "swiglu", "gate");
         CudaTensor u = activation(up, "swiglu", "up");
         CudaTensor o = activation(out, "swiglu", "out");
-        requireShape("swiglu", "up", u, g.rows(), g.cols());
-        requireShape("swiglu", "out", o, g.rows(), g.cols());
-        launch(KernelCall.swiglu(g.pointer(), u.pointer(), o.pointer(), g.elements()));
+        ShapeCheck.swiglu(g, u, o);
+        launch(KernelCall.swiglu(g.pointer(), g.stride(), u.pointer(), u.stride(), o.pointer(), o.stride(), g.rows(),
+                g.cols()));
     }
 
     @Override
@@ -491,7 +551,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor xt = activation(x, "add", "x");
         CudaTensor d = activation(delta, "add", "delta");
-        requireShape("add", "delta", d, xt.rows(), xt.cols());
+        ShapeCheck.add(xt, d);
         launch(KernelCall.addInPlace(xt.pointer(), d.pointer(), xt.elements()));
     }
 
@@ -500,12 +560,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor xt = activation(x, "gatherRows", "x");
         CudaTensor o = activation(out, "gatherRows", "out");
-        requireShape("gatherRows", "out", o, rows.length, xt.cols());
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= xt.rows()) {
-                throw new IllegalArgumentException("gatherRows: row " + rows[i] + " at " + i + " is outside x " + xt);
-            }
-        }
+        ShapeCheck.gatherRows(xt, rows, o);
         DeviceBuffer rowIndex = uploadInts(rows);
         try {
             launch(KernelCall.gatherRows(xt.pointer(), rowIndex.pointer(), o.pointer(), rows.length, xt.cols()));
@@ -554,7 +609,7 @@ public final class CudaBackend implements Backend {
         if (bf16Scratch != null) {
             resources.add(bf16Scratch);
         }
-        resources.add(pool); // activations, and the batch's positions and sequence bounds
+        resources.add(pool); // activations, and the bound batches' positions and sequence bounds
         resources.addAll(pendingUploads);
         resources.add(blas);
         resources.add(stream);
@@ -580,17 +635,8 @@ public final class CudaBackend implements Backend {
 
     // ---- helpers -------------------------------------------------------------------------------
 
-    /**
-     * Every operation starts here: the backend must be open and its context current on this thread. Any
-     * operation but a matrix product may write memory, so the BF16 copy of the last product's input is
-     * forgotten.
-     */
+    /** Every operation starts here: the backend must be open and its context current on this thread. */
     private void begin() {
-        beginKeepingConversion();
-        converted = null;
-    }
-
-    private void beginKeepingConversion() {
         if (closed) {
             throw new IllegalStateException("the CUDA backend is closed");
         }
@@ -616,19 +662,12 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-    private CudaTensor normWeight(Tensor t, String op, int cols) {
+    private CudaTensor normWeight(Tensor t, String op) {
         CudaTensor w = cuda(t, op, "weight");
-        if (w.rows() != 1 || w.cols() != cols || w.element() != CudaTensor.Element.F32) {
-            throw new IllegalArgumentException(op + ": weight " + w + " must be an uploaded vector of " + cols);
+        if (w.element() != CudaTensor.Element.F32) {
+            throw new IllegalArgumentException(op + ": weight must be an uploaded vector, got " + w);
         }
         return w;
-    }
-
-    private static void requireShape(String op, String role, CudaTensor t, int rows, int cols) {
-        if (t.rows() != rows || t.cols() != cols) {
-            throw new IllegalArgumentException(op + ": " + role + " is [" + t.rows() + ", " + t.cols() + "], expected ["
-                    + rows + ", " + cols + "]");
-        }
     }
 
     /** Copies ints to a pooled device buffer; release it once the kernel that reads it is queued. */
@@ -652,19 +691,5 @@ public final class CudaBackend implements Backend {
             arena.close();
         }
         pendingUploads.clear();
-    }
-
-    /** Uploads positions and sequence bounds of a batch, once for all layers. */
-    private void useBatch(Batch batch) {
-        if (batch == lastBatch) {
-            return;
-        }
-        if (lastPositions != null) {
-            pool.release(lastPositions);
-            pool.release(lastCuSeqLens);
-        }
-        lastPositions = uploadInts(batch.positions());
-        lastCuSeqLens = uploadInts(batch.cuSeqLens());
-        lastBatch = batch;
     }
 }

@@ -35,42 +35,55 @@ record KernelCall(KernelFamily family, String kernel, LaunchGeometry geometry, K
                 KernelArgs.of().pointer(residual).pointer(delta).pointer(weight).f32(eps).pointer(out).i32(cols));
     }
 
-    /** {@code head_rms_norm} in place on x {@code [rows, heads * headDim]}, one norm per head slice. */
-    static KernelCall headRmsNorm(long x, long weight, float eps, int rows, int heads, int headDim) {
+    /**
+     * {@code head_rms_norm} in place on x {@code [rows, heads * headDim]} (rows {@code stride} floats apart),
+     * one norm per head slice.
+     */
+    static KernelCall headRmsNorm(long x, long weight, float eps, int rows, int heads, int headDim, int stride) {
         return new KernelCall(KernelFamily.NORM, "head_rms_norm", KernelGeometry.headNorm(rows, heads),
-                KernelArgs.of().pointer(x).pointer(weight).f32(eps).i32(Math.multiplyExact(rows, heads)).i32(headDim));
+                KernelArgs.of().pointer(x).pointer(weight).f32(eps).i32(Math.multiplyExact(rows, heads)).i32(heads)
+                        .i32(headDim).i32(stride));
     }
 
-    /** {@code f32_to_bf16}: {@code elements} FP32 values rounded into a BF16 buffer. */
-    static KernelCall f32ToBf16(long x, long out, long elements) {
+    /** {@code f32_to_bf16}: FP32 x {@code [rows, cols]} (rows {@code stride} floats apart) rounded into a dense BF16 buffer. */
+    static KernelCall f32ToBf16(long x, long out, int rows, int cols, int stride) {
+        long elements = (long) rows * cols;
         return new KernelCall(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(elements),
-                KernelArgs.of().pointer(x).pointer(out).i64(elements));
-    }
-
-    /** {@code rope_neox} in place on x {@code [tokens, heads * headDim]}, positions {@code [tokens]}. */
-    static KernelCall rope(long x, long positions, long inverseFrequencies, int tokens, int heads, int headDim) {
-        return new KernelCall(KernelFamily.ROPE, "rope_neox", KernelGeometry.rope(tokens, heads, headDim),
-                KernelArgs.of().pointer(x).pointer(positions).pointer(inverseFrequencies).i32(tokens).i32(heads)
-                        .i32(headDim));
+                KernelArgs.of().pointer(x).pointer(out).i64(elements).i32(cols).i32(stride));
     }
 
     /**
-     * Causal attention over packed sequences: q, out {@code [tokens, heads * headDim]} FP32, k, v
-     * {@code [tokens, kvHeads * headDim]} BF16, cuSeqLens {@code [sequences + 1]}.
+     * {@code rope_neox} in place on x {@code [tokens, heads * headDim]} (rows {@code stride} floats apart),
+     * positions {@code [tokens]}.
      */
-    static KernelCall attention(long q, long k, long v, long out, long cuSeqLens, int maxSequenceLength, int sequences,
-            int heads, int kvHeads, int headDim, int warps) {
+    static KernelCall rope(long x, long positions, long inverseFrequencies, int tokens, int heads, int headDim,
+            int stride) {
+        return new KernelCall(KernelFamily.ROPE, "rope_neox", KernelGeometry.rope(tokens, heads, headDim),
+                KernelArgs.of().pointer(x).pointer(positions).pointer(inverseFrequencies).i32(tokens).i32(heads)
+                        .i32(headDim).i32(stride));
+    }
+
+    /**
+     * Causal attention over packed sequences: q {@code [tokens, heads * headDim]} FP32 (rows {@code qStride}
+     * floats apart), out {@code [tokens, heads * headDim]} FP32 dense, k, v {@code [tokens, kvHeads * headDim]}
+     * BF16 dense, cuSeqLens {@code [sequences + 1]}.
+     */
+    static KernelCall attention(long q, int qStride, long k, long v, long out, long cuSeqLens, int maxSequenceLength,
+            int sequences, int heads, int kvHeads, int headDim, int warps) {
         float scaleLog2 = (float) (1.0 / Math.sqrt(headDim) / Math.log(2.0));
         return new KernelCall(KernelFamily.ATTENTION, KernelGeometry.attentionKernel(headDim, warps),
                 KernelGeometry.attention(maxSequenceLength, heads, sequences, headDim, warps),
                 KernelArgs.of().pointer(q).pointer(k).pointer(v).pointer(out).pointer(cuSeqLens).i32(heads).i32(kvHeads)
-                        .f32(scaleLog2));
+                        .i32(qStride).f32(scaleLog2));
     }
 
-    /** {@code swiglu}: out = silu(gate) * up over {@code elements} values. */
-    static KernelCall swiglu(long gate, long up, long out, long elements) {
+    /** {@code swiglu}: out = silu(gate) * up over {@code [rows, cols]}, each with its own row stride. */
+    static KernelCall swiglu(long gate, int gateStride, long up, int upStride, long out, int outStride, int rows,
+            int cols) {
+        long elements = (long) rows * cols;
         return new KernelCall(KernelFamily.ELEMENTWISE, "swiglu", KernelGeometry.elementwise(elements),
-                KernelArgs.of().pointer(gate).pointer(up).pointer(out).i64(elements));
+                KernelArgs.of().pointer(gate).pointer(up).pointer(out).i64(elements).i32(cols).i32(gateStride)
+                        .i32(upStride).i32(outStride));
     }
 
     /** {@code add_in_place}: x += delta over {@code elements} values. */

@@ -49,7 +49,7 @@ __device__ __forceinline__ unsigned load_pair(const bf16_t* p) {
 template <int HEAD_DIM, int WARPS>
 __device__ void attention_tiles(const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v,
                                 float* __restrict__ out, const int* __restrict__ cu_seqlens, int heads, int kv_heads,
-                                float scale_log2) {
+                                int q_stride, float scale_log2) {
     static_assert(HEAD_DIM % 16 == 0, "head_dim is a multiple of the mma's k = 16");
     constexpr int QUERY_TILE = WARPS * 16;
     constexpr int KP = HEAD_DIM + ATTN_PAD;      // pitch of a Q or K row
@@ -70,7 +70,7 @@ __device__ void attention_tiles(const float* __restrict__ q, const bf16_t* __res
     }
     const int head = blockIdx.y;
     const int kv_head = head / (heads / kv_heads);
-    const long long q_stride = (long long) heads * HEAD_DIM;
+    const long long out_stride = (long long) heads * HEAD_DIM;
     const long long kv_stride = (long long) kv_heads * HEAD_DIM;
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
@@ -84,7 +84,7 @@ __device__ void attention_tiles(const float* __restrict__ q, const bf16_t* __res
         const int row = query0 + r;
         float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
         if (row < seq_len) {
-            x = *(const float4*) (q + (seq_start + row) * q_stride + (long long) head * HEAD_DIM + d);
+            x = *(const float4*) (q + (seq_start + row) * (long long) q_stride + (long long) head * HEAD_DIM + d);
         }
         unsigned* to = (unsigned*) (k_tile + r * KP + d);
         to[0] = pack_bf16x2(x.x, x.y);
@@ -236,17 +236,19 @@ __device__ void attention_tiles(const float* __restrict__ q, const bf16_t* __res
     for (int b = 0; b < DIM_BLOCKS; b++) {
         const int d = b * 8 + 2 * quad;
         if (row_lo < seq_len) {
-            *(float2*) (out + (seq_start + row_lo) * q_stride + (long long) head * HEAD_DIM + d) =
+            *(float2*) (out + (seq_start + row_lo) * out_stride + (long long) head * HEAD_DIM + d) =
                 make_float2(o[b][0] * inv_lo, o[b][1] * inv_lo);
         }
         if (row_hi < seq_len) {
-            *(float2*) (out + (seq_start + row_hi) * q_stride + (long long) head * HEAD_DIM + d) =
+            *(float2*) (out + (seq_start + row_hi) * out_stride + (long long) head * HEAD_DIM + d) =
                 make_float2(o[b][2] * inv_hi, o[b][3] * inv_hi);
         }
     }
 }
 
-// q, out [tokens, heads * head_dim] FP32; k, v [tokens, kv_heads * head_dim] BF16; cu_seqlens [sequences + 1];
+// q, out [tokens, heads * head_dim] FP32, q's rows q_stride floats apart (a multiple of 4: q is read as float4;
+// q is a column view of the fused q/k/v projection), out dense; k, v [tokens, kv_heads * head_dim] BF16, dense;
+// cu_seqlens [sequences + 1];
 // heads is a multiple of kv_heads. scale_log2 = head_dim^-0.5 * log2(e): scores are kept in base 2 so
 // that exp2f does the softmax. One kernel per supported head_dim, since the tiles live in registers, and
 // per block size: 4 warps (64 query rows, more blocks per multiprocessor) or 8 (128 rows: each K and V
@@ -254,48 +256,48 @@ __device__ void attention_tiles(const float* __restrict__ q, const bf16_t* __res
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_32_w4(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<32, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<32, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_64_w4(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<64, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<64, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_128_w4(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<128, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<128, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(128) attention_causal_varlen_256_w4(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<256, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<256, 4>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_32_w8(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<32, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<32, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_64_w8(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<64, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<64, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_128_w8(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<128, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<128, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }
 
 extern "C" __global__ void __launch_bounds__(256) attention_causal_varlen_256_w8(
     const float* __restrict__ q, const bf16_t* __restrict__ k, const bf16_t* __restrict__ v, float* __restrict__ out,
-    const int* __restrict__ cu_seqlens, int heads, int kv_heads, float scale_log2) {
-    attention_tiles<256, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, scale_log2);
+    const int* __restrict__ cu_seqlens, int heads, int kv_heads, int q_stride, float scale_log2) {
+    attention_tiles<256, 8>(q, k, v, out, cu_seqlens, heads, kv_heads, q_stride, scale_log2);
 }

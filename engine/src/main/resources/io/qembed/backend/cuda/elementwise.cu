@@ -1,11 +1,15 @@
 // Elementwise kernels and row gathers, one thread per element.
 
-// out = silu(gate) * up; out may be gate.
-extern "C" __global__ void swiglu(const float* gate, const float* up, float* out, long long n) {
+// out = silu(gate) * up over [rows, cols], one thread per element; each matrix has its own row stride (gate
+// and up are the halves of the fused gate/up projection). out may be gate.
+extern "C" __global__ void swiglu(const float* gate, const float* up, float* out, long long n, int cols,
+                                  int gate_stride, int up_stride, int out_stride) {
     const long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
-        const float g = gate[i];
-        out[i] = g / (1.0f + expf(-g)) * up[i];
+        const long long r = i / cols;
+        const long long c = i - r * cols;
+        const float g = gate[r * gate_stride + c];
+        out[r * out_stride + c] = g / (1.0f + expf(-g)) * up[r * up_stride + c];
     }
 }
 
@@ -17,11 +21,14 @@ extern "C" __global__ void add_in_place(float* x, const float* __restrict__ delt
     }
 }
 
-// FP32 activations rounded to BF16 for the tensor-core matrix products.
-extern "C" __global__ void f32_to_bf16(const float* __restrict__ x, bf16_t* __restrict__ out, long long n) {
+// FP32 activations rounded to BF16 for the tensor cores: x [rows, cols] with rows stride floats apart, out
+// [rows, cols] dense; n = rows * cols.
+extern "C" __global__ void f32_to_bf16(const float* __restrict__ x, bf16_t* __restrict__ out, long long n, int cols,
+                                       int stride) {
     const long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
-        out[i] = float_to_bf16(x[i]);
+        const long long r = i / cols;
+        out[i] = float_to_bf16(x[r * stride + (i - r * cols)]);
     }
 }
 

@@ -34,16 +34,18 @@ extern "C" __global__ void add_rms_norm(float* residual, const float* delta, con
 }
 
 // RMSNorm of every head slice in place (Qwen3's q_norm / k_norm): one warp per (row, head).
-// x [rows, heads * head_dim]; weight [head_dim]; slices = rows * heads.
+// x [rows, heads * head_dim] with rows stride floats apart (q or k, a column view of the fused q/k/v
+// projection); weight [head_dim]; slices = rows * heads.
 extern "C" __global__ void head_rms_norm(float* x, const float* __restrict__ weight, float eps, int slices,
-                                         int head_dim) {
+                                         int heads, int head_dim, int stride) {
     const int warps_per_block = blockDim.x >> 5;
     const long long slice = (long long) blockIdx.x * warps_per_block + (threadIdx.x >> 5);
     if (slice >= slices) {
         return;
     }
     const int lane = threadIdx.x & 31;
-    float* v = x + slice * head_dim;
+    const long long row = slice / heads;
+    float* v = x + row * stride + (slice - row * heads) * head_dim;
     float squares = 0.0f;
     for (int d = lane; d < head_dim; d += 32) {
         squares += v[d] * v[d];

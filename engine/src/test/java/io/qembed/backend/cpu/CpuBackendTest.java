@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.BoundBatch;
 import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.TestTensors;
@@ -273,8 +274,8 @@ class CpuBackendTest {
             for (int heads : new int[] {1, 3}) {
                 int cols = heads * headDim;
                 Pair x = pair(cpu, batch.tokens(), cols, random(random, batch.tokens() * cols, 2f));
-                cpu.rope(x.cpu(), headDim, batch, 1_000_000.0);
-                REFERENCE.rope(x.ref(), headDim, batch, 1_000_000.0);
+                cpu.rope(x.cpu(), headDim, BoundBatch.onHost(batch), 1_000_000.0);
+                REFERENCE.rope(x.ref(), headDim, BoundBatch.onHost(batch), 1_000_000.0);
                 // Same FP32 angles on both sides; cos/sin rounded to FP32 and two FP32 products: the
                 // error is a few ulps of |x| <= 2.
                 assertClose(cpu, x, 2e-6, 1e-5, "rope headDim " + headDim + " heads " + heads);
@@ -303,8 +304,8 @@ class CpuBackendTest {
         Pair k = pair(cpu, tokens, kvHeads * headDim, random(random, tokens * kvHeads * headDim, 1f));
         Pair v = pair(cpu, tokens, kvHeads * headDim, random(random, tokens * kvHeads * headDim, 1f));
         Pair out = new Pair(cpu.alloc(tokens, heads * headDim), REFERENCE.alloc(tokens, heads * headDim));
-        cpu.attention(q.cpu(), k.cpu(), v.cpu(), headDim, batch, out.cpu());
-        REFERENCE.attention(q.ref(), k.ref(), v.ref(), headDim, batch, out.ref());
+        cpu.attention(q.cpu(), k.cpu(), v.cpu(), headDim, BoundBatch.onHost(batch), out.cpu());
+        REFERENCE.attention(q.ref(), k.ref(), v.ref(), headDim, BoundBatch.onHost(batch), out.ref());
         // Outputs are convex combinations of |v| <= 1. FP32 scores, exp and sums against double: the
         // error stays within a few ulps of 1 per term; 1e-5 absolute.
         assertClose(cpu, out, 1e-5, 0, "attention headDim " + headDim + ", " + heads + "/" + kvHeads + " heads, "
@@ -354,7 +355,7 @@ class CpuBackendTest {
         int tokens = batch.tokens();
         Tensor out = cpu.alloc(tokens, heads * headDim);
         cpu.attention(activation(cpu, tokens, heads * headDim, q), activation(cpu, tokens, kvHeads * headDim, k),
-                activation(cpu, tokens, kvHeads * headDim, v), headDim, batch, out);
+                activation(cpu, tokens, kvHeads * headDim, v), headDim, BoundBatch.onHost(batch), out);
         return cpu.download(out);
     }
 
@@ -377,7 +378,7 @@ class CpuBackendTest {
         com.sun.management.ThreadMXBean threadBean =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long allocatedBefore = threadBean.getTotalThreadAllocatedBytes();
-        cpu.attention(qc, kc, vc, headDim, batch, out);
+        cpu.attention(qc, kc, vc, headDim, BoundBatch.onHost(batch), out);
         long allocated = threadBean.getTotalThreadAllocatedBytes() - allocatedBefore;
         // A [tokens, tokens] score matrix alone would be 64 MiB; the tiled kernel's buffers are
         // linear in tokens (under 1 MiB here). Counted over all threads, unaffected by collections.
@@ -449,9 +450,9 @@ class CpuBackendTest {
                 b.matmul(pick(h, c), pick(wv, c), pick(v, c));
                 b.headRmsNorm(pick(q, c), pick(qNorm, c), eps);
                 b.headRmsNorm(pick(k, c), pick(kNorm, c), eps);
-                b.rope(pick(q, c), headDim, batch, 1_000_000.0);
-                b.rope(pick(k, c), headDim, batch, 1_000_000.0);
-                b.attention(pick(q, c), pick(k, c), pick(v, c), headDim, batch, pick(attn, c));
+                b.rope(pick(q, c), headDim, BoundBatch.onHost(batch), 1_000_000.0);
+                b.rope(pick(k, c), headDim, BoundBatch.onHost(batch), 1_000_000.0);
+                b.attention(pick(q, c), pick(k, c), pick(v, c), headDim, BoundBatch.onHost(batch), pick(attn, c));
                 b.matmul(pick(attn, c), pick(wo, c), pick(o, c));
                 b.addRmsNorm(pick(x, c), pick(o, c), pick(postNorm, c), eps, pick(h, c));
                 b.matmul(pick(h, c), pick(wGate, c), pick(gate, c));
@@ -492,7 +493,7 @@ class CpuBackendTest {
         e = assertThrows(IllegalArgumentException.class, () -> cpu.embedRows(w, new int[] {3}, cpu.alloc(1, 9)));
         assertTrue(e.getMessage().startsWith("embedRows:") && e.getMessage().contains("token id 3"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> cpu.attention(x, x, x, 8, Batch.of(new int[3]), cpu.alloc(4, 8)));
+                () -> cpu.attention(x, x, x, 8, BoundBatch.onHost(Batch.of(new int[3])), cpu.alloc(4, 8)));
         assertTrue(e.getMessage().startsWith("attention:"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> cpu.matmul(x, x, x));
         assertTrue(e.getMessage().startsWith("matmul:"), e.getMessage());

@@ -2,6 +2,7 @@ package io.qembed.backend.cpu;
 
 import com.sun.management.OperatingSystemMXBean;
 import io.qembed.backend.Batch;
+import io.qembed.backend.BoundBatch;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.TestTensors;
 import io.qembed.io.DType;
@@ -77,7 +78,7 @@ public final class CpuKernelBench {
         // Causal: query i attends over i + 1 keys; 2 FLOPs per multiply-add in Q·Kᵀ and in P·V.
         double pairs = sequences * (double) length * (length + 1) / 2;
         double flops = 4.0 * pairs * HEADS * HEAD_DIM;
-        Timing timing = measure(() -> cpu.attention(q, k, v, HEAD_DIM, batch, out));
+        Timing timing = measure(() -> cpu.attention(q, k, v, HEAD_DIM, BoundBatch.onHost(batch), out));
         report(String.format("attention %d x %d tokens, %d/%d heads, head_dim %d", sequences, length, HEADS, KV_HEADS,
                 HEAD_DIM), flops, timing, peak);
     }
@@ -115,9 +116,9 @@ public final class CpuKernelBench {
                 timed(opSeconds, 0, () -> cpu.matmul(h, wv, v));
                 timed(opSeconds, 2, () -> cpu.headRmsNorm(q, headNorm, 1e-6f));
                 timed(opSeconds, 2, () -> cpu.headRmsNorm(k, headNorm, 1e-6f));
-                timed(opSeconds, 3, () -> cpu.rope(q, HEAD_DIM, batch, 1e6));
-                timed(opSeconds, 3, () -> cpu.rope(k, HEAD_DIM, batch, 1e6));
-                timed(opSeconds, 1, () -> cpu.attention(q, k, v, HEAD_DIM, batch, attn));
+                timed(opSeconds, 3, () -> cpu.rope(q, HEAD_DIM, BoundBatch.onHost(batch), 1e6));
+                timed(opSeconds, 3, () -> cpu.rope(k, HEAD_DIM, BoundBatch.onHost(batch), 1e6));
+                timed(opSeconds, 1, () -> cpu.attention(q, k, v, HEAD_DIM, BoundBatch.onHost(batch), attn));
                 timed(opSeconds, 0, () -> cpu.matmul(attn, wo, o));
                 timed(opSeconds, 2, () -> cpu.addRmsNorm(x, o, norm, 1e-6f, h));
                 timed(opSeconds, 0, () -> cpu.matmul(h, wGate, gate));

@@ -231,8 +231,8 @@ class CudaBackendOpsTest {
             float[] x = random(random, batch.tokens() * heads * headDim, 1f);
             Tensor d = onDevice(x, batch.tokens(), heads * headDim);
             Tensor h = hostMatrix(x, batch.tokens(), heads * headDim);
-            cuda.rope(d, headDim, batch, 1_000_000);
-            host.rope(h, headDim, batch, 1_000_000);
+            cuda.rope(d, headDim, cuda.bind(batch), 1_000_000);
+            host.rope(h, headDim, host.bind(batch), 1_000_000);
             assertClose("rope headDim " + headDim, host.download(h), cuda.download(d), 1e-6, 0);
         }
     }
@@ -246,8 +246,8 @@ class CudaBackendOpsTest {
         float[] x = random(random, batch.tokens() * heads * headDim, 1f);
         Tensor d = onDevice(x, batch.tokens(), heads * headDim);
         Tensor h = hostMatrix(x, batch.tokens(), heads * headDim);
-        cuda.rope(d, headDim, batch, 1_000_000);
-        host.rope(h, headDim, batch, 1_000_000);
+        cuda.rope(d, headDim, cuda.bind(batch), 1_000_000);
+        host.rope(h, headDim, host.bind(batch), 1_000_000);
         assertClose("rope up to position 32767", host.download(h), cuda.download(d), 1e-6, 0);
     }
 
@@ -312,7 +312,7 @@ class CudaBackendOpsTest {
         try (var reference = new ReferenceBackend(new ReferenceBackend.Numerics(true, true, true, false))) {
             Tensor expected = reference.alloc(tokens, heads * headDim);
             reference.attention(hostMatrix(q, tokens, heads * headDim), hostMatrix(k, tokens, kvHeads * headDim),
-                    hostMatrix(v, tokens, kvHeads * headDim), headDim, batch, expected);
+                    hostMatrix(v, tokens, kvHeads * headDim), headDim, reference.bind(batch), expected);
             return reference.download(expected);
         }
     }
@@ -322,7 +322,7 @@ class CudaBackendOpsTest {
         int tokens = batch.tokens();
         Tensor out = cuda.alloc(tokens, heads * headDim);
         cuda.attention(onDevice(q, tokens, heads * headDim), onDevice(k, tokens, kvHeads * headDim),
-                onDevice(v, tokens, kvHeads * headDim), headDim, batch, out, warps);
+                onDevice(v, tokens, kvHeads * headDim), headDim, cuda.bind(batch), out, warps);
         return cuda.download(out);
     }
 
@@ -383,7 +383,7 @@ class CudaBackendOpsTest {
         var w = cuda.upload(bf16Matrix("w", new float[64 * 8], 8, 64));
         e = assertThrows(IllegalArgumentException.class, () -> cuda.matmul(x, w, cuda.alloc(4, 9)));
         assertTrue(e.getMessage().startsWith("matmul:"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> cuda.attention(x, x, x, 48, Batch.of(new int[4]), x));
+        e = assertThrows(IllegalArgumentException.class, () -> cuda.attention(x, x, x, 48, cuda.bind(Batch.of(new int[4])), x));
         assertTrue(e.getMessage().startsWith("attention:"), e.getMessage());
     }
 

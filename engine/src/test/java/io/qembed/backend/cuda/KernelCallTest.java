@@ -23,15 +23,15 @@ class KernelCallTest {
                 KernelCall.embedRows(1, 2, 3, 7, 1024),
                 KernelCall.rmsNorm(1, 2, 1e-6f, 3, 7, 1024),
                 KernelCall.addRmsNorm(1, 2, 3, 1e-6f, 4, 7, 1024),
-                KernelCall.headRmsNorm(1, 2, 1e-6f, 7, 16, 128),
-                KernelCall.f32ToBf16(1, 2, 7 * 1024),
-                KernelCall.rope(1, 2, 3, 7, 16, 128),
-                KernelCall.swiglu(1, 2, 3, 7 * 3072),
+                KernelCall.headRmsNorm(1, 2, 1e-6f, 7, 16, 128, 4096),
+                KernelCall.f32ToBf16(1, 2, 7, 1024, 1024),
+                KernelCall.rope(1, 2, 3, 7, 16, 128, 4096),
+                KernelCall.swiglu(1, 6144, 2, 6144, 3, 6144, 7, 3072),
                 KernelCall.addInPlace(1, 2, 7 * 1024),
                 KernelCall.gatherRows(1, 2, 3, 2, 1024)));
         for (int warps : KernelGeometry.ATTN_WARPS) {
             for (int headDim : KernelGeometry.ATTN_HEAD_DIMS) {
-                calls.add(KernelCall.attention(1, 2, 3, 4, 5, 100, 3, 16, 8, headDim, warps));
+                calls.add(KernelCall.attention(1, 4096, 2, 3, 4, 5, 100, 3, 16, 8, headDim, warps));
             }
         }
         return calls;
