@@ -96,6 +96,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Device bytes a pass declared by {@code pass} takes on this backend at most: its activations as this
+     * backend stores them, and the backend's own scratch for the pass's operations. What the batch budget
+     * fits in {@link #freeDeviceMemory}. A backend whose activations live in host memory counts them alone.
+     */
+    default long passBytes(PassMemory pass) {
+        return pass.activationBytes();
+    }
+
+    /**
      * Keeps at most {@code bytes} of released activations for reuse (a backend that pools device memory);
      * the rest is freed on release. Set once the batch budget is known: a pass's worth is enough.
      */

@@ -3,9 +3,15 @@ package io.qembed.model;
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
 import io.qembed.backend.BoundBatch;
+import io.qembed.backend.PassMemory;
+import io.qembed.backend.PassMemory.Shape;
 import io.qembed.backend.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.ToIntFunction;
 
 /**
  * The Qwen3 decoder as an embedding model, written once over the {@link Backend} operations.
@@ -14,10 +20,7 @@ import java.util.List;
  * state of each sequence's last token (last-token pooling), unnormalised.
  */
 public final class Qwen3Model implements AutoCloseable {
-    /**
-     * Rows of the MLP processed at once, bounding its {@code [rows, ffn]} buffers on long inputs.
-     * {@link ForwardMemory} counts every activation this class allocates; keep the two in step.
-     */
+    /** Rows of the MLP processed at once, bounding its {@code [rows, 2 * ffn]} buffer on long inputs. */
     static final int MLP_CHUNK_ROWS = 1024;
 
     /** A workspace this large (in tokens) is kept for smaller batches; a larger one only while it fits them. */
@@ -30,6 +33,83 @@ public final class Qwen3Model implements AutoCloseable {
     private final Tensor norm; // [1, hidden]
     private final float eps;
     private Workspace workspace; // activations reused from call to call
+
+    /**
+     * The activations of a pass, each declared once with its shape: the workspace allocates those kept
+     * from pass to pass, {@link #forward} the pooled rows of the last block, and {@link #passMemory}
+     * counts them all, so that the batch budget is what a pass really holds.
+     */
+    enum Activation {
+        /** {@code [tokens, hidden]}: the residual stream. */
+        RESIDUAL(Rows.TOKENS, Qwen3Config::hiddenSize),
+        /** {@code [tokens, hidden]}: the normed input of the next step. */
+        NORMED(Rows.TOKENS, Qwen3Config::hiddenSize),
+        /** {@code [tokens, (heads + 2 * kvHeads) * headDim]}: q, k and v side by side, one product's output. */
+        QKV(Rows.TOKENS, c -> c.qDim() + 2 * c.kvDim()),
+        /** {@code [tokens, heads * headDim]}: attention's output, heads concatenated. */
+        ATTENTION(Rows.TOKENS, Qwen3Config::qDim),
+        /** {@code [tokens, hidden]}: o_proj's or down_proj's output. */
+        DELTA(Rows.TOKENS, Qwen3Config::hiddenSize),
+        /** {@code [min(tokens, MLP_CHUNK_ROWS), 2 * ffn]}: gate and up side by side, then SwiGLU in the gate half. */
+        GATE_UP(Rows.MLP_CHUNK, c -> 2 * c.intermediateSize()),
+        /** {@code [sequences, hidden]}: the residual of each sequence's last token, in the last block. */
+        POOLED_RESIDUAL(Rows.SEQUENCES, Qwen3Config::hiddenSize),
+        /** {@code [sequences, heads * headDim]}: attention's output for each last token, in the last block. */
+        POOLED_ATTENTION(Rows.SEQUENCES, Qwen3Config::qDim);
+
+        /** What the rows count: the batch's tokens, at most one MLP chunk of them, or its sequences. */
+        private enum Rows {
+            TOKENS,
+            MLP_CHUNK,
+            SEQUENCES
+        }
+
+        private final Rows rows;
+        private final ToIntFunction<Qwen3Config> cols;
+
+        Activation(Rows rows, ToIntFunction<Qwen3Config> cols) {
+            this.rows = rows;
+            this.cols = cols;
+        }
+
+        /** Whether it is sized by tokens and kept from pass to pass (in the workspace), not allocated per pass. */
+        boolean kept() {
+            return rows != Rows.SEQUENCES;
+        }
+
+        Shape shape(Qwen3Config config, int tokens, int sequences) {
+            int r = switch (rows) {
+                case TOKENS -> tokens;
+                case MLP_CHUNK -> Math.min(tokens, MLP_CHUNK_ROWS);
+                case SEQUENCES -> sequences;
+            };
+            return new Shape(r, cols.applyAsInt(config));
+        }
+    }
+
+    /**
+     * What a pass over {@code tokens} tokens in {@code sequences} sequences holds at its peak, on a workspace
+     * sized for it: every {@link Activation}, and the operands a backend may keep scratch for: the inputs
+     * of the four products of a block ({@code NORMED} for q/k/v and gate/up, {@code ATTENTION} for o_proj,
+     * the gate half of {@code GATE_UP} for down_proj) and attention's k (or v). Weights are not counted:
+     * they are uploaded once, before any pass.
+     */
+    public static PassMemory passMemory(Qwen3Config config, int tokens, int sequences) {
+        if (tokens < 1 || sequences < 1 || sequences > tokens) {
+            throw new IllegalArgumentException(
+                    "a batch of " + sequences + " sequences in " + tokens + " tokens is not possible");
+        }
+        List<Shape> activations = Arrays.stream(Activation.values())
+                .map(a -> a.shape(config, tokens, sequences))
+                .toList();
+        Shape activatedGate =
+                new Shape(Activation.GATE_UP.shape(config, tokens, sequences).rows(), config.intermediateSize());
+        List<Shape> matmulInputs = List.of(
+                Activation.NORMED.shape(config, tokens, sequences),
+                Activation.ATTENTION.shape(config, tokens, sequences),
+                activatedGate);
+        return new PassMemory(tokens, sequences, activations, matmulInputs, new Shape(tokens, config.kvDim()));
+    }
 
     /**
      * One decoder block's weights on the backend. The projections that read the same input are stacked:
@@ -91,21 +171,21 @@ public final class Qwen3Model implements AutoCloseable {
     public float[] forward(Batch batch) {
         int tokens = batch.tokens();
         int seqs = batch.sequences();
-        int hidden = config.hiddenSize();
         int headDim = config.headDim();
         int qWidth = config.qDim();
         int kvWidth = config.kvDim();
         Workspace ws = workspace(tokens);
 
         try (Buffers buf = new Buffers(); BoundBatch bound = backend.bind(batch)) {
-            Tensor x = ws.x.rowSlice(0, tokens); // [tokens, hidden] residual stream
-            Tensor h = ws.h.rowSlice(0, tokens); // [tokens, hidden] normed input of the next block
-            Tensor qkv = ws.qkv.rowSlice(0, tokens); // [tokens, (heads + 2 * kvHeads) * headDim]
+            Tensor x = ws.rows(Activation.RESIDUAL, tokens); // [tokens, hidden]
+            Tensor h = ws.rows(Activation.NORMED, tokens); // [tokens, hidden]
+            Tensor qkv = ws.rows(Activation.QKV, tokens); // [tokens, (heads + 2 * kvHeads) * headDim]
             Tensor q = qkv.colSlice(0, qWidth); // [tokens, heads * headDim]
             Tensor k = qkv.colSlice(qWidth, qWidth + kvWidth); // [tokens, kvHeads * headDim]
             Tensor v = qkv.colSlice(qWidth + kvWidth, qWidth + 2 * kvWidth); // [tokens, kvHeads * headDim]
-            Tensor attn = ws.attn.rowSlice(0, tokens); // [tokens, heads * headDim] heads concatenated
-            Tensor delta = ws.delta.rowSlice(0, tokens); // [tokens, hidden] o_proj or down_proj output
+            Tensor attn = ws.rows(Activation.ATTENTION, tokens); // [tokens, heads * headDim]
+            Tensor delta = ws.rows(Activation.DELTA, tokens); // [tokens, hidden]
+            Tensor gateUp = ws.whole(Activation.GATE_UP); // [chunk, 2 * ffn]
 
             backend.embedRows(embedTokens, batch.tokenIds(), x);
             backend.rmsNorm(x, layers.getFirst().inputLayernorm(), eps, h);
@@ -127,8 +207,8 @@ public final class Qwen3Model implements AutoCloseable {
                 Tensor rx = x, rh = h, rattn = attn, rdelta = delta;
                 if (last) {
                     int[] lastRows = batch.lastTokenRows();
-                    rx = buf.alloc(seqs, hidden);
-                    rattn = buf.alloc(seqs, qWidth);
+                    rx = buf.alloc(Activation.POOLED_RESIDUAL.shape(config, tokens, seqs)); // [seqs, hidden]
+                    rattn = buf.alloc(Activation.POOLED_ATTENTION.shape(config, tokens, seqs)); // [seqs, heads * headDim]
                     backend.gatherRows(x, lastRows, rx);
                     backend.gatherRows(attn, lastRows, rattn);
                     rh = h.rowSlice(0, seqs);
@@ -137,7 +217,7 @@ public final class Qwen3Model implements AutoCloseable {
 
                 backend.matmul(rattn, layer.oProj(), rdelta);
                 backend.addRmsNorm(rx, rdelta, layer.postAttentionLayernorm(), eps, rh);
-                mlp(layer, rh, rdelta, ws.gateUp);
+                mlp(layer, rh, rdelta, gateUp);
                 if (last) {
                     backend.addRmsNorm(rx, rdelta, norm, eps, rh);
                     return backend.download(rh); // [seqs, hidden]
@@ -181,31 +261,37 @@ public final class Qwen3Model implements AutoCloseable {
         return workspace;
     }
 
-    /** Activation buffers for up to {@code capacity} tokens, kept between calls. */
+    /** The {@linkplain Activation#kept() kept} activations for up to {@code capacity} tokens, reused between calls. */
     private final class Workspace implements AutoCloseable {
         final int capacity;
-        final Tensor x, h, qkv, attn, delta, gateUp;
+        private final Map<Activation, Tensor> kept = new EnumMap<>(Activation.class);
 
         /** Allocates every buffer, or none: when one allocation fails, those made before it are released. */
         Workspace(int capacity) {
-            int mlpRows = Math.min(capacity, MLP_CHUNK_ROWS);
             this.capacity = capacity;
             try (Buffers made = new Buffers()) {
-                this.x = made.alloc(capacity, config.hiddenSize());
-                this.h = made.alloc(capacity, config.hiddenSize());
-                this.qkv = made.alloc(capacity, config.qDim() + 2 * config.kvDim());
-                this.attn = made.alloc(capacity, config.qDim());
-                this.delta = made.alloc(capacity, config.hiddenSize());
-                this.gateUp = made.alloc(mlpRows, 2 * config.intermediateSize());
+                for (Activation a : Activation.values()) {
+                    if (a.kept()) {
+                        kept.put(a, made.alloc(a.shape(config, capacity, 1)));
+                    }
+                }
                 made.keep();
             }
         }
 
+        /** Rows {@code [0, tokens)} of a kept activation. */
+        Tensor rows(Activation a, int tokens) {
+            return kept.get(a).rowSlice(0, tokens);
+        }
+
+        /** A kept activation as allocated. */
+        Tensor whole(Activation a) {
+            return kept.get(a);
+        }
+
         @Override
         public void close() {
-            for (Tensor t : List.of(x, h, qkv, attn, delta, gateUp)) {
-                t.close();
-            }
+            kept.values().forEach(Tensor::close);
         }
     }
 
@@ -213,8 +299,8 @@ public final class Qwen3Model implements AutoCloseable {
     private final class Buffers implements AutoCloseable {
         private final List<Tensor> owned = new ArrayList<>();
 
-        Tensor alloc(int rows, int cols) {
-            Tensor t = backend.alloc(rows, cols);
+        Tensor alloc(Shape shape) {
+            Tensor t = backend.alloc(shape.rows(), shape.cols());
             owned.add(t);
             return t;
         }

@@ -96,7 +96,7 @@ public final class LocalEmbedder implements Embedder {
             Qwen3Model model = new Qwen3Model(config, weights, backend);
             // Measured with the weights on the device and no activation yet.
             OptionalLong deviceFree = backend.freeDeviceMemory();
-            BatchBudget budget = BatchBudget.of(config, deviceFree, engineConfig.maxBatchTokens());
+            BatchBudget budget = BatchBudget.of(config, deviceFree, engineConfig.maxBatchTokens(), backend::passBytes);
             if (deviceFree.isPresent()) {
                 backend.limitReusedMemory(budget.batchDeviceBytes());
             }

@@ -106,6 +106,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public long passBytes(PassMemory pass) {
+        return delegate.passBytes(pass);
+    }
+
+    @Override
     public void limitReusedMemory(long bytes) {
         delegate.limitReusedMemory(bytes);
     }

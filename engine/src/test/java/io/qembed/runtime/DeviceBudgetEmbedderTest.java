@@ -14,7 +14,8 @@ import io.qembed.api.InputTooLongException;
 import io.qembed.backend.ForwardingBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.cpu.CpuBackend;
-import io.qembed.model.ForwardMemory;
+import io.qembed.backend.PassMemory;
+import io.qembed.backend.cuda.CudaBackend;
 import io.qembed.model.Qwen3Config;
 import java.util.Arrays;
 import java.util.List;
@@ -32,11 +33,11 @@ class DeviceBudgetEmbedderTest {
 
     /** Free memory on which about {@link #FITTING_TOKENS} tokens of the tiny model fit. */
     private static final long FREE = BatchBudget.RESERVED_BYTES + (long) Math.ceil(
-            BatchBudget.deviceBytes(new ForwardMemory(TINY), FITTING_TOKENS) / BatchBudget.USABLE_FRACTION);
+            BatchBudget.deviceBytes(TINY, CudaBackend::deviceBytes, FITTING_TOKENS) / BatchBudget.USABLE_FRACTION);
 
     @Test
     void aSmallDeviceLimitsTheBatchAndTheInputLength() {
-        BatchBudget expected = BatchBudget.of(TINY, OptionalLong.of(FREE), 0);
+        BatchBudget expected = BatchBudget.of(TINY, OptionalLong.of(FREE), 0, CudaBackend::deviceBytes);
         assertTrue(expected.maxInputTokens() >= FITTING_TOKENS && expected.maxInputTokens() < 700, expected.toString());
         PretendDevice device = new PretendDevice(FREE);
         try (Embedder embedder = LocalEmbedder.open(Reference.tinyModel(), EngineConfig.defaults(), c -> device)) {
@@ -68,7 +69,10 @@ class DeviceBudgetEmbedderTest {
         assertTrue(device.closed);
     }
 
-    /** The CPU backend reporting {@code free} bytes of device memory, recording what the engine asks of it. */
+    /**
+     * The CPU backend reporting {@code free} bytes of device memory and counting a pass as the CUDA backend
+     * does, recording what the engine asks of it.
+     */
     private static final class PretendDevice extends ForwardingBackend {
         private final long free;
         long reusedLimit = -1;
@@ -83,6 +87,11 @@ class DeviceBudgetEmbedderTest {
         @Override
         public OptionalLong freeDeviceMemory() {
             return OptionalLong.of(free);
+        }
+
+        @Override
+        public long passBytes(PassMemory pass) {
+            return CudaBackend.deviceBytes(pass);
         }
 
         @Override

@@ -3,6 +3,7 @@ package io.qembed.backend.cuda;
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
 import io.qembed.backend.BoundBatch;
+import io.qembed.backend.PassMemory;
 import io.qembed.backend.ShapeCheck;
 import io.qembed.backend.Tensor;
 import io.qembed.cuda.CublasHandle;
@@ -170,6 +171,27 @@ public final class CudaBackend implements Backend {
     public OptionalLong freeDeviceMemory() {
         begin();
         return OptionalLong.of(context.memoryInfo()[0] + pool.freeBytes());
+    }
+
+    @Override
+    public long passBytes(PassMemory pass) {
+        return deviceBytes(pass);
+    }
+
+    /**
+     * The device bytes a pass takes at most on this backend, worked out without a device: the activations;
+     * the BF16 copy of the largest product input ({@link #matmul}); the BF16 copies of attention's k and v
+     * ({@link #attention}); four int arrays of at most {@code tokens + 1} entries (the token ids of {@link
+     * #embedRows}, the positions and sequence bounds of {@link #bind}, the rows of {@link #gatherRows}); each
+     * buffer rounded up to its pool size class.
+     */
+    public static long deviceBytes(PassMemory pass) {
+        long bf16Input = pass.largestMatmulInput() * 2;
+        long bf16KeysValues = 2 * pass.attentionKeys().elements() * 2;
+        long intArrays = 4 * ((long) pass.tokens() + 1) * Integer.BYTES;
+        long buffers = pass.activationBytes() + bf16Input + bf16KeysValues + intArrays;
+        // The buffers under MIN_BYTES (the int arrays of short batches, at most six buffers in all) round up to it.
+        return (long) Math.ceil(DevicePool.MAX_ROUNDING * buffers) + 6 * DevicePool.MIN_BYTES;
     }
 
     @Override

@@ -23,6 +23,8 @@ import java.util.Set;
  */
 final class DevicePool implements AutoCloseable {
     static final long MIN_BYTES = 512;
+    /** A size class is at most this much larger than the request (beyond {@link #MIN_BYTES}). */
+    static final double MAX_ROUNDING = 1.25;
 
     private final Map<Long, ArrayDeque<DeviceBuffer>> free = new HashMap<>();
     private final Set<DeviceBuffer> handedOut = Collections.newSetFromMap(new IdentityHashMap<>());

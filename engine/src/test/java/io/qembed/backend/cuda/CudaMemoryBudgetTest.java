@@ -12,7 +12,6 @@ import io.qembed.api.Embeddings;
 import io.qembed.api.EngineConfig;
 import io.qembed.backend.Batch;
 import io.qembed.backend.Tensor;
-import io.qembed.model.ForwardMemory;
 import io.qembed.model.Qwen3Model;
 import io.qembed.runtime.BatchBudget;
 import io.qembed.runtime.Reference;
@@ -81,7 +80,7 @@ class CudaMemoryBudgetTest {
             model.forward(Batch.of(short64));
             cuda.sync();
             long used = cuda.usedDeviceMemory() - before;
-            long estimate = BatchBudget.deviceBytes(new ForwardMemory(model.config()), FULL_LENGTH);
+            long estimate = BatchBudget.deviceBytes(model.config(), cuda::passBytes, FULL_LENGTH);
             assertTrue(used <= estimate, "passes over " + FULL_LENGTH + " tokens took " + used
                     + " bytes of device memory, more than the estimate of " + estimate);
         }

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.backend.Backend;
 import io.qembed.backend.Batch;
+import io.qembed.backend.BoundBatch;
 import io.qembed.backend.ForwardingBackend;
+import io.qembed.backend.PassMemory;
 import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.io.Checkpoint;
@@ -20,11 +22,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link ForwardMemory} against what {@link Qwen3Model} really allocates: the tiny model runs over the
- * scalar reference backend behind a wrapper that counts the bytes of live activations, and the peak of
- * each pass must equal the count exactly. A new activation in the model, or a larger one, fails here.
+ * {@link Qwen3Model#passMemory} against what {@link Qwen3Model} really allocates and runs: the tiny model
+ * runs over the scalar reference backend behind a wrapper that counts the bytes of live activations and
+ * notes the operands of the products and of attention, and the peak of each pass must equal the declared
+ * activations exactly, its largest product input and its k the declared operands. A new activation in the
+ * model, or a larger one, fails here.
  */
-class ForwardMemoryTest {
+class PassMemoryTest {
     private CountingBackend counting;
     private Qwen3Model model;
 
@@ -48,41 +52,42 @@ class ForwardMemoryTest {
     /** Batches of growing token counts, so that each gets a workspace of its own size. */
     @Test
     void thePeakOfEveryPassIsTheCount() {
-        ForwardMemory memory = new ForwardMemory(model.config());
         Random random = new Random(7);
         int[][] shapes = { // sequence lengths of each batch
             {1}, {3, 4}, {40, 1, 1, 1, 17}, {300, 300, 300, 300}, {500, 1, 600, 2, 400}, {700, 700, 700}
         };
         for (int[] lengths : shapes) {
             Batch batch = batch(random, lengths);
+            PassMemory declared = Qwen3Model.passMemory(model.config(), batch.tokens(), batch.sequences());
+            String what = batch.sequences() + " sequences in " + batch.tokens() + " tokens";
             long peak = counting.peakOf(() -> model.forward(batch));
-            assertEquals(memory.activationBytes(batch.tokens(), batch.sequences()), peak,
-                    batch.sequences() + " sequences in " + batch.tokens() + " tokens");
-            assertTrue(peak <= memory.activationBytes(batch.tokens()), "the worst case bounds every split");
+            assertEquals(declared.activationBytes(), peak, what);
+            assertTrue(peak <= worstCase(model.config(), batch.tokens()), "the worst case bounds every split");
+            assertEquals(declared.largestMatmulInput(), counting.largestMatmulInput, what + ": largest product input");
+            assertEquals(declared.attentionKeys(), counting.attentionKeys, what + ": attention's k");
         }
     }
 
     /** A smaller batch on a kept, larger workspace holds no more than a pass at the workspace's size. */
     @Test
     void aSmallerBatchOnAKeptWorkspaceStaysWithinTheLargerCount() {
-        ForwardMemory memory = new ForwardMemory(model.config());
         Random random = new Random(8);
         Batch large = batch(random, new int[] {900, 900});
         counting.peakOf(() -> model.forward(large));
         Batch small = batch(random, new int[] {10, 20, 30});
         long peak = counting.peakOf(() -> model.forward(small));
-        assertTrue(peak <= memory.activationBytes(large.tokens()), peak + " bytes");
-        assertTrue(peak > memory.activationBytes(small.tokens()), "the kept workspace is counted: " + peak + " bytes");
+        assertTrue(peak <= worstCase(model.config(), large.tokens()), peak + " bytes");
+        assertTrue(peak > worstCase(model.config(), small.tokens()), "the kept workspace is counted: " + peak + " bytes");
     }
 
     @Test
     void perTokenAndFixedBytesBoundEveryBatchAndAreReachedBeyondOneChunk() {
-        ForwardMemory memory = new ForwardMemory(Qwen3Config.shape("4b"));
+        Qwen3Config config = Qwen3Config.shape("4b");
         for (int tokens : new int[] {1, 100, 1023, 1024, 1025, 32768, 40960}) {
-            long bound = memory.fixedBytes() + tokens * memory.bytesPerToken();
-            assertTrue(memory.activationBytes(tokens) <= bound, tokens + " tokens");
+            long bound = fixedBytes(config) + tokens * bytesPerToken(config);
+            assertTrue(worstCase(config, tokens) <= bound, tokens + " tokens");
             if (tokens >= Qwen3Model.MLP_CHUNK_ROWS) {
-                assertEquals(bound, memory.activationBytes(tokens), tokens + " tokens");
+                assertEquals(bound, worstCase(config, tokens), tokens + " tokens");
             }
         }
     }
@@ -90,20 +95,40 @@ class ForwardMemoryTest {
     /** The 4B shape worked out by hand: hidden 2560, 32 heads and 8 kv heads of 128, ffn 9728. */
     @Test
     void theFourBillionShapeByHand() {
-        ForwardMemory memory = new ForwardMemory(Qwen3Config.shape("4b"));
+        Qwen3Config config = Qwen3Config.shape("4b");
         // x, h, delta: 3 * 2560; q, attention: 2 * 4096; k, v: 2 * 1024; last block: 2560 + 4096.
-        assertEquals(4L * (7680 + 8192 + 2048 + 6656), memory.bytesPerToken());
-        assertEquals(4L * 2 * 1024 * 9728, memory.fixedBytes());
-        assertEquals(32768L * 4096, memory.largestMatmulInputElements(32768));
-        assertEquals(1024L * 9728, memory.largestMatmulInputElements(2000)); // the down projection's chunk
-        assertEquals(4L * (10 * 17920 + 2 * 10 * 9728 + 2 * 6656), memory.activationBytes(10, 2));
+        assertEquals(4L * (7680 + 8192 + 2048 + 6656), bytesPerToken(config));
+        assertEquals(4L * 2 * 1024 * 9728, fixedBytes(config));
+        assertEquals(32768L * 4096, Qwen3Model.passMemory(config, 32768, 32768).largestMatmulInput());
+        // the down projection's chunk
+        assertEquals(1024L * 9728, Qwen3Model.passMemory(config, 2000, 2000).largestMatmulInput());
+        assertEquals(4L * (10 * 17920 + 2 * 10 * 9728 + 2 * 6656),
+                Qwen3Model.passMemory(config, 10, 2).activationBytes());
+        assertEquals(new PassMemory.Shape(10, 1024), Qwen3Model.passMemory(config, 10, 2).attentionKeys());
     }
 
     @Test
     void anImpossibleBatchIsRefused() {
-        ForwardMemory memory = new ForwardMemory(Qwen3Config.shape("tiny"));
-        assertThrows(IllegalArgumentException.class, () -> memory.activationBytes(0, 0));
-        assertThrows(IllegalArgumentException.class, () -> memory.activationBytes(3, 4));
+        Qwen3Config tiny = Qwen3Config.shape("tiny");
+        assertThrows(IllegalArgumentException.class, () -> Qwen3Model.passMemory(tiny, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> Qwen3Model.passMemory(tiny, 3, 4));
+    }
+
+    /** The most a pass over {@code tokens} tokens holds, whatever their split: every sequence one token long. */
+    private static long worstCase(Qwen3Config config, int tokens) {
+        return Qwen3Model.passMemory(config, tokens, tokens).activationBytes();
+    }
+
+    /** Bytes that grow with the batch, per token, at worst: the growth of the worst case beyond one MLP chunk. */
+    private static long bytesPerToken(Qwen3Config config) {
+        int chunk = Qwen3Model.MLP_CHUNK_ROWS;
+        return (worstCase(config, 2 * chunk) - worstCase(config, chunk)) / chunk;
+    }
+
+    /** Bytes that stop growing beyond one MLP chunk of tokens. */
+    private static long fixedBytes(Qwen3Config config) {
+        int chunk = Qwen3Model.MLP_CHUNK_ROWS;
+        return worstCase(config, chunk) - chunk * bytesPerToken(config);
     }
 
     private static Batch batch(Random random, int[] lengths) {
@@ -125,6 +150,8 @@ class ForwardMemoryTest {
     private static final class CountingBackend extends ForwardingBackend {
         long liveBytes;
         long peakBytes;
+        long largestMatmulInput; // elements, over the last pass
+        PassMemory.Shape attentionKeys; // of the last pass
 
         CountingBackend(Backend inner) {
             super(inner);
@@ -133,8 +160,21 @@ class ForwardMemoryTest {
         /** The peak of live activation bytes while {@code pass} runs. */
         long peakOf(Runnable pass) {
             peakBytes = liveBytes;
+            largestMatmulInput = 0;
             pass.run();
             return peakBytes;
+        }
+
+        @Override
+        public void matmul(Tensor x, Tensor w, Tensor out) {
+            largestMatmulInput = Math.max(largestMatmulInput, (long) x.rows() * x.cols());
+            super.matmul(x, w, out);
+        }
+
+        @Override
+        public void attention(Tensor q, Tensor k, Tensor v, int headDim, BoundBatch batch, Tensor out) {
+            attentionKeys = new PassMemory.Shape(k.rows(), k.cols());
+            super.attention(q, k, v, headDim, batch, out);
         }
 
         /** An activation (owning its bytes) or a view of one (owning none). */
