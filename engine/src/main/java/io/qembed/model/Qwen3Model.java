@@ -169,6 +169,18 @@ public final class Qwen3Model implements AutoCloseable {
      * @return the pooled hidden states, row-major {@code [sequences, hidden]}
      */
     public float[] forward(Batch batch) {
+        return forward(batch, Trace.NONE);
+    }
+
+    /**
+     * {@link #forward(Batch)}, showing {@code trace} every named activation as soon as it is computed:
+     * {@code embeddings}; per block {@code q_normed}, {@code k_normed} (after the q/k head norms),
+     * {@code q_rope}, {@code k_rope}, {@code attn_heads} (attention's output, heads concatenated),
+     * {@code after_attn} (the residual after attention), {@code after_mlp} (the residual after the MLP);
+     * {@code final_norm}. In the last block, from {@code after_attn} on, a tensor holds the pooled rows only
+     * (each sequence's last token), as the pass computes nothing else there.
+     */
+    public float[] forward(Batch batch, Trace trace) {
         int tokens = batch.tokens();
         int seqs = batch.sequences();
         int headDim = config.headDim();
@@ -188,6 +200,7 @@ public final class Qwen3Model implements AutoCloseable {
             Tensor gateUp = ws.whole(Activation.GATE_UP); // [chunk, 2 * ffn]
 
             backend.embedRows(embedTokens, batch.tokenIds(), x);
+            trace.activation("embeddings", Trace.NO_LAYER, x);
             backend.rmsNorm(x, layers.getFirst().inputLayernorm(), eps, h);
 
             for (int l = 0; l < layers.size(); l++) {
@@ -198,9 +211,14 @@ public final class Qwen3Model implements AutoCloseable {
                 // Qwen3 normalises every q/k head before the rotary embedding.
                 backend.headRmsNorm(q, layer.qNorm(), eps);
                 backend.headRmsNorm(k, layer.kNorm(), eps);
+                trace.activation("q_normed", l, q);
+                trace.activation("k_normed", l, k);
                 backend.rope(q, headDim, bound, config.ropeTheta());
                 backend.rope(k, headDim, bound, config.ropeTheta());
+                trace.activation("q_rope", l, q);
+                trace.activation("k_rope", l, k);
                 backend.attention(q, k, v, headDim, bound, attn);
+                trace.activation("attn_heads", l, attn);
 
                 // Only the last token of each sequence is pooled, and after the last attention no
                 // token reads another: the rest of the last block runs on those rows alone.
@@ -217,12 +235,16 @@ public final class Qwen3Model implements AutoCloseable {
 
                 backend.matmul(rattn, layer.oProj(), rdelta);
                 backend.addRmsNorm(rx, rdelta, layer.postAttentionLayernorm(), eps, rh);
+                trace.activation("after_attn", l, rx);
                 mlp(layer, rh, rdelta, gateUp);
                 if (last) {
                     backend.addRmsNorm(rx, rdelta, norm, eps, rh);
+                    trace.activation("after_mlp", l, rx);
+                    trace.activation("final_norm", Trace.NO_LAYER, rh);
                     return backend.download(rh); // [seqs, hidden]
                 }
                 backend.addRmsNorm(x, delta, layers.get(l + 1).inputLayernorm(), eps, h);
+                trace.activation("after_mlp", l, x);
             }
             throw new IllegalStateException("a Qwen3 model has at least one layer");
         }

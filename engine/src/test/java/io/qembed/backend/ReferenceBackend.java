@@ -33,6 +33,13 @@ public final class ReferenceBackend implements Backend {
             boolean bf16MatmulInputs, boolean exactRopeAngles, boolean bf16AttentionInputs, boolean bf16AttentionWeights) {
         /** FP32 product inputs and FP32 rotary angles, as transformers computes. */
         public static final Numerics TRANSFORMERS = new Numerics(false, false, false, false);
+
+        /**
+         * The CUDA backend's numeric design: matrix-product inputs rounded to BF16 (as before {@code
+         * cublasGemmEx}), rotary angles in double, attention on BF16 q, k, v and softmax weights (as the
+         * tensor-core kernel).
+         */
+        public static final Numerics CUDA = new Numerics(true, true, true, true);
     }
 
     /** The reference with transformers' numerics. */

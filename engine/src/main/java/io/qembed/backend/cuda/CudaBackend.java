@@ -136,6 +136,11 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Whether the attention kernel is built for {@code headDim} (Qwen3's 128 among them). */
+    public static boolean supportsAttentionHeadDim(int headDim) {
+        return KernelGeometry.ATTN_HEAD_DIMS.contains(headDim);
+    }
+
     /** Why this device cannot run the backend, or null. */
     static String deviceProblem(CudaContext.DeviceInfo info) {
         if (info.computeMajor() < MIN_COMPUTE_MAJOR) {

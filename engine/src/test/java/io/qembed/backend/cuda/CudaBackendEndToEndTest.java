@@ -85,7 +85,7 @@ class CudaBackendEndToEndTest {
     void gpuAndScalarReferenceAgreeOnTheSameNumericDesign() {
         List<Reference.Case> shortCases = cases.stream().filter(c -> c.tokenIds().length <= 600).toList();
         float[][] gpu = GpuTestSupport.pooled(model, shortCases);
-        try (var host = new ReferenceBackend(GpuTestSupport.CUDA_NUMERICS);
+        try (var host = new ReferenceBackend(ReferenceBackend.Numerics.CUDA);
                 var hostModel = GpuTestSupport.loadModel(Reference.tinyModel(), host)) {
             float[][] expected = GpuTestSupport.pooled(hostModel, shortCases);
             for (int i = 0; i < shortCases.size(); i++) {

@@ -1,5 +1,6 @@
 package io.qembed.backend.cuda;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 import java.io.PrintWriter;
@@ -12,7 +13,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * Runs every test of the CUDA packages ({@code io.qembed.cuda}, {@code io.qembed.backend.cuda}) found on
- * the class path, on a machine that has a GPU but no build tool: a plain {@code java} command with the
+ * the class path, and the tests shared by every backend (each operation, the per-activation trace), on a machine that has a GPU but no build tool: a plain {@code java} command with the
  * test classes, the engine and its dependencies on the class path (see cuda-bindings/README.md). Exits
  * with 1 when a test fails and with 2 when tests were skipped (no usable GPU).
  */
@@ -23,7 +24,8 @@ public final class GpuTestMain {
         System.setProperty("qembed.fixtures", args.length > 0 ? args[0] : "fixtures");
         System.out.println("CUDA backend: " + CudaBackend.isAvailable());
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("io.qembed.cuda"), selectPackage("io.qembed.backend.cuda"))
+                .selectors(selectPackage("io.qembed.cuda"), selectPackage("io.qembed.backend.cuda"),
+                        selectClass("io.qembed.backend.BackendOpsTest"), selectClass("io.qembed.model.ForwardTraceTest"))
                 .build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();

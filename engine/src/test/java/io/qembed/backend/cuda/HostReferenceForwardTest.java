@@ -27,13 +27,13 @@ class HostReferenceForwardTest {
 
     @Test
     void theCudaNumericsStayWithinTheEndToEndBound() {
-        assertAllCasesAbove(GpuTestSupport.CUDA_NUMERICS, 0.9999);
+        assertAllCasesAbove(ReferenceBackend.Numerics.CUDA, 0.9999);
     }
 
     @Test
     void aBatchGivesTheVectorsOfSingleSequences() {
         List<Reference.Case> cases = Reference.cases().subList(0, 5);
-        try (var backend = new ReferenceBackend(GpuTestSupport.CUDA_NUMERICS);
+        try (var backend = new ReferenceBackend(ReferenceBackend.Numerics.CUDA);
                 var model = GpuTestSupport.loadModel(Reference.tinyModel(), backend)) {
             float[][] batched = GpuTestSupport.pooled(model, cases);
             for (int i = 0; i < cases.size(); i++) {
