@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -98,6 +99,39 @@ class BackendOpsTest {
             return b.download(p.actual());
         }
 
+        /** One side of a run: the backend under test or the reference, each with its own tensors. */
+        interface Side {
+            Tensor of(Pair p);
+
+            /** The batch given to {@link #both(Batch, BiConsumer)}, bound to this side's backend. */
+            BoundBatch bound();
+        }
+
+        /** Runs {@code op} on the backend under test with its tensors, then on the reference with its own. */
+        void both(BiConsumer<Backend, Side> op) {
+            both(null, op);
+        }
+
+        /** As {@link #both(BiConsumer)}, with {@code batch} bound to each backend for the call. */
+        void both(Batch batch, BiConsumer<Backend, Side> op) {
+            for (boolean actual : new boolean[] {true, false}) {
+                Backend backend = actual ? b : ref;
+                try (BoundBatch bound = batch == null ? null : backend.bind(batch)) {
+                    op.accept(backend, new Side() {
+                        @Override
+                        public Tensor of(Pair p) {
+                            return actual ? p.actual() : p.expected();
+                        }
+
+                        @Override
+                        public BoundBatch bound() {
+                            return bound;
+                        }
+                    });
+                }
+            }
+        }
+
         void assertWithin(String what, Pair p, double bound) {
             assertNmse(what + " on " + subject, expected(p), actual(p), bound);
         }
@@ -176,8 +210,7 @@ class BackendOpsTest {
         Run.Pair x = run.activation(rows, in, random(random, rows * in, 1f));
         Run.Pair w = run.weight(TestTensors.view("w", DType.BF16, out, in, random(random, out * in, 1f)));
         Run.Pair y = run.activation(rows, out, new float[rows * out]);
-        run.b().matmul(x.actual().rowSlice(3, 33), w.actual(), y.actual().rowSlice(10, 40));
-        run.ref().matmul(x.expected().rowSlice(3, 33), w.expected(), y.expected().rowSlice(10, 40));
+        run.both((b, t) -> b.matmul(t.of(x.rowSlice(3, 33)), t.of(w), t.of(y.rowSlice(10, 40))));
         run.assertWithin("matmul on row slices", y.rowSlice(10, 40), OpBounds.matmul(in));
         float[] got = run.actual(y);
         for (int i = 0; i < 10 * out; i++) {
@@ -186,8 +219,7 @@ class BackendOpsTest {
         // The input as the gate half of a fused gate/up activation: rows 2 * in apart.
         Run.Pair wide = run.activation(rows, 2 * in, random(random, rows * 2 * in, 1f));
         Run.Pair z = run.alloc(rows, out);
-        run.b().matmul(wide.actual().colSlice(0, in), w.actual(), z.actual());
-        run.ref().matmul(wide.expected().colSlice(0, in), w.expected(), z.expected());
+        run.both((b, t) -> b.matmul(t.of(wide.colSlice(0, in)), t.of(w), t.of(z)));
         run.assertWithin("matmul of a column view", z, OpBounds.matmul(in));
     }
 
@@ -208,8 +240,7 @@ class BackendOpsTest {
             assertEquals(128, stacked.actual().rows());
             Run.Pair x = run.activation(rows, in, random(random, rows * in, 1f));
             Run.Pair y = run.alloc(rows, 128);
-            run.b().matmul(x.actual(), stacked.actual(), y.actual());
-            run.ref().matmul(x.expected(), stacked.expected(), y.expected());
+            run.both((b, t) -> b.matmul(t.of(x), t.of(stacked), t.of(y)));
             run.assertWithin(dtype + " matmul with stacked weights", y, OpBounds.matmul(in));
             // Each part's product is its column slice; a part alone is a row slice of the stack.
             int first = 0;
@@ -257,10 +288,8 @@ class BackendOpsTest {
         Run.Pair out = run.alloc(rows, 32);
         run.b().matmul(x.actual(), other.actual(), out.actual());
         Run.Pair delta = run.activation(rows, in, random(random, rows * in, 1f));
-        run.b().add(x.actual(), delta.actual()); // x changes
-        run.ref().add(x.expected(), delta.expected());
-        run.b().matmul(x.actual(), other.actual(), out.actual());
-        run.ref().matmul(x.expected(), other.expected(), out.expected());
+        run.both((b, t) -> b.add(t.of(x), t.of(delta))); // x changes
+        run.both((b, t) -> b.matmul(t.of(x), t.of(other), t.of(out)));
         run.assertWithin("product after add", out, OpBounds.matmul(in));
 
         Run.Pair y = run.alloc(rows, in);
@@ -289,20 +318,17 @@ class BackendOpsTest {
                 Run.Pair w = run.weight(vector(dtype, wValues));
                 Run.Pair x = run.activation(rows, cols, xValues);
                 Run.Pair out = run.alloc(rows, cols);
-                run.b().rmsNorm(x.actual(), w.actual(), eps, out.actual());
-                run.ref().rmsNorm(x.expected(), w.expected(), eps, out.expected());
+                run.both((b, t) -> b.rmsNorm(t.of(x), t.of(w), eps, t.of(out)));
                 run.assertWithin("rmsNorm " + what, out, OpBounds.norm(cols));
 
-                run.b().rmsNorm(x.actual(), w.actual(), eps, x.actual()); // out may be x
-                run.ref().rmsNorm(x.expected(), w.expected(), eps, x.expected());
+                run.both((b, t) -> b.rmsNorm(t.of(x), t.of(w), eps, t.of(x))); // out may be x
                 run.assertWithin("rmsNorm in place, " + what, x, OpBounds.norm(cols));
             }
             Run.Pair w = run.weight(vector(DType.BF16, wValues));
             Run.Pair residual = run.activation(rows, cols, xValues);
             Run.Pair delta = run.activation(rows, cols, random(random, rows * cols, 1f));
             Run.Pair out = run.alloc(rows, cols);
-            run.b().addRmsNorm(residual.actual(), delta.actual(), w.actual(), eps, out.actual());
-            run.ref().addRmsNorm(residual.expected(), delta.expected(), w.expected(), eps, out.expected());
+            run.both((b, t) -> b.addRmsNorm(t.of(residual), t.of(delta), t.of(w), eps, t.of(out)));
             run.assertExact("addRmsNorm residual, cols " + cols, residual); // one FP32 addition on both sides
             run.assertWithin("addRmsNorm out, cols " + cols, out, OpBounds.norm(cols));
         }
@@ -319,8 +345,7 @@ class BackendOpsTest {
                 int cols = heads * headDim;
                 Run.Pair w = run.weight(vector(DType.BF16, random(random, headDim, 2f)));
                 Run.Pair x = run.activation(rows, cols, random(random, rows * cols, 4f));
-                run.b().headRmsNorm(x.actual(), w.actual(), 1e-6f);
-                run.ref().headRmsNorm(x.expected(), w.expected(), 1e-6f);
+                run.both((b, t) -> b.headRmsNorm(t.of(x), t.of(w), 1e-6f));
                 run.assertWithin("headRmsNorm headDim " + headDim + " heads " + heads, x, OpBounds.norm(headDim));
             }
         }
@@ -331,10 +356,10 @@ class BackendOpsTest {
         Run.Pair kNorm = run.weight(vector(DType.BF16, random(random, headDim, 2f)));
         Run.Pair q = qkv.colSlice(0, 4 * headDim);
         Run.Pair k = qkv.colSlice(4 * headDim, 6 * headDim);
-        run.b().headRmsNorm(q.actual(), qNorm.actual(), 1e-6f);
-        run.b().headRmsNorm(k.actual(), kNorm.actual(), 1e-6f);
-        run.ref().headRmsNorm(q.expected(), qNorm.expected(), 1e-6f);
-        run.ref().headRmsNorm(k.expected(), kNorm.expected(), 1e-6f);
+        run.both((b, t) -> {
+            b.headRmsNorm(t.of(q), t.of(qNorm), 1e-6f);
+            b.headRmsNorm(t.of(k), t.of(kNorm), 1e-6f);
+        });
         run.assertWithin("headRmsNorm of q and k, column views", qkv, OpBounds.norm(headDim));
         run.assertExact("v beside the normalised q and k", qkv.colSlice(6 * headDim, 8 * headDim));
     }
@@ -349,23 +374,19 @@ class BackendOpsTest {
             Run.Pair gate = run.activation(rows, cols, random(random, rows * cols, 12f));
             Run.Pair up = run.activation(rows, cols, random(random, rows * cols, 2f));
             Run.Pair out = run.alloc(rows, cols);
-            run.b().swiglu(gate.actual(), up.actual(), out.actual());
-            run.ref().swiglu(gate.expected(), up.expected(), out.expected());
+            run.both((b, t) -> b.swiglu(t.of(gate), t.of(up), t.of(out)));
             run.assertWithin("swiglu cols " + cols, out, OpBounds.SWIGLU);
 
-            run.b().swiglu(gate.actual(), up.actual(), gate.actual()); // out may be gate
-            run.ref().swiglu(gate.expected(), up.expected(), gate.expected());
+            run.both((b, t) -> b.swiglu(t.of(gate), t.of(up), t.of(gate))); // out may be gate
             run.assertWithin("swiglu in place, cols " + cols, gate, OpBounds.SWIGLU);
 
             Run.Pair x = run.activation(rows, cols, random(random, rows * cols, 1f));
-            run.b().add(x.actual(), up.actual());
-            run.ref().add(x.expected(), up.expected());
+            run.both((b, t) -> b.add(t.of(x), t.of(up)));
             run.assertExact("add cols " + cols, x); // one FP32 addition on both sides
 
             int[] picked = {4, 0, 4, 2};
             Run.Pair gathered = run.alloc(picked.length, cols);
-            run.b().gatherRows(x.actual(), picked, gathered.actual());
-            run.ref().gatherRows(x.expected(), picked, gathered.expected());
+            run.both((b, t) -> b.gatherRows(t.of(x), picked, t.of(gathered)));
             run.assertExact("gatherRows cols " + cols, gathered);
         }
         // As in the MLP: gate and up the halves of one fused activation, the result written over the gate half.
@@ -373,8 +394,7 @@ class BackendOpsTest {
         int ffn = 300;
         Run.Pair gateUp = run.activation(rows, 2 * ffn, random(random, rows * 2 * ffn, 6f));
         Run.Pair g = gateUp.colSlice(0, ffn);
-        run.b().swiglu(g.actual(), gateUp.actual().colSlice(ffn, 2 * ffn), g.actual());
-        run.ref().swiglu(g.expected(), gateUp.expected().colSlice(ffn, 2 * ffn), g.expected());
+        run.both((b, t) -> b.swiglu(t.of(g), t.of(gateUp.colSlice(ffn, 2 * ffn)), t.of(g)));
         run.assertWithin("swiglu over the halves of a fused activation", gateUp, OpBounds.SWIGLU);
     }
 
@@ -390,8 +410,7 @@ class BackendOpsTest {
                         random(random, vocab * cols, 3f)));
                 int[] ids = {7, 0, 49, 7, 13};
                 Run.Pair out = run.alloc(ids.length, cols);
-                run.b().embedRows(table.actual(), ids, out.actual());
-                run.ref().embedRows(table.expected(), ids, out.expected());
+                run.both((b, t) -> b.embedRows(t.of(table), ids, t.of(out)));
                 run.assertExact("embedRows " + dtype + " cols " + cols, out); // decoding is exact
             }
         }
@@ -403,26 +422,23 @@ class BackendOpsTest {
         Run run = Run.of(subject);
         Random random = new Random(61);
         Batch batch = Batch.of(new int[3], new int[40], new int[1], new int[300]);
-        try (BoundBatch bound = run.b().bind(batch); BoundBatch onHost = run.ref().bind(batch)) {
-            for (int headDim : new int[] {2, 30, 32, 34, 128}) {
-                for (int heads : new int[] {1, 3}) {
-                    int cols = heads * headDim;
-                    Run.Pair x = run.activation(batch.tokens(), cols, random(random, batch.tokens() * cols, 2f));
-                    run.b().rope(x.actual(), headDim, bound, 1_000_000.0);
-                    run.ref().rope(x.expected(), headDim, onHost, 1_000_000.0);
-                    run.assertWithin("rope headDim " + headDim + " heads " + heads, x, OpBounds.ROPE);
-                }
+        for (int headDim : new int[] {2, 30, 32, 34, 128}) {
+            for (int heads : new int[] {1, 3}) {
+                int cols = heads * headDim;
+                Run.Pair x = run.activation(batch.tokens(), cols, random(random, batch.tokens() * cols, 2f));
+                run.both(batch, (b, t) -> b.rope(t.of(x), headDim, t.bound(), 1_000_000.0));
+                run.assertWithin("rope headDim " + headDim + " heads " + heads, x, OpBounds.ROPE);
             }
-            // q (2 heads) and k (1 head) of a fused activation; v stays as it was.
-            int headDim = 64;
-            Run.Pair qkv = run.activation(batch.tokens(), 4 * headDim, random(random, batch.tokens() * 4 * headDim, 2f));
-            for (Run.Pair view : List.of(qkv.colSlice(0, 2 * headDim), qkv.colSlice(2 * headDim, 3 * headDim))) {
-                run.b().rope(view.actual(), headDim, bound, 1_000_000.0);
-                run.ref().rope(view.expected(), headDim, onHost, 1_000_000.0);
-            }
-            run.assertWithin("rope of q and k, column views", qkv, OpBounds.ROPE);
-            run.assertExact("v beside the rotated q and k", qkv.colSlice(3 * headDim, 4 * headDim));
         }
+        // q (2 heads) and k (1 head) of a fused activation; v stays as it was.
+        int headDim = 64;
+        Run.Pair qkv = run.activation(batch.tokens(), 4 * headDim, random(random, batch.tokens() * 4 * headDim, 2f));
+        run.both(batch, (b, t) -> {
+            b.rope(t.of(qkv.colSlice(0, 2 * headDim)), headDim, t.bound(), 1_000_000.0);
+            b.rope(t.of(qkv.colSlice(2 * headDim, 3 * headDim)), headDim, t.bound(), 1_000_000.0);
+        });
+        run.assertWithin("rope of q and k, column views", qkv, OpBounds.ROPE);
+        run.assertExact("v beside the rotated q and k", qkv.colSlice(3 * headDim, 4 * headDim));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -78,7 +78,7 @@ public final class CpuKernelBench {
         // Causal: query i attends over i + 1 keys; 2 FLOPs per multiply-add in Q·Kᵀ and in P·V.
         double pairs = sequences * (double) length * (length + 1) / 2;
         double flops = 4.0 * pairs * HEADS * HEAD_DIM;
-        Timing timing = measure(() -> cpu.attention(q, k, v, HEAD_DIM, BoundBatch.onHost(batch), out));
+        Timing timing = measure(() -> cpu.attention(q, k, v, HEAD_DIM, cpu.bind(batch), out));
         report(String.format("attention %d x %d tokens, %d/%d heads, head_dim %d", sequences, length, HEADS, KV_HEADS,
                 HEAD_DIM), flops, timing, peak);
     }
@@ -88,41 +88,41 @@ public final class CpuKernelBench {
         Batch batch = Batch.of(new int[sequences][length]);
         int tokens = batch.tokens();
         Random random = new Random(3);
-        Tensor wq = weight(cpu, random, HEADS * HEAD_DIM, HIDDEN);
-        Tensor wk = weight(cpu, random, KV_HEADS * HEAD_DIM, HIDDEN);
-        Tensor wv = weight(cpu, random, KV_HEADS * HEAD_DIM, HIDDEN);
-        Tensor wo = weight(cpu, random, HIDDEN, HEADS * HEAD_DIM);
-        Tensor wGate = weight(cpu, random, FFN, HIDDEN);
-        Tensor wUp = weight(cpu, random, FFN, HIDDEN);
+        int qWidth = HEADS * HEAD_DIM;
+        int kvWidth = KV_HEADS * HEAD_DIM;
+        // As the model uploads them: q/k/v stacked, gate/up stacked.
+        Tensor wqkv = weight(cpu, random, qWidth + 2 * kvWidth, HIDDEN);
+        Tensor wo = weight(cpu, random, HIDDEN, qWidth);
+        Tensor wGateUp = weight(cpu, random, 2 * FFN, HIDDEN);
         Tensor wDown = weight(cpu, random, HIDDEN, FFN);
         Tensor norm = cpu.upload(TestTensors.view("n", DType.BF16, 1, HIDDEN, TestTensors.random(random, HIDDEN, 1f)));
         Tensor headNorm =
                 cpu.upload(TestTensors.view("hn", DType.BF16, 1, HEAD_DIM, TestTensors.random(random, HEAD_DIM, 1f)));
         Tensor x = TestTensors.activation(cpu, tokens, HIDDEN, TestTensors.random(random, tokens * HIDDEN, 1f));
         Tensor h = cpu.alloc(tokens, HIDDEN);
-        Tensor q = cpu.alloc(tokens, HEADS * HEAD_DIM);
-        Tensor k = cpu.alloc(tokens, KV_HEADS * HEAD_DIM);
-        Tensor v = cpu.alloc(tokens, KV_HEADS * HEAD_DIM);
-        Tensor attn = cpu.alloc(tokens, HEADS * HEAD_DIM);
+        Tensor qkv = cpu.alloc(tokens, qWidth + 2 * kvWidth);
+        Tensor q = qkv.colSlice(0, qWidth);
+        Tensor k = qkv.colSlice(qWidth, qWidth + kvWidth);
+        Tensor v = qkv.colSlice(qWidth + kvWidth, qWidth + 2 * kvWidth);
+        Tensor attn = cpu.alloc(tokens, qWidth);
         Tensor o = cpu.alloc(tokens, HIDDEN);
-        Tensor gate = cpu.alloc(tokens, FFN);
-        Tensor up = cpu.alloc(tokens, FFN);
+        Tensor gateUp = cpu.alloc(tokens, 2 * FFN);
+        Tensor gate = gateUp.colSlice(0, FFN);
+        Tensor up = gateUp.colSlice(FFN, 2 * FFN);
+        BoundBatch bound = cpu.bind(batch);
         double[] opSeconds = new double[OPS.length];
         Runnable forward = () -> {
             cpu.rmsNorm(x, norm, 1e-6f, h);
             for (int layer = 0; layer < layers; layer++) {
-                timed(opSeconds, 0, () -> cpu.matmul(h, wq, q));
-                timed(opSeconds, 0, () -> cpu.matmul(h, wk, k));
-                timed(opSeconds, 0, () -> cpu.matmul(h, wv, v));
+                timed(opSeconds, 0, () -> cpu.matmul(h, wqkv, qkv));
                 timed(opSeconds, 2, () -> cpu.headRmsNorm(q, headNorm, 1e-6f));
                 timed(opSeconds, 2, () -> cpu.headRmsNorm(k, headNorm, 1e-6f));
-                timed(opSeconds, 3, () -> cpu.rope(q, HEAD_DIM, BoundBatch.onHost(batch), 1e6));
-                timed(opSeconds, 3, () -> cpu.rope(k, HEAD_DIM, BoundBatch.onHost(batch), 1e6));
-                timed(opSeconds, 1, () -> cpu.attention(q, k, v, HEAD_DIM, BoundBatch.onHost(batch), attn));
+                timed(opSeconds, 3, () -> cpu.rope(q, HEAD_DIM, bound, 1e6));
+                timed(opSeconds, 3, () -> cpu.rope(k, HEAD_DIM, bound, 1e6));
+                timed(opSeconds, 1, () -> cpu.attention(q, k, v, HEAD_DIM, bound, attn));
                 timed(opSeconds, 0, () -> cpu.matmul(attn, wo, o));
                 timed(opSeconds, 2, () -> cpu.addRmsNorm(x, o, norm, 1e-6f, h));
-                timed(opSeconds, 0, () -> cpu.matmul(h, wGate, gate));
-                timed(opSeconds, 0, () -> cpu.matmul(h, wUp, up));
+                timed(opSeconds, 0, () -> cpu.matmul(h, wGateUp, gateUp));
                 timed(opSeconds, 4, () -> cpu.swiglu(gate, up, gate));
                 timed(opSeconds, 0, () -> cpu.matmul(gate, wDown, o));
                 timed(opSeconds, 2, () -> cpu.addRmsNorm(x, o, norm, 1e-6f, h));
