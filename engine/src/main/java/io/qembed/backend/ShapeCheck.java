@@ -56,7 +56,10 @@ public final class ShapeCheck {
         }
     }
 
-    /** {@code matmul}: x {@code [rows, in]} (may be a view), w {@code [outFeatures, in]}, out {@code [rows, outFeatures]} dense. */
+    /**
+     * {@code matmul}: x {@code [rows, in]} (may be a view), w {@code [outFeatures, in]}, out {@code [rows,
+     * outFeatures]} dense.
+     */
     public static void matmul(Tensor x, Tensor w, Tensor out) {
         if (x.cols() != w.cols() || out.rows() != x.rows() || out.cols() != w.rows()) {
             throw error("matmul", "needs x [rows, in], w [outFeatures, in], out [rows, outFeatures]", "x", x, "w", w,

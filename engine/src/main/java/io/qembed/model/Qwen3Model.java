@@ -226,7 +226,7 @@ public final class Qwen3Model implements AutoCloseable {
                 if (last) {
                     int[] lastRows = batch.lastTokenRows();
                     rx = buf.alloc(Activation.POOLED_RESIDUAL.shape(config, tokens, seqs)); // [seqs, hidden]
-                    rattn = buf.alloc(Activation.POOLED_ATTENTION.shape(config, tokens, seqs)); // [seqs, heads * headDim]
+                    rattn = buf.alloc(Activation.POOLED_ATTENTION.shape(config, tokens, seqs)); // [seqs, qDim]
                     backend.gatherRows(x, lastRows, rx);
                     backend.gatherRows(attn, lastRows, rattn);
                     rh = h.rowSlice(0, seqs);
@@ -294,7 +294,7 @@ public final class Qwen3Model implements AutoCloseable {
             try (Buffers made = new Buffers()) {
                 for (Activation a : Activation.values()) {
                     if (a.kept()) {
-                        kept.put(a, made.alloc(a.shape(config, capacity, 1)));
+                        kept.put(a, made.alloc(a.shape(config, capacity, capacity)));
                     }
                 }
                 made.keep();

@@ -19,7 +19,7 @@ final class StackedMatrix extends WeightMatrix {
         this.firstRows = firstRows;
     }
 
-    /** The parts stacked in order: at least one, all of one dtype and column count ({@code ShapeCheck.uploadStacked}). */
+    /** The parts stacked in order: at least one, of one dtype and column count ({@code ShapeCheck.uploadStacked}). */
     static WeightMatrix of(List<MappedMatrix> parts) {
         int[] firstRows = new int[parts.size() + 1];
         for (int p = 0; p < parts.size(); p++) {

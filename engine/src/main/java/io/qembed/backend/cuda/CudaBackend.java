@@ -195,7 +195,8 @@ public final class CudaBackend implements Backend {
         long bf16KeysValues = 2 * pass.attentionKeys().elements() * 2;
         long intArrays = 4 * ((long) pass.tokens() + 1) * Integer.BYTES;
         long buffers = pass.activationBytes() + bf16Input + bf16KeysValues + intArrays;
-        // The buffers under MIN_BYTES (the int arrays of short batches, at most six buffers in all) round up to it.
+        // A buffer under the smallest size class takes all of it: six at most (a short batch's four int arrays
+        // and two pooled activations).
         return (long) Math.ceil(DevicePool.MAX_ROUNDING * buffers) + 6 * DevicePool.MIN_BYTES;
     }
 
@@ -244,7 +245,9 @@ public final class CudaBackend implements Backend {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment host;
                 if (part.dtype() == DType.BF16) {
-                    host = part.data().isNative() ? part.data() : arena.allocate(part.data().byteSize()).copyFrom(part.data());
+                    host = part.data().isNative()
+                            ? part.data()
+                            : arena.allocate(part.data().byteSize()).copyFrom(part.data());
                 } else {
                     host = arena.allocate(part.elementCount() * CudaTensor.Element.BF16.bytes);
                     for (long i = 0; i < part.elementCount(); i++) {
@@ -256,7 +259,8 @@ public final class CudaBackend implements Backend {
                 offset += host.byteSize();
             }
         }
-        return new CudaTensor(this, buffer.pointer(), (int) rows, cols, CudaTensor.Element.BF16, () -> freeWeight(buffer));
+        return new CudaTensor(this, buffer.pointer(), (int) rows, cols, CudaTensor.Element.BF16,
+                () -> freeWeight(buffer));
     }
 
     /** A norm weight as FP32 {@code [1, n]}: exact for BF16, F16 and F32 checkpoints. */
@@ -273,7 +277,8 @@ public final class CudaBackend implements Backend {
             buffer.copyFromHost(host, 0, stream);
             synchronize(); // the host copy lives in this arena
         }
-        return new CudaTensor(this, buffer.pointer(), 1, weight.cols(), CudaTensor.Element.F32, () -> freeWeight(buffer));
+        return new CudaTensor(this, buffer.pointer(), 1, weight.cols(), CudaTensor.Element.F32,
+                () -> freeWeight(buffer));
     }
 
     private static void checkBytes(TensorView weight) {
@@ -491,7 +496,8 @@ public final class CudaBackend implements Backend {
             }
             return b;
         }
-        throw new IllegalArgumentException(op + ": the batch is not bound to this CUDA backend (bind it first): " + batch);
+        throw new IllegalArgumentException(op + ": the batch is not bound to this CUDA backend (bind it first): "
+                + batch);
     }
 
     @Override
@@ -502,8 +508,8 @@ public final class CudaBackend implements Backend {
         DeviceBatch bound = bound(batch, "rope");
         int heads = xt.cols() / headDim;
         DeviceBuffer frequencies = inverseFrequencies(headDim, theta);
-        launch(KernelCall.rope(xt.pointer(), bound.positions.pointer(), frequencies.pointer(), xt.rows(), heads, headDim,
-                xt.stride()));
+        launch(KernelCall.rope(xt.pointer(), bound.positions.pointer(), frequencies.pointer(), xt.rows(), heads,
+                headDim, xt.stride()));
     }
 
     /** {@code theta^(-2i/headDim)} for {@code i < headDim/2}, in double precision, uploaded once. */

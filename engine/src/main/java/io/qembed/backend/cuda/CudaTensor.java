@@ -97,7 +97,8 @@ final class CudaTensor implements Tensor {
     public Tensor colSlice(int from, int to) {
         Objects.checkFromToIndex(from, to, cols);
         if (element != Element.F32) {
-            throw new UnsupportedOperationException("colSlice: " + this + " is a weight; only activations have column views");
+            throw new UnsupportedOperationException(
+                    "colSlice: " + this + " is a weight; only activations have column views");
         }
         return new CudaTensor(owner, pointer() + (long) from * element.bytes, rows, to - from, stride, element, null);
     }

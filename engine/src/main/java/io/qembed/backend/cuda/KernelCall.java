@@ -45,7 +45,7 @@ record KernelCall(KernelFamily family, String kernel, LaunchGeometry geometry, K
                         .i32(headDim).i32(stride));
     }
 
-    /** {@code f32_to_bf16}: FP32 x {@code [rows, cols]} (rows {@code stride} floats apart) rounded into a dense BF16 buffer. */
+    /** {@code f32_to_bf16}: FP32 x {@code [rows, cols]} (rows {@code stride} floats apart) rounded to dense BF16. */
     static KernelCall f32ToBf16(long x, long out, int rows, int cols, int stride) {
         long elements = (long) rows * cols;
         return new KernelCall(KernelFamily.ELEMENTWISE, "f32_to_bf16", KernelGeometry.elementwise(elements),
