@@ -288,9 +288,11 @@ class BackendOpsTest {
         Run.Pair out = run.alloc(rows, 32);
         run.b().matmul(x.actual(), other.actual(), out.actual());
         Run.Pair delta = run.activation(rows, in, random(random, rows * in, 1f));
-        run.both((b, t) -> b.add(t.of(x), t.of(delta))); // x changes
+        Run.Pair norm = run.weight(vector(DType.BF16, random(random, in, 1f)));
+        Run.Pair normed = run.alloc(rows, in);
+        run.both((b, t) -> b.addRmsNorm(t.of(x), t.of(delta), t.of(norm), 1e-6f, t.of(normed))); // x changes
         run.both((b, t) -> b.matmul(t.of(x), t.of(other), t.of(out)));
-        run.assertWithin("product after add", out, OpBounds.matmul(in));
+        run.assertWithin("product after its input changed", out, OpBounds.matmul(in));
 
         Run.Pair y = run.alloc(rows, in);
         run.b().matmul(x.actual(), square.actual(), y.actual());
@@ -599,9 +601,10 @@ class BackendOpsTest {
         Tensor w = b.upload(TestTensors.view("w", DType.BF16, 3, 65, new float[3 * 65]));
         assertMessage("matmul:", () -> b.matmul(x, w, b.alloc(4, 3)), "[4, 64]", "[3, 65] BF16");
         assertMessage("matmul:", () -> b.matmul(x, x, x));
-        assertMessage("add:", () -> b.add(x, b.alloc(4, 65)));
-        assertMessage("add:", () -> b.add(x, new ReferenceBackend().alloc(4, 64)));
-        assertMessage("add:", () -> b.add(b.alloc(4, 128).colSlice(0, 64), x), "dense");
+        assertMessage("swiglu:", () -> b.swiglu(x, b.alloc(4, 65), x));
+        assertMessage("swiglu:", () -> b.swiglu(x, new ReferenceBackend().alloc(4, 64), x));
+        Tensor norm = b.upload(vector(DType.BF16, new float[64]));
+        assertMessage("rmsNorm:", () -> b.rmsNorm(b.alloc(4, 128).colSlice(0, 64), norm, 1e-6f, x), "dense");
         assertMessage("rmsNorm:", () -> b.rmsNorm(x, b.upload(vector(DType.BF16, new float[7])), 1e-6f, x));
         assertMessage("embedRows:", () -> b.embedRows(w, new int[] {3}, b.alloc(1, 65)), "token id 3");
         try (BoundBatch four = b.bind(Batch.of(new int[4])); BoundBatch three = b.bind(Batch.of(new int[3]))) {
@@ -629,7 +632,7 @@ class BackendOpsTest {
         Backend other = subject.open();
         Tensor t = other.alloc(2, 2);
         other.close();
-        assertThrows(IllegalStateException.class, () -> other.add(t, t));
+        assertThrows(IllegalStateException.class, () -> other.swiglu(t, t, t));
         assertThrows(IllegalStateException.class, () -> other.alloc(1, 1));
         other.close(); // idempotent
     }

@@ -6,6 +6,7 @@ import io.qembed.backend.BoundBatch;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.TestTensors;
 import io.qembed.io.DType;
+import io.qembed.io.TensorView;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
@@ -14,8 +15,9 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Throughput of the CPU kernels at the Qwen3-Embedding-0.6B shapes, in GFLOP/s and as a share of a
- * given FP32 peak. Arguments: {@code matmul|attention|layers|all|peak [threads] [peakGflops] [layers]}; {@code peak}
- * measures the machine's FMA ceiling itself.
+ * given FP32 peak. Arguments: {@code matmul|attention|layers|all|peak|fusion [threads] [peakGflops] [layers]};
+ * {@code peak} measures the machine's FMA ceiling itself; {@code fusion} times one layer with the projections
+ * stacked (q/k/v, gate/up: four products) against the same layer with seven products, the two alternating.
  */
 public final class CpuKernelBench {
     private static final int HIDDEN = 1024;
@@ -52,6 +54,11 @@ public final class CpuKernelBench {
             }
             if (what.equals("peak")) {
                 fmaPeak(peak);
+            }
+            if (what.equals("fusion")) {
+                for (int[] shape : new int[][] {{32, 128}, {8, 512}, {1, 2048}, {1, 8192}}) {
+                    fusion(cpu, shape[0], shape[1], layers);
+                }
             }
         }
     }
@@ -139,6 +146,116 @@ public final class CpuKernelBench {
         for (int i = 0; i < OPS.length; i++) {
             System.out.printf("  %-10s %5.1f%% of CPU time%n", OPS[i], 100 * opSeconds[i] / total);
         }
+    }
+
+    /**
+     * One layer of the 0.6B shape with its projections stacked as the model uploads them (q/k/v and gate/up:
+     * four products, their outputs column views) against the same layer with seven products into dense
+     * activations, on the same weights; the two run in turn {@code pairs} times, so that both see the same
+     * machine. Prints the median wall time of each and the median of the per-pair ratios.
+     */
+    private static void fusion(CpuBackend cpu, int sequences, int length, int pairs) {
+        Batch batch = Batch.of(new int[sequences][length]);
+        int tokens = batch.tokens();
+        int qWidth = HEADS * HEAD_DIM;
+        int kvWidth = KV_HEADS * HEAD_DIM;
+        Random random = new Random(4);
+        TensorView wq = view(random, qWidth, HIDDEN);
+        TensorView wk = view(random, kvWidth, HIDDEN);
+        TensorView wv = view(random, kvWidth, HIDDEN);
+        TensorView wGate = view(random, FFN, HIDDEN);
+        TensorView wUp = view(random, FFN, HIDDEN);
+        Tensor wo = weight(cpu, random, HIDDEN, qWidth);
+        Tensor wDown = weight(cpu, random, HIDDEN, FFN);
+        Tensor norm = cpu.upload(TestTensors.view("n", DType.BF16, 1, HIDDEN, TestTensors.random(random, HIDDEN, 1f)));
+        Tensor headNorm =
+                cpu.upload(TestTensors.view("hn", DType.BF16, 1, HEAD_DIM, TestTensors.random(random, HEAD_DIM, 1f)));
+        Tensor x = randomActivation(cpu, random, tokens, HIDDEN);
+        Tensor h = cpu.alloc(tokens, HIDDEN);
+        Tensor attn = cpu.alloc(tokens, qWidth);
+        Tensor o = cpu.alloc(tokens, HIDDEN);
+        BoundBatch bound = cpu.bind(batch);
+
+        Tensor q = cpu.alloc(tokens, qWidth);
+        Tensor k = cpu.alloc(tokens, kvWidth);
+        Tensor v = cpu.alloc(tokens, kvWidth);
+        Tensor gate = cpu.alloc(tokens, FFN);
+        Tensor up = cpu.alloc(tokens, FFN);
+        Tensor[] separateWeights = {cpu.upload(wq), cpu.upload(wk), cpu.upload(wv), cpu.upload(wGate), cpu.upload(wUp)};
+        Runnable separate = () -> {
+            cpu.rmsNorm(x, norm, 1e-6f, h);
+            cpu.matmul(h, separateWeights[0], q);
+            cpu.matmul(h, separateWeights[1], k);
+            cpu.matmul(h, separateWeights[2], v);
+            attentionBlock(cpu, q, k, v, headNorm, bound, attn);
+            cpu.matmul(attn, wo, o);
+            cpu.addRmsNorm(x, o, norm, 1e-6f, h);
+            cpu.matmul(h, separateWeights[3], gate);
+            cpu.matmul(h, separateWeights[4], up);
+            cpu.swiglu(gate, up, gate);
+            cpu.matmul(gate, wDown, o);
+        };
+
+        Tensor qkv = cpu.alloc(tokens, qWidth + 2 * kvWidth);
+        Tensor gateUp = cpu.alloc(tokens, 2 * FFN);
+        Tensor wqkv = cpu.uploadStacked(java.util.List.of(wq, wk, wv));
+        Tensor wGateUp = cpu.uploadStacked(java.util.List.of(wGate, wUp));
+        Runnable fused = () -> {
+            cpu.rmsNorm(x, norm, 1e-6f, h);
+            cpu.matmul(h, wqkv, qkv);
+            attentionBlock(cpu, qkv.colSlice(0, qWidth), qkv.colSlice(qWidth, qWidth + kvWidth),
+                    qkv.colSlice(qWidth + kvWidth, qWidth + 2 * kvWidth), headNorm, bound, attn);
+            cpu.matmul(attn, wo, o);
+            cpu.addRmsNorm(x, o, norm, 1e-6f, h);
+            cpu.matmul(h, wGateUp, gateUp);
+            Tensor g = gateUp.colSlice(0, FFN);
+            cpu.swiglu(g, gateUp.colSlice(FFN, 2 * FFN), g);
+            cpu.matmul(g, wDown, o);
+        };
+
+        for (int i = 0; i < 3; i++) { // warm-up: both compiled by C2
+            separate.run();
+            fused.run();
+        }
+        double[] separateSeconds = new double[pairs];
+        double[] fusedSeconds = new double[pairs];
+        double[] ratios = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            separateSeconds[i] = wallSeconds(separate);
+            fusedSeconds[i] = wallSeconds(fused);
+            ratios[i] = separateSeconds[i] / fusedSeconds[i];
+        }
+        System.out.printf("one layer, %d x %d tokens: seven products %.1f ms, four products %.1f ms (medians of %d);"
+                + " speed-up, median of the pairs' ratios: %.3f (%.3f to %.3f)%n", sequences, length,
+                median(separateSeconds) * 1e3, median(fusedSeconds) * 1e3, pairs, median(ratios),
+                Arrays.stream(ratios).min().orElseThrow(), Arrays.stream(ratios).max().orElseThrow());
+    }
+
+    /** q/k norms, rope and attention, as the model runs them after the projections. */
+    private static void attentionBlock(CpuBackend cpu, Tensor q, Tensor k, Tensor v, Tensor headNorm, BoundBatch bound,
+            Tensor attn) {
+        cpu.headRmsNorm(q, headNorm, 1e-6f);
+        cpu.headRmsNorm(k, headNorm, 1e-6f);
+        cpu.rope(q, HEAD_DIM, bound, 1e6);
+        cpu.rope(k, HEAD_DIM, bound, 1e6);
+        cpu.attention(q, k, v, HEAD_DIM, bound, attn);
+    }
+
+    private static double wallSeconds(Runnable run) {
+        long t0 = System.nanoTime();
+        run.run();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
+    private static TensorView view(Random random, int rows, int cols) {
+        return TestTensors.view("w", DType.BF16, rows, cols, TestTensors.random(random, rows * cols, 0.05f));
     }
 
     /** The FMA ceiling: every thread runs 16 independent chains of vector FMAs, nothing else. */
