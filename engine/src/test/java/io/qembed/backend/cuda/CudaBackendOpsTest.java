@@ -15,6 +15,7 @@ import io.qembed.backend.Tensor;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       pins the causal and sequence masks.
  * </ul>
  */
+@Tag("gpu")
 @ExtendWith(RequiresGpu.class)
 class CudaBackendOpsTest {
     private static CudaBackend cuda;
