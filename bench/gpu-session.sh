@@ -11,13 +11,13 @@
 #                checkpoints in the background (they are CPU and disk work, done while the GPU tests run)
 #   tests        the GPU tests only (GpuTestMain), one JVM per test class, with QEMBED_CUDA_SYNC=1 so that a
 #                faulting kernel is named; each test's start and outcome streamed to tests.jsonl
-#   0.6b         our forward pass timed on 64x512, 256x128, 4x8192 tokens with the cuBLAS ceiling; PyTorch +
-#                transformers (BF16, SDPA) on the same checkpoint and ids, and its BF16 matmul rate; our
-#                vectors compared with PyTorch's in FP32 (judged: cosine at least 0.9999) and BF16 (reported)
+#   0.6b         our forward pass timed on 64x512, 256x128, 4x8192 tokens with the cuBLAS ceiling; our vectors
+#                compared with PyTorch + transformers' in FP32 (judged: cosine at least 0.9999); PyTorch (BF16,
+#                SDPA) timed on the same checkpoint and ids, and its BF16 matmul rate; the vectors in BF16 (reported)
 #   4b           the same on the 4B shape (and 1x32768 tokens), only if the 0.6B comparison passed; which
 #                batches, and how long each is timed, follow from the time left
-# --dry-run: the same on the CPU (our CPU backend, PyTorch on the CPU; the GPU tests skip), with small batches
-# of the 0.6B shape and the tiny shape standing in for the 4B: checks everything but the GPU itself.
+# --dry-run: the same on the CPU (our CPU backend, PyTorch on the CPU, timed in FP32; the GPU tests skip), with
+# small batches of the 0.6B shape and the tiny shape standing in for the 4B: checks everything but the GPU.
 #
 # Everything lands in $OUT as it happens, at most 6 files: session.log (all output, stage timings),
 # environment.txt, tests.jsonl, summary.json (stages, tests, figures; rewritten after each stage),
@@ -59,7 +59,11 @@ work=${QEMBED_GPU_WORK:-/tmp/qembed-gpu}
 out=${OUT:-$work/out}
 python=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1
-mkdir -p "$out" "$work/crashes" || exit 2
+mkdir -p "$out" "$work" || exit 2
+# A new session's files, not appended to an earlier one's.
+rm -rf "$out"/{session.log,environment.txt,tests.jsonl,summary.json,details.tar.gz,jvm-crash.log} "$work/crashes" \
+  "$work"/results-* "$work"/{stages.tsv,checkpoints.log,unpack.log,report.txt,pytorch-gemm.json,kernel-cache.txt}
+mkdir -p "$work/crashes"
 exec > >(tee -a "$out/session.log") 2>&1 3>&1 # fd 3: the session log, also where a command's output goes elsewhere
 
 # No core files (minutes of writing for a large heap); a crashed JVM still aborts, so its exit status (134)
@@ -72,10 +76,12 @@ say() { echo "[gpu-session +$(($(date +%s) - started))s] $*"; }
 wanted() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 if $dry_run; then
-  backend=cpu device=cpu
+  # PyTorch is timed in FP32 on the CPU: BF16 products on a CPU without BF16 units are emulated and take
+  # minutes, and CPU timings mean nothing here anyway. The BF16 vectors are still compared.
+  backend=cpu device=cpu bench_dtype=float32
   export QEMBED_JAVA_OPTS="${QEMBED_JAVA_OPTS:--Xmx3g}"
 else
-  backend=cuda device=cuda
+  backend=cuda device=cuda bench_dtype=bfloat16
 fi
 fault=${QEMBED_GPU_FAULT:-}
 fault_stage=${fault%%:*}
@@ -87,7 +93,6 @@ java=$app/runtime/bin/java
 cp_java="$app/cuda-bindings-test-classes:$app/engine-test-classes:$app/engine-classes:$app/lib/*"
 export QEMBED_CUDA_CACHE=$work/kernel-cache
 : > "$work/stages.tsv"
-rm -rf "$work"/results-* "$work/checkpoints.log"
 writer_pid=
 
 # ---- stage bookkeeping -----------------------------------------------------------------------------------
@@ -128,6 +133,12 @@ time_left() {
   ((left > $1)) && left=$1
   echo "$left"
   ((left >= 1))
+}
+
+# out_of_time STEP: true (and the stage failed, naming STEP) when the stage has no time left for it.
+out_of_time() {
+  time_left 1 > /dev/null && return 1
+  fail "not run, out of time: $1"
 }
 
 # bounded CAP COMMAND...: runs COMMAND for at most time_left CAP seconds; exit 124 (or 137) when stopped.
@@ -367,29 +378,37 @@ stage_shape() {
     summarize_shape "$label"
     return
   fi
-  say "$label: PyTorch ($device, bfloat16, sdpa) on the same checkpoint and batches"
-  bounded 300 "$python" bench/torch_reference.py bench --model "$model" --device "$device" --dtype bfloat16 \
-    --shapes "$batches" --reps 10 --budget-s "$budget" --json "$d/pytorch.json" > /dev/null 2> >(tee "$d/pytorch.log" >&2) \
-    || fail "PyTorch bench: exit $?"
-  if ! $dry_run && [[ $label == 0.6b ]]; then
+  # Correctness first: the FP32 comparison, which the 4B stage waits for, before PyTorch's speed.
+  compare_with_pytorch float32 0.9999
+  if ! out_of_time "PyTorch bench"; then
+    say "$label: PyTorch ($device, $bench_dtype, sdpa) on the same checkpoint and batches"
+    bounded 300 "$python" bench/torch_reference.py bench --model "$model" --device "$device" --dtype "$bench_dtype" \
+      --shapes "$batches" --reps 10 --budget-s "$budget" --json "$d/pytorch.json" > /dev/null 2> >(tee "$d/pytorch.log" >&2) \
+      || fail "PyTorch bench: exit $?"
+  fi
+  if ! $dry_run && [[ $label == 0.6b ]] && ! out_of_time "PyTorch gemm"; then
     bounded 60 "$python" bench/torch_reference.py gemm --device cuda --sizes 8192x8192x8192 \
       --json "$work/pytorch-gemm.json" > /dev/null || fail "PyTorch gemm: exit $?"
   fi
-  # FP32 is the tighter reference (ours differs from it only by rounding the products' inputs to BF16); BF16
-  # is what PyTorch serves, and its flash kernel also covers inputs that FP32 SDPA may not fit.
-  local dtype threshold
-  for dtype in float32 bfloat16; do
-    say "$label: PyTorch ($dtype) vectors of our sequences"
-    bounded 240 "$python" bench/torch_reference.py embed --model "$model" --device "$device" --dtype "$dtype" \
-      --input "$d/qembed-vectors.jsonl" --output "$d/pytorch-$dtype-vectors.jsonl" \
-      --json "$d/pytorch-embed-$dtype.json" > /dev/null || fail "PyTorch embed $dtype: exit $?"
-    threshold=0.9999
-    [[ $dtype == bfloat16 ]] && threshold=0 # reported, not judged
-    "$python" bench/torch_reference.py compare "$d/qembed-vectors.jsonl" "$d/pytorch-$dtype-vectors.jsonl" \
-      --min-cosine "$threshold" --json "$d/compare-$dtype.json" | grep -E '"(count|min_cosine|mean_cosine|worst_id|passed)"'
-    ((PIPESTATUS[0] == 0)) || fail "vectors against PyTorch $dtype: below $threshold or missing"
-  done
+  compare_with_pytorch bfloat16 0 # reported, not judged
   summarize_shape "$label"
+}
+
+# compare_with_pytorch DTYPE MIN_COSINE: PyTorch's vectors of our benchmark's sequences in DTYPE, against ours.
+# FP32 is the tighter reference (ours differs from it only by rounding the products' inputs to BF16); BF16
+# is what PyTorch serves, and its flash kernel also covers inputs that FP32 SDPA may not fit.
+compare_with_pytorch() {
+  local dtype=$1 threshold=$2 label=$stage_name
+  local d=$work/results-$label model
+  model=$work/model-$(real_shape "$label")
+  out_of_time "PyTorch $dtype vectors" && return
+  say "$label: PyTorch ($dtype) vectors of our sequences"
+  bounded 240 "$python" bench/torch_reference.py embed --model "$model" --device "$device" --dtype "$dtype" \
+    --input "$d/qembed-vectors.jsonl" --output "$d/pytorch-$dtype-vectors.jsonl" \
+    --json "$d/pytorch-embed-$dtype.json" > /dev/null || fail "PyTorch embed $dtype: exit $?"
+  "$python" bench/torch_reference.py compare "$d/qembed-vectors.jsonl" "$d/pytorch-$dtype-vectors.jsonl" \
+    --min-cosine "$threshold" --json "$d/compare-$dtype.json" | grep -E '"(count|min_cosine|mean_cosine|worst_id|passed)"'
+  ((PIPESTATUS[0] == 0)) || fail "vectors against PyTorch $dtype: below $threshold or missing"
 }
 
 summarize_shape() {

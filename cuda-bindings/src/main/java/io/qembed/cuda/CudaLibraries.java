@@ -128,8 +128,8 @@ public final class CudaLibraries {
         try {
             CudaLibraryLocator.Libraries libraries = load();
             outcome = "loaded: " + libraries.driver() + ", " + libraries.cublasLt() + ", " + libraries.cublas() + ", "
-                    + libraries.nvrtc() + CudaLibraryLocator.nvrtcBuiltins(libraries.nvrtc()).map(b -> " (with " + b + ")")
-                            .orElse(" (no builtins library beside it)");
+                    + libraries.nvrtc() + CudaLibraryLocator.nvrtcBuiltins(libraries.nvrtc())
+                            .map(b -> " (with " + b + ")").orElse(" (no builtins library beside it)");
         } catch (CudaUnavailableException e) {
             outcome = "not loaded: " + e.getMessage();
         }

@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * <p>Order of preference: the override folder ({@value #OVERRIDE_ENV}), {@code LD_LIBRARY_PATH}, the
  * folders of {@code ldconfig}'s cache, the driver folders that container runtimes mount
  * ({@code /usr/local/nvidia/lib64}, {@code /usr/local/nvidia/lib}), the system library folders,
- * {@code /usr/local/cuda/lib64}, then the CUDA Python wheels ({@code nvidia/cu13/lib}, CUDA 12's {@code nvidia/cublas/lib} and
- * {@code nvidia/cuda_nvrtc/lib}) of every Python installation found. CUDA 13 libraries are preferred
+ * {@code /usr/local/cuda/lib64}, then the CUDA Python wheels ({@code nvidia/cu13/lib}, CUDA 12's
+ * {@code nvidia/cublas/lib} and {@code nvidia/cuda_nvrtc/lib}) of every Python installation found. CUDA 13 libraries are preferred
  * over CUDA 12 ones. {@link CudaLibraries} also asks {@code python3} for its site-packages folder when
  * these places are not enough.
  */

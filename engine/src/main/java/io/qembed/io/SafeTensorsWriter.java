@@ -137,7 +137,8 @@ public final class SafeTensorsWriter {
                 ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 float[] chunk = new float[CHUNK_ELEMENTS];
                 try {
-                    for (int i = next.getAndIncrement(); i < positions.length && !failed.get(); i = next.getAndIncrement()) {
+                    for (int i = next.getAndIncrement(); i < positions.length && !failed.get();
+                            i = next.getAndIncrement()) {
                         writeTensor(tensors.get(i), positions[i], chunk, buffer, channel);
                     }
                 } catch (IOException | RuntimeException | Error e) {
@@ -236,7 +237,10 @@ public final class SafeTensorsWriter {
         return header8;
     }
 
-    /** Encodes {@code chunk[0, count)} into the buffer, writing it out at {@code position} whenever it fills; returns where the next bytes go. */
+    /**
+     * Encodes {@code chunk[0, count)} into the buffer, writing it out at {@code position} whenever it fills;
+     * returns where the next bytes go.
+     */
     private static long encode(DType dtype, float[] chunk, int count, ByteBuffer buffer, FileChannel channel,
             long position) throws IOException {
         int done = 0;
@@ -267,7 +271,7 @@ public final class SafeTensorsWriter {
         return position;
     }
 
-    /** Writes what the buffer holds at {@code position} and empties it for refilling; returns the position after it. */
+    /** Writes what the buffer holds at {@code position} and empties it for refilling; returns where it ended. */
     private static long drain(ByteBuffer buffer, FileChannel channel, long position) throws IOException {
         buffer.flip();
         long after = writeFully(buffer, channel, position);

@@ -607,6 +607,7 @@ public final class CudaBackend implements Backend {
         context.makeCurrent();
     }
 
+    /** Queues one kernel (package-private: a test provokes a faulting launch through it). */
     void launch(KernelCall call) {
         modules.get(call.family()).kernel(call.kernel()).launch(call.geometry(), stream, call.args());
         if (syncAfterLaunch) {

@@ -158,7 +158,6 @@ public final class CudaForwardBenchmark {
                     results.add(result);
                     System.out.println(BenchmarkReport.describe(result, List.of()));
                     writeJson(options, device, results, List.of()); // so far: a run cut short keeps these
-
                     if (vectors != null) {
                         writeVectors(vectors, options, shape, sequences, pooled[0], config.hiddenSize());
                     }

@@ -109,8 +109,9 @@ public final class GpuTestMain {
         TestExecutionSummary s = summary.getSummary();
         s.printFailuresTo(new PrintWriter(System.out, true), 20);
         // skipped: disabled (no usable GPU, with the reason) or aborted by an assumption
+        long skipped = s.getTestsSkippedCount() + s.getContainersSkippedCount() + s.getTestsAbortedCount();
         System.out.printf("GpuTestMain: %d passed, %d failed, %d skipped%n", s.getTestsSucceededCount(),
-                s.getTotalFailureCount(), s.getTestsSkippedCount() + s.getContainersSkippedCount() + s.getTestsAbortedCount());
+                s.getTotalFailureCount(), skipped);
         System.exit(s.getTotalFailureCount() > 0 ? 1 : 0);
     }
 
@@ -146,7 +147,8 @@ public final class GpuTestMain {
 
     /** What the GPU step records about CUDA before any test: libraries, device, compiler, kernel cache. */
     private static void printEnvironment() {
-        System.out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        System.out.println("java: " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.runtime.version"));
         System.out.println("CUDA backend: " + CudaBackend.isAvailable());
         System.out.println("CUDA libraries:");
         System.out.println(CudaLibraries.searchReport().indent(2).stripTrailing());
@@ -156,7 +158,8 @@ public final class GpuTestMain {
             System.out.println("NVRTC: " + e.getMessage());
         }
         Path cache = KernelCache.defaultFolder(System.getenv(), System.getProperty("user.home"));
-        System.out.println("kernel cache: " + cache + " (" + KernelCache.ENV + "=" + System.getenv(KernelCache.ENV) + ")");
+        System.out.println("kernel cache: " + cache + " (" + KernelCache.ENV + "=" + System.getenv(KernelCache.ENV)
+                + ")");
         try (Stream<Path> files = Files.list(cache)) {
             files.sorted().forEach(f -> System.out.println("  " + f.getFileName() + " " + size(f)));
         } catch (IOException e) {
@@ -186,7 +189,8 @@ public final class GpuTestMain {
         private final Map<String, Long> started = new ConcurrentHashMap<>();
 
         ResultStream(Path file, PrintStream echo) throws IOException {
-            this.out = file == null ? null : Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            this.out = file == null ? null
+                    : Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             this.echo = echo;
         }
 

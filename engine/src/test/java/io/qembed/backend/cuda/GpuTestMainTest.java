@@ -31,7 +31,8 @@ class GpuTestMainTest {
     void theGpuStepRunsTheGpuTestsAndNotTheOnesCiRuns() {
         Launcher launcher = LauncherFactory.create();
         List<String> classes = GpuTestMain.gpuTestClasses(launcher.discover(GpuTestMain.request(List.of())));
-        Set<String> simpleNames = new TreeSet<>(classes.stream().map(c -> c.substring(c.lastIndexOf('.') + 1)).toList());
+        Set<String> simpleNames = new TreeSet<>(
+                classes.stream().map(c -> c.substring(c.lastIndexOf('.') + 1)).toList());
         assertEquals(new TreeSet<>(Set.of("SafeLayerGpuTest", "CudaAvailabilityTest", "CudaBackendOpsTest",
                 "CudaBackendEndToEndTest", "CudaMemoryBudgetTest", "LaunchErrorGpuTest")), simpleNames);
         assertEquals(List.of(CudaBackendOpsTest.class.getName()), GpuTestMain.gpuTestClasses(
@@ -68,7 +69,8 @@ class GpuTestMainTest {
         assertEquals("FAILED", failed.get("status").asText());
         assertTrue(failed.get("message").asText().contains("the sample's failure"), failed.toString());
         assertTrue(failed.get("trace").asText().contains("Sample.fails"), failed.toString());
-        JsonNode skipped = lines.stream().filter(l -> l.get("event").asText().equals("skipped")).findFirst().orElseThrow();
+        JsonNode skipped = lines.stream().filter(l -> l.get("event").asText().equals("skipped")).findFirst()
+                .orElseThrow();
         assertTrue(skipped.get("test").asText().contains("Sample.skips"), skipped.toString());
         assertTrue(skipped.get("reason").asText().contains("no GPU here"), skipped.toString());
         JsonNode aborted = finished(lines, "assumes");
@@ -79,7 +81,8 @@ class GpuTestMainTest {
 
     private static JsonNode finished(List<JsonNode> lines, String method) {
         return lines.stream()
-                .filter(l -> l.get("event").asText().equals("finished") && l.get("test").asText().contains("." + method + "("))
+                .filter(l -> l.get("event").asText().equals("finished")
+                        && l.get("test").asText().contains("." + method + "("))
                 .findFirst().orElseThrow(() -> new AssertionError("no outcome of " + method + " in " + lines));
     }
 

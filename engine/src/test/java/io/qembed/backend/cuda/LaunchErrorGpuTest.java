@@ -50,8 +50,8 @@ class LaunchErrorGpuTest {
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertTrue(exited, "the child did not finish in 2 minutes: " + output);
         assertEquals(FAULT_EXIT, child.exitValue(), output);
-        assertTrue(output.contains("kernel f32_to_bf16 ") && output.contains("failed: cuStreamSynchronize failed: CUDA_ERROR_"),
-                output);
+        assertTrue(output.contains("kernel f32_to_bf16 ")
+                && output.contains("failed: cuStreamSynchronize failed: CUDA_ERROR_"), output);
     }
 
     /** The child: f32_to_bf16 over an address no allocation holds; prints the error it gets. */
