@@ -247,6 +247,12 @@ start_checkpoint_writer() {
   say "writing the ${shapes[*]} checkpoints in the background ($threads threads; checkpoints.log)"
 }
 
+# What every later stage needs: the bundle unpacked, the checkpoints on their way.
+prepare() {
+  say "bundle: unpacking"
+  unpack_bundle && start_checkpoint_writer
+}
+
 stage_environment() {
   local record=$out/environment.txt
   {
@@ -260,10 +266,8 @@ stage_environment() {
     # shellcheck disable=SC2016 # expanded by the shell that runs the section
     section "tools" 'for t in xz tar nvcc python3; do command -v $t || echo "$t: not found"; done; nvcc --version 2>&1 | tail -2'
   } >> "$record"
-  say "bundle: unpacking"
-  unpack_bundle
+  prepare
   if [[ -x $java ]]; then
-    start_checkpoint_writer
     {
       echo
       echo "## Java, CUDA libraries, kernel cache"
@@ -457,6 +461,10 @@ finish() {
 
 say "qembed GPU session in $root; results in $out; deadline in ${deadline_s} s; stages: ${stages[*]}$($dry_run && echo ' (dry run on the CPU)')"
 run_stage environment 180 10 stage_environment
+if ! wanted environment; then # a rerun of later stages still needs the bundle
+  stage_name=prepare stage_end=$((started + 180))
+  prepare
+fi
 run_stage tests 240 30 stage_tests
 run_stage 0.6b 240 60 stage_shape
 run_stage 4b 400 100 stage_shape
