@@ -13,7 +13,7 @@
 # the fixture's file, which travels with the checkout, and gpu-session.sh puts it back. The runtime is linked
 # uncompressed and the whole folder packed with xz, which is smaller than jlink's own compression. It prints
 # what travels in all (bundle, tracked and untracked files) and fails when that leaves less than 8 MiB of
-# the 64 MiB a call may carry.
+# the 64 MiB that may travel to the GPU machine.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -81,7 +81,7 @@ awk -v b="$bundle_bytes" -v t="$tracked_bytes" -v u="$untracked_bytes" -v all="$
     b / m, t / m, u / m, all / m, limit - all / m, limit
 }'
 if ((total > (limit_mib - margin_mib) * 1048576)); then
-  echo "gpu-prepare: less than $margin_mib MiB left under the $limit_mib MiB a call carries; largest files:" >&2
+  echo "gpu-prepare: less than $margin_mib MiB left under the $limit_mib MiB that may travel; largest files:" >&2
   { git ls-files -z; git ls-files -z --others --exclude-standard; } | xargs -0 -r stat -c '%s %n' | sort -rn | head -5 >&2
   exit 1
 fi

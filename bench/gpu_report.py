@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The summary of a GPU session (bench/gpu-session.sh): its stages, the GPU tests' outcomes and each shape's
-figures, joined into one JSON file and printed as a short table. Reads what the session has written so far,
+"""The summary of a GPU step (bench/gpu-session.sh): its stages, the GPU tests' outcomes and each shape's
+figures, joined into one JSON file and printed as a short table. Reads what the step has written so far,
 so that it can run after every stage; missing pieces are reported as missing. Standard library only.
 
   gpu_report.py --stages STAGES.tsv --tests TESTS.jsonl --results WORK_DIR --json SUMMARY.json [--mode gpu]
@@ -14,7 +14,7 @@ import sys
 
 
 def read_stages(path):
-    """name, status, seconds, note per line of the session's stage table."""
+    """name, status, seconds, note per line of the stage table."""
     stages = []
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
@@ -27,7 +27,7 @@ def read_stages(path):
 
 
 def read_tests(path):
-    """Counts and details of the streamed test events (GpuTestMain's, and the session's own for whole classes)."""
+    """Counts and details of the streamed test events (GpuTestMain's, and gpu-session.sh's for whole classes)."""
     tests = {"passed": 0, "failed": 0, "skipped": 0, "classes_skipped": 0, "failures": [], "skip_reasons": {},
              "unfinished": [], "classes_not_completed": []}
     if not os.path.exists(path):
@@ -85,7 +85,7 @@ def number(value, digits=0):
 
 
 def table(report):
-    lines = [f"qembed GPU session ({report['mode']})", "",
+    lines = [f"qembed GPU step ({report['mode']})", "",
              f"{'stage':<12} {'status':<8} {'seconds':>7}  note"]
     for s in report["stages"]:
         lines.append(f"{s['name']:<12} {s['status']:<8} {s['seconds']:>7}  {s['note']}")
@@ -123,7 +123,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stages", required=True)
     parser.add_argument("--tests", required=True)
-    parser.add_argument("--results", required=True, help="the session's work folder (results-SHAPE/summary.json)")
+    parser.add_argument("--results", required=True, help="the work folder (results-SHAPE/summary.json)")
     parser.add_argument("--json", required=True)
     parser.add_argument("--mode", default="gpu")
     args = parser.parse_args(argv)
