@@ -263,7 +263,7 @@ prepare() {
 stage_environment() {
   local record=$out/environment.txt
   {
-    echo "# qembed GPU session, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $($dry_run && echo 'dry run on the CPU' || echo 'on the GPU')"
+    echo "# qembed GPU step, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $($dry_run && echo 'dry run on the CPU' || echo 'on the GPU')"
     section "machine" 'uname -a; nproc; free -g; df -h "'"$work"'" | tail -1'
     section "GPU" 'nvidia-smi; nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap,clocks.sm,clocks.max.sm --format=csv'
     section "driver folder" 'ls -l /usr/local/nvidia/lib64 2>&1 | grep -E "libcuda|libnvidia-ml|No such" ; ls /dev/nvidia* 2>&1'
