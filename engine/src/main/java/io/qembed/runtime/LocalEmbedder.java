@@ -11,6 +11,7 @@ import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.ModelLoadException;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backend;
@@ -112,7 +113,13 @@ public final class LocalEmbedder implements Embedder {
                             backend.name(),
                             budget.batchTokens());
             embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
-            embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
+            try {
+                embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
+            } catch (NonFiniteOutputException e) {
+                throw new ModelLoadException(modelDir, "the warm-up pass produced non-finite values (NaN or"
+                        + " infinity): the weights are likely corrupt ('qembed verify' names the first tensor"
+                        + " holding such values)", e);
+            }
             return embedder;
         } catch (RuntimeException e) {
             if (embedder != null) {
@@ -127,14 +134,18 @@ public final class LocalEmbedder implements Embedder {
         }
     }
 
-    private static Tokenizer loadTokenizer(Path file) {
+    /** Loads a model's tokenizer.json; a missing or malformed file is a {@link ModelLoadException} naming it. */
+    static Tokenizer loadTokenizer(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new ModelLoadException(file, "missing: the model directory needs its tokenizer.json");
         }
         try {
             return Tokenizer.load(file);
         } catch (TokenizerException e) {
-            throw new ModelLoadException(file, e.getMessage(), e);
+            // The tokenizer's message names the file already.
+            String prefix = file + ": ";
+            String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            throw new ModelLoadException(file, reason, e);
         }
     }
 

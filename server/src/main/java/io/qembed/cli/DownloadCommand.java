@@ -41,7 +41,8 @@ final class DownloadCommand implements Callable<Integer> {
         HubSettings env = HubSettings.fromEnvironment();
         HubSettings settings = new HubSettings(
                 env.endpoint(), cacheDir != null ? cacheDir : env.cacheDir(), env.token(), offline || env.offline());
-        spec.commandLine().getOut().println(Models.resolve(model, settings).toAbsolutePath());
+        Path dir = Models.resolve(model, settings, offline ? "--offline" : "HF_HUB_OFFLINE", false);
+        spec.commandLine().getOut().println(dir.toAbsolutePath());
         return 0;
     }
 }

@@ -12,6 +12,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
+import io.qembed.api.NonFiniteOutputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -170,11 +171,14 @@ public final class EmbedCommand implements Callable<Integer> {
         try {
             result = embedder.embed(chunk.stream().map(Line::input).toList(), options);
         } catch (InputTooLongException e) {
-            throw new UserException("line " + chunk.get(e.index()).lineNo() + ": " + e.getMessage());
+            throw new UserException("line " + chunk.get(e.index()).lineNo() + ": " + e.tokens()
+                    + " tokens, more than the limit of " + e.limit() + "; shorten it, or give --truncate");
         } catch (InvalidRequestException e) {
             throw new UserException(lineOf(chunk, e.getMessage()));
+        } catch (NonFiniteOutputException e) {
+            throw UserException.model("line " + chunk.get(e.index()).lineNo() + ": " + e.reason());
         } catch (EmbedException e) {
-            throw new UserException(e.getMessage(), 1);
+            throw new UserException(e.getMessage(), ExitCode.FAILURE);
         }
         for (int i = 0; i < chunk.size(); i++) {
             Embeddings.Embedding e = result.data().get(i);

@@ -1,9 +1,7 @@
 package io.qembed.cli;
 
-import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
-import io.qembed.api.ModelLoadException;
 import io.qembed.hub.ModelResolver;
 import picocli.CommandLine.Option;
 
@@ -40,19 +38,13 @@ public final class EngineOptions {
         return EngineConfig.defaults().withBackend(backend).withThreads(threads).withMaxBatchTokens(batchTokens);
     }
 
-    /** Opens the model; a load error becomes a one-line user error. */
+    /** Opens the model; a model that cannot be used is a one-line user error ({@link ExitCode#MODEL}). */
     public Embedder open() {
         return open(config());
     }
 
     public Embedder open(EngineConfig config) {
-        try {
-            return Embedder.open(Models.resolve(model), config);
-        } catch (ModelLoadException e) {
-            throw new UserException("cannot load model: " + e.getMessage(), 3);
-        } catch (EmbedException e) {
-            throw new UserException(e.getMessage(), 3);
-        }
+        return Models.open(model, config);
     }
 
     /**

@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Serve a model over HTTP with an OpenAI-compatible embeddings API.",
         showDefaultValues = true)
-public final class ServeCommand implements Runnable {
+public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", defaultValue = "${env:QEMBED_MODEL}",
             description = "Model directory or Hugging Face repository id (default: " + ModelResolver.DEFAULT_MODEL
@@ -94,11 +94,17 @@ public final class ServeCommand implements Runnable {
     List<String> postprocess;
 
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_DRAIN_TIMEOUT:-30}",
-            description = "Seconds shutdown waits for requests in flight. Env: QEMBED_DRAIN_TIMEOUT.")
+            description = "Seconds shutdown waits for requests in flight; those still running then get 503."
+                    + " Env: QEMBED_DRAIN_TIMEOUT.")
     int drainTimeoutSeconds;
 
+    @Option(names = "--read-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_READ_TIMEOUT:-30}",
+            description = "Seconds a request body may take to arrive, all of it; a slower one gets 408."
+                    + " Env: QEMBED_READ_TIMEOUT.")
+    int readTimeoutSeconds;
+
     @Override
-    public void run() {
+    public Integer call() {
         ServerConfig serverConfig = serverConfig();
         EngineConfig engineConfig = engineConfig();
 
@@ -109,42 +115,30 @@ public final class ServeCommand implements Runnable {
         } catch (RuntimeException e) {
             throw new UserException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "qembed-shutdown");
+        // Once serving, SIGTERM and SIGINT start the drain, and its outcome is the exit code; other ways
+        // the JVM ends (a signal while loading, SIGHUP, an exit elsewhere) still drain through the hook.
+        Thread hook = new Thread(server::shutdown, "qembed-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Embedder embedder = open(engineConfig);
+            Embedder embedder = Models.open(model, engineConfig);
             try {
                 server.serve(embedder);
             } catch (RuntimeException e) {
                 embedder.close();
-                throw e instanceof IllegalArgumentException ? new UserException(e.getMessage()) : e;
+                throw switch (e) {
+                    case IllegalArgumentException bad -> new UserException(bad.getMessage());
+                    case EmbedException broken -> UserException.model(broken.getMessage());
+                    default -> e;
+                };
             }
         } catch (RuntimeException e) {
             Runtime.getRuntime().removeShutdownHook(hook);
-            server.close();
+            server.shutdown();
             throw e;
         }
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Resolves and loads the model; what the user can fix becomes a one-line error. */
-    private Embedder open(EngineConfig engineConfig) {
-        Path dir = Models.resolve(model == null || model.isBlank() ? null : model);
-        try {
-            return Embedder.open(dir, engineConfig);
-        } catch (ModelLoadException e) {
-            throw new UserException("cannot load model: " + e.getMessage(), 3);
-        } catch (EmbedException e) {
-            throw new UserException(e.getMessage(), 3);
-        }
+        StopSignals.install().await();
+        int cut = server.shutdown();
+        return cut == 0 ? ExitCode.OK : ExitCode.REQUESTS_CUT;
     }
 
     ServerConfig serverConfig() {
@@ -155,6 +149,7 @@ public final class ServeCommand implements Runnable {
         requirePositive("--max-concurrent-requests", maxConcurrentRequests);
         requirePositive("--max-inputs-per-request", maxInputsPerRequest);
         requirePositive("--drain-timeout", drainTimeoutSeconds);
+        requirePositive("--read-timeout", readTimeoutSeconds);
         List<String> origins = corsOrigins == null ? List.of()
                 : corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
         return ServerConfig.defaults()
@@ -167,7 +162,8 @@ public final class ServeCommand implements Runnable {
                 .withMaxInputsPerRequest(maxInputsPerRequest)
                 .withServedModelName(servedModelName == null || servedModelName.isBlank() ? null : servedModelName)
                 .withPostProcessors(postProcessors())
-                .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds));
+                .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+                .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
     }
 
     EngineConfig engineConfig() {

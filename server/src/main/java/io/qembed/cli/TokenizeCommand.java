@@ -83,15 +83,18 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The tokenizer: a bad --tokenizer file is bad input, a model without a usable one a model that cannot be used. */
     private Tokenizer loadTokenizer() {
-        Path file = source.tokenizer != null ? source.tokenizer : Models.resolve(source.model).resolve("tokenizer.json");
+        boolean ofModel = source.tokenizer == null;
+        Path file = ofModel ? Models.resolve(source.model).resolve("tokenizer.json") : source.tokenizer;
+        int exitCode = ofModel ? ExitCode.MODEL : ExitCode.USAGE;
         if (!Files.isRegularFile(file)) {
-            throw new UserException("tokenizer file not found: " + file);
+            throw new UserException("tokenizer file not found: " + file, exitCode);
         }
         try {
             return Tokenizer.load(file);
         } catch (TokenizerException e) {
-            throw new UserException(e.getMessage());
+            throw new UserException(e.getMessage(), exitCode);
         }
     }
 

@@ -75,6 +75,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(500, "server_error", message, null, "internal_error", Map.of());
     }
 
+    /** 500: the model computed a vector that is not finite; the message says so (never a NaN vector). */
+    public static ApiException modelFault(String message) {
+        return new ApiException(500, "server_error", message, null, "non_finite_output", Map.of());
+    }
+
     /**
      * An error the HTTP layer found before any route saw the request (a malformed request line or header,
      * a URI or headers too large, ...), with the status the HTTP layer chose.

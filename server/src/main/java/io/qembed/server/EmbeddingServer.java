@@ -11,6 +11,7 @@ import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
@@ -501,6 +502,11 @@ public final class EmbeddingServer implements AutoCloseable {
             case InvalidRequestException e -> ApiException.invalid(e.getMessage(), e.param());
             case OverloadedException e -> ApiException.overloaded(e.getMessage());
             case EngineClosedException e -> ApiException.unavailable("the server is shutting down");
+            case NonFiniteOutputException e -> {
+                // the model's fault, not the request's, nor a bug to trace
+                LOG.error("request {}: {}", record.id, e.getMessage());
+                yield ApiException.modelFault(e.getMessage());
+            }
             case EmbedException e -> {
                 LOG.error("request {}: the engine failed", record.id, e);
                 yield ApiException.internal("the engine failed: " + e.getMessage());

@@ -100,7 +100,7 @@ class EmbedCommandTest {
         assertTrue(badDims.err().contains("dimensions"), badDims.err());
 
         CliRun noModel = CliRun.run("embed", "--model", dir.resolve("missing").toString(), "--input", in.toString());
-        assertEquals(2, noModel.exitCode());
+        assertEquals(3, noModel.exitCode(), "a model that cannot be found");
         assertTrue(noModel.err().contains("missing"), noModel.err());
     }
 }
