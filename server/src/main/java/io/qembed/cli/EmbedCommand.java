@@ -32,9 +32,10 @@ import picocli.CommandLine.Option;
         name = "embed",
         mixinStandardHelpOptions = true,
         description = {
-            "Embeds JSONL input: one object per line with \"text\" (string) or \"token_ids\" (array of ints)"
-                    + " and an optional \"id\" echoed back.",
-            "Writes JSONL in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}."
+            "Embed texts or token ids read as JSONL and write their vectors as JSONL.",
+            "Each input line is an object with \"text\" (a string) or \"token_ids\" (an array of ints), and an"
+                    + " optional \"id\" echoed back.",
+            "Each output line, in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}."
         })
 public final class EmbedCommand implements Callable<Integer> {
     /** Inputs submitted at once: enough to fill packed batches, small enough to stream big files. */
@@ -42,16 +43,16 @@ public final class EmbedCommand implements Callable<Integer> {
 
     @Mixin EngineOptions engine;
 
-    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL input (default: stdin).")
+    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL output (default: stdout).")
+    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N", description = "Matryoshka size, 32..hidden.")
+    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N", description = "Matryoshka size, 32..hidden (default: ${DEFAULT-VALUE}, the model's full size).")
     int dimensions;
 
-    @Option(names = "--instruction", paramLabel = "TEXT", description = "Task instruction (Instruct: ...\\nQuery:...).")
+    @Option(names = "--instruction", paramLabel = "TEXT", description = "Task instruction: each text becomes Instruct: TEXT\\nQuery:{text}.")
     String instruction;
 
     @Option(names = "--prompt-name", paramLabel = "NAME", description = "Named prompt of the model, e.g. query.")
@@ -70,7 +71,7 @@ public final class EmbedCommand implements Callable<Integer> {
             description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
     String truncationDirection;
 
-    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Token limit per input.")
+    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
     int maxTokens;
 
     private final ObjectMapper json = new ObjectMapper();

@@ -3,6 +3,7 @@ package io.qembed.cli;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.hub.ModelResolver;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** The options every command that runs a model shares: which model, which backend, how many threads. */
@@ -44,7 +45,12 @@ public final class EngineOptions {
     }
 
     public Embedder open(EngineConfig config) {
-        return Models.open(model, config);
+        return Models.open(resolve(), config);
+    }
+
+    /** The model directory, downloaded first for a repository id. */
+    public Path resolve() {
+        return Models.resolve(model);
     }
 
     /**

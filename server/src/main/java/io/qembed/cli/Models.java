@@ -33,7 +33,11 @@ public final class Models {
 
     /** Resolves and opens a model; a model that cannot be loaded is a {@link UserException} naming the file. */
     public static Embedder open(String modelOrRepoId, EngineConfig config) {
-        Path dir = resolve(modelOrRepoId);
+        return open(resolve(modelOrRepoId), config);
+    }
+
+    /** Opens a model directory; a model that cannot be loaded is a {@link UserException} naming the file. */
+    public static Embedder open(Path dir, EngineConfig config) {
         try {
             return Embedder.open(dir, config);
         } catch (ModelLoadException e) {

@@ -28,11 +28,10 @@ import picocli.CommandLine.Spec;
         name = "tokenize",
         mixinStandardHelpOptions = true,
         description = {
-            "Writes the token ids of JSONL texts: {\"id\": ..., \"text\": ...} becomes",
-            "{\"id\": ..., \"ids\": [...]}, in input order, with the special tokens the",
-            "post-processor adds (Qwen3-Embedding appends <|endoftext|>).",
-            "With --bench, encodes every line of a text file on one thread and prints",
-            "the throughput of each round."
+            "Turn JSONL texts into token ids, or measure the tokenizer's throughput.",
+            "{\"id\": ..., \"text\": ...} becomes {\"id\": ..., \"ids\": [...]}, in input order, with the special"
+                    + " tokens the post-processor adds (Qwen3-Embedding appends <|endoftext|>).",
+            "With --bench, encodes every line of a text file on one thread and prints the throughput of each round."
         })
 public final class TokenizeCommand implements Callable<Integer> {
 
@@ -42,30 +41,31 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     /** Where the tokenizer comes from. */
     static final class Source {
-        @Option(names = "--tokenizer", paramLabel = "FILE", required = true, description = "a tokenizer.json")
+        @Option(names = "--tokenizer", paramLabel = "FILE", required = true, description = "A tokenizer.json file.")
         Path tokenizer;
 
         @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", required = true,
-                description = "a model directory holding tokenizer.json, or a Hugging Face repository id")
+                description = "A model directory holding tokenizer.json, or a Hugging Face repository id.")
         String model;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-", description = "JSONL input, - for stdin (default)")
+    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-", description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-", description = "JSONL output, - for stdout (default)")
+    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-", description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--no-special", description = "leave out the post-processor's special tokens")
+    @Option(names = "--no-special", description = "Leave out the post-processor's special tokens.")
     boolean noSpecial;
 
-    @Option(names = "--bench", paramLabel = "TEXTFILE", description = "benchmark: encode every line of TEXTFILE, several rounds")
+    @Option(names = "--bench", paramLabel = "TEXTFILE", description = "Benchmark: encode every line of TEXTFILE, several rounds.")
     Path bench;
 
-    @Option(names = "--rounds", defaultValue = "5", description = "measured rounds for --bench (default ${DEFAULT-VALUE}), after a warm-up")
+    @Option(names = "--rounds", defaultValue = "5", paramLabel = "N",
+            description = "Measured rounds for --bench, after a warm-up (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Spec

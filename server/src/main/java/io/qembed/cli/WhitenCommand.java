@@ -8,7 +8,10 @@ import picocli.CommandLine.Command;
 @Command(
         name = "whiten",
         mixinStandardHelpOptions = true,
-        description = "Whitening and PCA transforms for embeddings (see: qembed whiten fit --help).",
+        description = {
+            "Fit or inspect whitening and PCA transforms for embeddings.",
+            "See: qembed whiten fit --help."
+        },
         subcommands = {WhitenFitCommand.class, WhitenShowCommand.class})
 public final class WhitenCommand implements Callable<Integer> {
     @CommandLine.Spec

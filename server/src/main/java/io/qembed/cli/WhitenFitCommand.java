@@ -69,7 +69,8 @@ public final class WhitenFitCommand implements Runnable {
     Path out;
 
     @Option(names = "--method", defaultValue = "whiten", paramLabel = "whiten|pca",
-            description = "whiten: rotate and scale to unit variance; pca: rotate only (default: ${DEFAULT-VALUE}).")
+            description = "The transform: whiten rotates and scales to unit variance, pca only rotates"
+                    + " (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--dims", defaultValue = "0", paramLabel = "K",
