@@ -82,9 +82,7 @@ public final class LocalEmbedder implements Embedder {
 
     /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
     static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
-        if (!Files.isDirectory(modelDir)) {
-            throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
-        }
+        requireDirectory(modelDir);
         Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
         Tokenizer tokenizer = loadTokenizer(modelDir.resolve("tokenizer.json"));
         Prompts prompts = Prompts.load(modelDir);
@@ -116,9 +114,7 @@ public final class LocalEmbedder implements Embedder {
             try {
                 embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
             } catch (NonFiniteOutputException e) {
-                throw new ModelLoadException(modelDir, "the warm-up pass produced non-finite values (NaN or"
-                        + " infinity): the weights are likely corrupt ('qembed verify' names the first tensor"
-                        + " holding such values)", e);
+                throw new ModelLoadException(modelDir, "in the warm-up pass " + e.reason(), e);
             }
             return embedder;
         } catch (RuntimeException e) {
@@ -131,6 +127,13 @@ public final class LocalEmbedder implements Embedder {
                 checkpoint.close();
             }
             throw e;
+        }
+    }
+
+    /** Refuses a path that is not a directory, naming it. */
+    static void requireDirectory(Path modelDir) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
         }
     }
 

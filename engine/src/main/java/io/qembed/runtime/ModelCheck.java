@@ -7,7 +7,6 @@ import io.qembed.io.WeightScan;
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.Qwen3Weights;
 import io.qembed.text.Prompts;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -44,9 +43,7 @@ public final class ModelCheck {
      * @throws ModelLoadException when a file is missing or malformed, as loading it would
      */
     public static Report run(Path modelDir) {
-        if (!Files.isDirectory(modelDir)) {
-            throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
-        }
+        LocalEmbedder.requireDirectory(modelDir);
         long start = System.nanoTime();
         Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
         LocalEmbedder.loadTokenizer(modelDir.resolve("tokenizer.json"));

@@ -16,7 +16,7 @@ import java.nio.file.Path;
  */
 public final class Models {
     /** The other way forward when the hub cannot provide the model. */
-    static final String LOCAL_MODEL_HINT = "or use a local model directory with --model DIR (to try qembed without"
+    private static final String LOCAL_MODEL_HINT = "or use a local model directory with --model DIR (to try qembed without"
             + " a network: --model fixtures/tiny-qwen3-embedding, the tiny random-weight model in the source tree)";
 
     private Models() {}

@@ -121,30 +121,33 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new UserException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
         }
-        // Once serving, SIGTERM and SIGINT start the drain, and its outcome is the exit code; other ways
-        // the JVM ends (a signal while loading, SIGHUP, an exit elsewhere) still drain through the hook.
+        // SIGTERM and SIGINT stop the command, and once it serves their drain's outcome is the exit code;
+        // other ways the JVM ends (SIGHUP, an exit elsewhere) still drain through the hook.
         Thread hook = new Thread(server::shutdown, "qembed-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            Embedder embedder = Models.open(model, engineConfig);
+        try (StopSignals stop = StopSignals.install()) {
             try {
-                server.serve(embedder);
+                Embedder embedder = Models.open(model, engineConfig);
+                try {
+                    server.serve(embedder);
+                } catch (RuntimeException e) {
+                    embedder.close();
+                    throw switch (e) {
+                        case IllegalArgumentException bad -> new UserException(bad.getMessage());
+                        case EmbedException broken -> UserException.model(broken.getMessage());
+                        default -> e;
+                    };
+                }
             } catch (RuntimeException e) {
-                embedder.close();
-                throw switch (e) {
-                    case IllegalArgumentException bad -> new UserException(bad.getMessage());
-                    case EmbedException broken -> UserException.model(broken.getMessage());
-                    default -> e;
-                };
+                Runtime.getRuntime().removeShutdownHook(hook);
+                server.shutdown();
+                throw e;
             }
-        } catch (RuntimeException e) {
-            Runtime.getRuntime().removeShutdownHook(hook);
-            server.shutdown();
-            throw e;
+            stop.serving();
+            stop.await();
+            int cut = server.shutdown();
+            return cut == 0 ? ExitCode.OK : ExitCode.REQUESTS_CUT;
         }
-        StopSignals.install().await();
-        int cut = server.shutdown();
-        return cut == 0 ? ExitCode.OK : ExitCode.REQUESTS_CUT;
     }
 
     ServerConfig serverConfig() {

@@ -213,8 +213,8 @@ public final class EmbeddingServer implements AutoCloseable {
         if (!awaitIdle(config.drainTimeout())) {
             List<Exchange> late = List.copyOf(inFlight);
             cut = late.size();
-            LOG.warn("the drain timeout of {} s ran out: answering the {} requests still in flight with 503",
-                    config.drainTimeout().toSeconds(), cut);
+            LOG.warn("the drain timeout of {} s ran out: answering {} still in flight with 503",
+                    config.drainTimeout().toSeconds(), requests(cut));
             late.forEach(Exchange::cut);
             awaitIdle(CUT_GRACE);
         }
@@ -227,7 +227,7 @@ public final class EmbeddingServer implements AutoCloseable {
         if (cut == 0) {
             LOG.info("stopped");
         } else {
-            LOG.warn("stopped; {} requests were cut short by the drain timeout", cut);
+            LOG.warn("stopped; the drain timeout cut {} short", requests(cut));
         }
         return cut;
     }
@@ -236,6 +236,10 @@ public final class EmbeddingServer implements AutoCloseable {
     @Override
     public void close() {
         shutdown();
+    }
+
+    private static String requests(int n) {
+        return n == 1 ? "1 request" : n + " requests";
     }
 
     /** Waits until no request is in flight, at most {@code timeout}; whether none is. */

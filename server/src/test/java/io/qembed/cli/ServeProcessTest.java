@@ -118,7 +118,7 @@ class ServeProcessTest {
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "serve did not stop on SIGTERM");
             String output = Files.readString(log);
             assertEquals(ExitCode.REQUESTS_CUT, process.exitValue(), output);
-            assertTrue(output.contains("1 requests were cut short by the drain timeout"), output);
+            assertTrue(output.contains("stopped; the drain timeout cut 1 request short"), output);
         } finally {
             process.destroyForcibly();
         }
