@@ -43,16 +43,20 @@ public final class EmbedCommand implements Callable<Integer> {
 
     @Mixin EngineOptions engine;
 
-    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
+            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
+            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N", description = "Matryoshka size, 32..hidden (default: ${DEFAULT-VALUE}, the model's full size).")
+    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N",
+            description = "Matryoshka size, 32..hidden (default: ${DEFAULT-VALUE}, the model's full size).")
     int dimensions;
 
-    @Option(names = "--instruction", paramLabel = "TEXT", description = "Task instruction: each text becomes Instruct: TEXT\\nQuery:{text}.")
+    @Option(names = "--instruction", paramLabel = "TEXT",
+            description = "Task instruction: each text becomes Instruct: TEXT\\nQuery:{text}.")
     String instruction;
 
     @Option(names = "--prompt-name", paramLabel = "NAME", description = "Named prompt of the model, e.g. query.")
@@ -71,7 +75,8 @@ public final class EmbedCommand implements Callable<Integer> {
             description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
     String truncationDirection;
 
-    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
+    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N",
+            description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
     int maxTokens;
 
     private final ObjectMapper json = new ObjectMapper();

@@ -2,6 +2,7 @@ package io.qembed.cli;
 
 import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.eval.EmbedderEncoder;
@@ -121,6 +122,8 @@ public final class EvalCommand implements Runnable {
                         new Evaluator.Options(embedding.batchSize, 0, eps, force, Main.Version.text()));
                 result = evaluator.run(data, parsed);
             }
+        } catch (NonFiniteOutputException e) {
+            throw UserException.model(e.reason());
         } catch (DatasetException | EmbedException e) {
             throw new UserException(e.getMessage());
         } catch (IllegalArgumentException e) {

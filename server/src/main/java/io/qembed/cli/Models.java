@@ -62,8 +62,9 @@ public final class Models {
             String hint = suggestLocal ? "; " + LOCAL_MODEL_HINT : "";
             throw UserException.model(switch (e.reason()) {
                 case NOT_CACHED -> model + " is not (completely) in the cache " + settings.cacheDir() + " and "
-                        + offlineSwitch + " keeps it from being downloaded: drop " + offlineSwitch + " to download it"
-                        + hint;
+                        + offlineSwitch + " keeps it from being downloaded: "
+                        + (offlineSwitch.startsWith("--") ? "leave out " : "unset ") + offlineSwitch
+                        + " to download it" + hint;
                 case NETWORK -> e.getMessage() + hint;
                 default -> e.getMessage();
             });

@@ -52,16 +52,19 @@ public final class TokenizeCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-", description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-",
+            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-", description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-",
+            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
     String output;
 
     @Option(names = "--no-special", description = "Leave out the post-processor's special tokens.")
     boolean noSpecial;
 
-    @Option(names = "--bench", paramLabel = "TEXTFILE", description = "Benchmark: encode every line of TEXTFILE, several rounds.")
+    @Option(names = "--bench", paramLabel = "TEXTFILE",
+            description = "Benchmark: encode every line of TEXTFILE, several rounds.")
     Path bench;
 
     @Option(names = "--rounds", defaultValue = "5", paramLabel = "N",

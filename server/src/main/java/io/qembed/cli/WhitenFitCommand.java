@@ -4,6 +4,7 @@ import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.ModelInfo;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.post.CovarianceAccumulator;
@@ -136,6 +137,8 @@ public final class WhitenFitCommand implements Runnable {
                     out, m.label(), transform.inputDimensions(), transform.outputDimensions(), stats.count(),
                     100 * transform.keptVarianceShare());
             o.flush();
+        } catch (NonFiniteOutputException e) {
+            throw UserException.model(e.reason());
         } catch (DatasetException | EmbedException e) {
             throw new UserException(e.getMessage());
         } catch (IllegalArgumentException e) {

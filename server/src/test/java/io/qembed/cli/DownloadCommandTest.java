@@ -25,7 +25,7 @@ class DownloadCommandTest {
         CliRun r = CliRun.run("download", "--offline", "--cache-dir", cache.toString(), "Qwen/Qwen3-Embedding-0.6B");
         assertEquals(3, r.exitCode(), "a model that cannot be fetched");
         assertEquals("qembed download: Qwen/Qwen3-Embedding-0.6B is not (completely) in the cache " + cache
-                + " and --offline keeps it from being downloaded: drop --offline to download it", r.err().strip());
+                + " and --offline keeps it from being downloaded: leave out --offline to download it", r.err().strip());
     }
 
     @Test
