@@ -37,7 +37,7 @@ public final class EvalReport {
         return shown;
     }
 
-    /** The result's notes, then why a metric is left out and, for random weights, what the scores mean. */
+    /** The result's notes, then why a metric is left out. */
     private static List<String> notes(EvalResult r) {
         List<String> notes = new ArrayList<>(r.notes());
         for (int m = 0; m < METRICS; m++) {
@@ -47,14 +47,8 @@ public final class EvalReport {
                         + ", so it is 1 whatever the ranking");
             }
         }
-        if (r.randomWeights()) {
-            notes.add(RANDOM_WEIGHTS);
-        }
         return notes;
     }
-
-    private static final String RANDOM_WEIGHTS = "the model's weights look randomly initialised, not trained: these"
-            + " scores only measure chance; evaluate a real checkpoint for real figures";
 
     /** The best value of each metric over all configurations. */
     private static double[] best(EvalResult r) {
@@ -102,6 +96,10 @@ public final class EvalReport {
         }
         for (String note : notes(r)) {
             out.append("note: ").append(note).append(System.lineSeparator());
+        }
+        if (r.randomWeights()) {
+            out.append("note: the model's weights look randomly initialised, not trained: these scores only measure"
+                    + " chance; evaluate a real checkpoint for real figures").append(System.lineSeparator());
         }
         return out.toString();
     }
@@ -205,7 +203,6 @@ public final class EvalReport {
         h.append("</figure>\n");
         table(h, r);
         List<String> notes = notes(r);
-        notes.remove(RANDOM_WEIGHTS); // said up front instead
         if (!notes.isEmpty()) {
             h.append("<h2>Notes</h2>\n<ul>\n");
             for (String n : notes) {
