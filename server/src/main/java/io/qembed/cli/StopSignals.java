@@ -12,6 +12,8 @@ import sun.misc.SignalHandler;
  * graceful stop exit 0 and a cut one say so (the JVM's own handling exits 143 or 130 whatever happened).
  * While the model loads there is nothing to drain: a signal ends the process at once. Once it serves, the
  * first signal lets {@link #await()} return, to drain the requests in flight; a second one stops at once.
+ * {@code sun.misc.Signal} (module jdk.unsupported) is the JDK's only way to handle a signal; javac warns
+ * about it.
  */
 final class StopSignals implements AutoCloseable {
     private final CountDownLatch requested = new CountDownLatch(1);
