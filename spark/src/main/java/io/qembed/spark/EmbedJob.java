@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.SparkConf;
 import org.apache.spark.SparkJobInfo;
 import org.apache.spark.SparkStageInfo;
 import org.apache.spark.sql.AnalysisException;
@@ -48,7 +49,7 @@ public final class EmbedJob implements Callable<Integer> {
     private static final int QUOTED_ERRORS = 5;
 
     @Option(names = "--master", paramLabel = "URL",
-            description = "Spark master, e.g. local[2] (leave it out under spark-submit, which sets it).")
+            description = "Spark master, e.g. local[2] (default: spark-submit's, else local[*]).")
     String master;
 
     @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; repeatable.")
@@ -232,6 +233,9 @@ public final class EmbedJob implements Callable<Integer> {
 
     private SparkSession session() {
         SparkSession.Builder builder = SparkSession.builder().appName("qembed-spark embed");
+        if (master == null && !new SparkConf().contains("spark.master")) {
+            master = "local[*]"; // run outside spark-submit without --master
+        }
         if (master != null) {
             builder.master(master);
             if (!master.startsWith("local")) {
@@ -397,24 +401,22 @@ public final class EmbedJob implements Callable<Integer> {
         }
     }
 
-    /** One line: tasks of the writing stage done, and the counters of the tasks finished so far. */
+    /** One line: the job's tasks done, and the counters of the tasks finished so far. */
     private void printProgress(SparkSession spark, String group, EmbedMetrics metrics, long start) {
         int done = 0;
         int total = 0;
         for (int jobId : spark.sparkContext().statusTracker().getJobIdsForGroup(group)) {
             SparkJobInfo job = spark.sparkContext().statusTracker().getJobInfo(jobId).getOrElse(() -> null);
-            if (job == null || job.stageIds().length == 0) {
-                continue;
-            }
-            int last = Arrays.stream(job.stageIds()).max().getAsInt(); // the stage that embeds and writes
-            SparkStageInfo stage = spark.sparkContext().statusTracker().getStageInfo(last).getOrElse(() -> null);
-            if (stage != null) {
-                done += stage.numCompletedTasks();
-                total += stage.numTasks();
+            for (int stageId : job == null ? new int[0] : job.stageIds()) {
+                SparkStageInfo stage = spark.sparkContext().statusTracker().getStageInfo(stageId).getOrElse(() -> null);
+                if (stage != null) {
+                    done += stage.numCompletedTasks();
+                    total += stage.numTasks();
+                }
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        log.printf(Locale.ROOT, "qembed-spark: %d/%d partitions, %,d rows, %,d tokens, %,.0f tokens/s, %,d failed, %.0f s%n",
+        log.printf(Locale.ROOT, "qembed-spark: %d/%d tasks, %,d rows, %,d tokens, %,.0f tokens/s, %,d failed, %.0f s%n",
                 done, total, metrics.rows(), metrics.tokens(), metrics.tokens() / seconds, metrics.failedRows(), seconds);
     }
 
