@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -253,12 +254,12 @@ public final class EmbedJob implements Callable<Integer> {
         return builder.getOrCreate();
     }
 
-    private static java.util.Optional<String> jarOfThisClass() {
+    private static Optional<String> jarOfThisClass() {
         try {
             Path path = Path.of(EmbedJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return path.toString().endsWith(".jar") ? java.util.Optional.of(path.toString()) : java.util.Optional.empty();
+            return path.toString().endsWith(".jar") ? Optional.of(path.toString()) : Optional.empty();
         } catch (URISyntaxException | SecurityException | NullPointerException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 

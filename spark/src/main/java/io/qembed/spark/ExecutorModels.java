@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -91,12 +92,12 @@ final class ExecutorModels {
      * The copy Spark shipped to this node ({@code --files}, {@code --archives}, {@code addFile}) of a
      * name that is not a local path, if there is one.
      */
-    private static java.util.Optional<Path> distributed(String name) {
+    private static Optional<Path> distributed(String name) {
         if (Files.exists(Path.of(name)) || SparkEnv.get() == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         File shipped = new File(SparkFiles.get(name));
-        return shipped.exists() ? java.util.Optional.of(shipped.toPath()) : java.util.Optional.empty();
+        return shipped.exists() ? Optional.of(shipped.toPath()) : Optional.empty();
     }
 
     /**

@@ -13,7 +13,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -127,20 +126,17 @@ public final class SparkEmbedder implements Serializable {
         if (idColumn != null) {
             fieldType(input, idColumn);
         }
-        boolean kept = onError == ErrorPolicy.NULL;
-        StructType out = input;
         for (String added : addedColumns()) {
             if (Arrays.asList(input.fieldNames()).contains(added)) {
                 throw new IllegalArgumentException("the input already has a column '" + added
                         + "'; choose another name for the output column");
             }
         }
-        out = out.add(embeddingColumn, DataTypes.createArrayType(DataTypes.FloatType, false), kept);
-        out = out.add(tokensColumn, DataTypes.IntegerType, kept);
-        if (kept) {
-            out = out.add(errorColumn, DataTypes.StringType, true);
-        }
-        return out;
+        boolean kept = onError == ErrorPolicy.NULL; // bad rows stay, with nulls
+        StructType out = input
+                .add(embeddingColumn, DataTypes.createArrayType(DataTypes.FloatType, false), kept)
+                .add(tokensColumn, DataTypes.IntegerType, kept);
+        return kept ? out.add(errorColumn, DataTypes.StringType, true) : out;
     }
 
     private String[] addedColumns() {
@@ -154,8 +150,7 @@ public final class SparkEmbedder implements Serializable {
             throw new IllegalArgumentException(
                     "no column '" + column + "' in the input; it has " + String.join(", ", schema.fieldNames()));
         }
-        StructField field = schema.apply(column);
-        return field.dataType();
+        return schema.apply(column).dataType();
     }
 
     private static boolean isInteger(DataType t) {
