@@ -3,18 +3,16 @@ package io.qembed.spark;
 import io.qembed.api.EmbedOptions.TruncationDirection;
 import io.qembed.api.EngineConfig;
 import java.io.PrintStream;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkJobInfo;
 import org.apache.spark.SparkStageInfo;
@@ -221,7 +219,7 @@ public final class EmbedJob implements Callable<Integer> {
                         + " (%s); output %s%n",
                 metrics.rows(), metrics.tokens(), seconds, metrics.tokens() / seconds, metrics.failedRows(),
                 switch (policy) {
-                    case FAIL -> "none may";
+                    case FAIL -> "policy fail";
                     case SKIP -> "skipped";
                     case NULL -> "kept with their error";
                 },
@@ -234,15 +232,10 @@ public final class EmbedJob implements Callable<Integer> {
 
     private SparkSession session() {
         SparkSession.Builder builder = SparkSession.builder().appName("qembed-spark embed");
-        if (master == null && !new SparkConf().contains("spark.master")) {
-            master = "local[*]"; // run outside spark-submit without --master
-        }
         if (master != null) {
             builder.master(master);
-            if (!master.startsWith("local")) {
-                // Client mode from the launcher: ship this jar to the executors, as spark-submit would.
-                jarOfThisClass().ifPresent(jar -> builder.config("spark.jars", jar));
-            }
+        } else if (!new SparkConf().contains("spark.master")) {
+            builder.master("local[*]"); // outside spark-submit, which sets the master
         }
         for (String setting : conf) {
             int eq = setting.indexOf('=');
@@ -252,15 +245,6 @@ public final class EmbedJob implements Callable<Integer> {
             builder.config(setting.substring(0, eq), setting.substring(eq + 1));
         }
         return builder.getOrCreate();
-    }
-
-    private static Optional<String> jarOfThisClass() {
-        try {
-            Path path = Path.of(EmbedJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return path.toString().endsWith(".jar") ? Optional.of(path.toString()) : Optional.empty();
-        } catch (URISyntaxException | SecurityException | NullPointerException e) {
-            return Optional.empty();
-        }
     }
 
     private String inputFormat() {
@@ -296,7 +280,7 @@ public final class EmbedJob implements Callable<Integer> {
             return;
         }
         try {
-            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(output);
+            Path path = new Path(output);
             FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
             if (fs.exists(path)) {
                 throw new UsageException("the output " + output + " exists; remove it or give --overwrite");
@@ -312,7 +296,7 @@ public final class EmbedJob implements Callable<Integer> {
      */
     private void removeFailedOutput(SparkSession spark) {
         try {
-            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(output);
+            Path path = new Path(output);
             FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
             if (fs.exists(path) && Arrays.stream(fs.listStatus(path))
                     .allMatch(f -> f.getPath().getName().startsWith("_") || f.getPath().getName().startsWith("."))) {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(PartitionEmbedder.class);
-    /** Chunks submitted and not yet turned into rows: one running, one waiting, one being filled. */
+    /** Chunks submitted and not yet turned into rows: while the engine runs one, the next waits in its queue. */
     private static final int CHUNKS_IN_FLIGHT = 2;
     /** Bad rows an executor logs per task (under skip) before it only counts them. */
     private static final int LOGGED_BAD_ROWS = 20;
