@@ -170,11 +170,12 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
             int[] ids = new int[values.size()];
             for (int i = 0; i < ids.length; i++) {
                 if (!(values.get(i) instanceof Number n)) {
-                    throw new BadInput("token id " + i + " is null");
+                    throw new BadInput("the row's token id at position " + i + " is null");
                 }
                 long id = n.longValue();
-                if (id != (int) id) {
-                    throw new BadInput("token id " + id + " is outside the vocabulary");
+                if (id != (int) id) { // beyond int, so beyond any vocabulary: said as the engine says it
+                    throw new BadInput("the row has token id " + id + ", outside the vocabulary 0.."
+                            + (embedder.info().vocabSize() - 1));
                 }
                 ids[i] = (int) id;
             }

@@ -279,8 +279,8 @@ class SparkEmbedderTest {
         assertEquals("the row has no token ids", result.get("none").getAs("error"));
         assertEquals("the row has token id -3, outside the vocabulary 0..151668", result.get("negative").getAs("error"));
         assertEquals("the row has token id 151669, outside the vocabulary 0..151668", result.get("vocabulary").getAs("error"));
-        assertEquals("token id 8589934592 is outside the vocabulary", result.get("huge").getAs("error"));
-        assertEquals("token id 1 is null", result.get("null-id").getAs("error"));
+        assertEquals("the row has token id 8589934592, outside the vocabulary 0..151668", result.get("huge").getAs("error"));
+        assertEquals("the row's token id at position 1 is null", result.get("null-id").getAs("error"));
     }
 
     @Test
