@@ -1,7 +1,6 @@
 package io.qembed.springai.autoconfigure;
 
 import io.micrometer.observation.ObservationRegistry;
-import io.qembed.api.EngineConfig;
 import io.qembed.hub.Progress;
 import io.qembed.post.LinearTransform;
 import io.qembed.springai.QembedEmbeddingModel;
@@ -38,8 +37,7 @@ public class QembedAutoConfiguration {
                 .build();
         QembedEmbeddingModel.Builder model = QembedEmbeddingModel.builder()
                 .model(properties.model())
-                .engineConfig(new EngineConfig(properties.backend(), properties.threads(), properties.batchTokens(),
-                        properties.queuedTokens()))
+                .engineConfig(properties.engineConfig())
                 .downloadProgress(new LoggedDownloads())
                 .documentOptions(withPrompt(shared, properties.document()))
                 .observationRegistry(observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP));

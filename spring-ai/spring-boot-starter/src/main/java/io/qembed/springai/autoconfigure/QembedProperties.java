@@ -37,6 +37,12 @@ public record QembedProperties(
 
     public QembedProperties {
         postProcessors = postProcessors == null ? Map.of() : Map.copyOf(postProcessors);
+        new EngineConfig(backend, threads, batchTokens, queuedTokens); // a negative value fails the binding
+    }
+
+    /** How to run the model. */
+    public EngineConfig engineConfig() {
+        return new EngineConfig(backend, threads, batchTokens, queuedTokens);
     }
 
     /**

@@ -28,6 +28,7 @@ import org.springframework.ai.document.Document;
 import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.ai.embedding.observation.EmbeddingModelMeterObservationHandler;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -139,6 +140,15 @@ class QembedAutoConfigurationTest {
             assertNotNull(report);
             assertTrue(report.getDescription().contains("unknown prompt name \"passage\""), report.getDescription());
             assertTrue(report.getAction().contains("qembed."), report.getAction());
+        });
+        // Refused while binding: Spring Boot's own report names the property.
+        runner.withPropertyValues(MODEL, "qembed.threads=-2").run(context -> {
+            Throwable cause = context.getStartupFailure();
+            while (!(cause instanceof BindException)) {
+                cause = cause.getCause();
+            }
+            assertEquals("qembed", ((BindException) cause).getName().toString());
+            assertTrue(cause.getCause().getCause().getMessage().contains("must not be negative"), cause.toString());
         });
         runner.withPropertyValues("qembed.model=" + Reference.tinyModel().resolveSibling("no-such-model")).run(context -> {
             FailureAnalysis report = new QembedFailureAnalyzer().analyze(context.getStartupFailure());
