@@ -1,6 +1,7 @@
 package io.qembed.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.api.EmbedOptions;
@@ -82,7 +83,7 @@ class ExamplesTest {
                 }
             }
         }
-        assertTrue(!expected.isEmpty() && expected.size() <= 2, expected.toString());
+        assertFalse(expected.isEmpty(), "no document of non-negative cosine: the test would check nothing");
         List<String> nearestFirst = expected.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .map(Map.Entry::getKey)

@@ -82,9 +82,9 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
                             ? documentOptions.mutate().instruction(null).promptName("query").build()
                             : documentOptions;
             observationRegistry = builder.observationRegistry;
-            // A wrong default (prompt name, dimensions, profile) fails here, not at the first request.
+            // A wrong default (model, prompt name, dimensions, profile) fails here, not at the first request.
             for (QembedEmbeddingOptions defaults : List.of(documentOptions, queryOptions)) {
-                embedder.embed(List.of(EmbedInput.text("warm-up")), engineOptions(defaults));
+                embedder.embed(List.of(EmbedInput.text("check")), engineOptions(defaults));
             }
         } catch (RuntimeException e) {
             close();
@@ -115,8 +115,11 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
         QembedEmbeddingOptions requested = QembedEmbeddingOptions.from(request.getOptions());
         InputType type = requested.getInputType() != null ? requested.getInputType() : InputType.QUERY;
         QembedEmbeddingOptions defaults = type == InputType.QUERY ? queryOptions : documentOptions;
-        QembedEmbeddingOptions options =
-                requested.over(defaults.mutate().inputType(type).model(info.name()).build());
+        QembedEmbeddingOptions merged = requested.over(defaults);
+        QembedEmbeddingOptions options = merged.mutate()
+                .inputType(type)
+                .model(merged.getModel() != null ? merged.getModel() : info.name())
+                .build();
         List<String> texts = request.getInstructions();
 
         var context = EmbeddingModelObservationContext.builder()
@@ -197,16 +200,6 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
                     + postProcessors.keySet().stream().sorted().toList(), "postprocess");
         }
         return postProcessor;
-    }
-
-    /** The options documents get by default. */
-    public QembedEmbeddingOptions documentOptions() {
-        return documentOptions;
-    }
-
-    /** The options queries get by default. */
-    public QembedEmbeddingOptions queryOptions() {
-        return queryOptions;
     }
 
     /** The engine underneath, e.g. for {@link Embedder#info()}. */

@@ -32,7 +32,7 @@ public class QembedAutoConfiguration {
     QembedEmbeddingModel qembedEmbeddingModel(
             QembedProperties properties, ObjectProvider<ObservationRegistry> observationRegistry) {
         QembedEmbeddingOptions shared = QembedEmbeddingOptions.builder()
-                .dimensions(properties.dimensions() > 0 ? properties.dimensions() : null)
+                .dimensions(properties.dimensions() != 0 ? properties.dimensions() : null)
                 .postProcess(properties.postProcess())
                 .build();
         QembedEmbeddingModel.Builder model = QembedEmbeddingModel.builder()
