@@ -3,7 +3,18 @@ package io.qembed.tokenizer;
 import java.text.Normalizer;
 import java.util.List;
 
-/** The normalizer of a tokenizer.json: a sequence of Unicode normalisation forms (possibly empty). */
+/**
+ * The normalizer of a tokenizer.json: a sequence of Unicode normalisation forms (possibly empty), as
+ * Hugging Face {@code tokenizers} computes them.
+ *
+ * <p>Its tables are those of an old Unicode version ({@link UnicodeAge#VERSION}: 9.0 in the crate
+ * {@code unicode-normalization-alignments} 0.1.12 of tokenizers 0.21 to 0.23), where a character assigned
+ * later has combining class 0 and no decomposition: no mark is reordered across it, it composes with
+ * nothing, it stays as it is. So the text is cut around such characters and only the runs between them go
+ * through {@link Normalizer} (the JDK's newer tables). On those runs the newer tables give the old
+ * version's result: Unicode's stability policy keeps the decompositions and combining classes of assigned
+ * characters, and excludes from composition every later composite of earlier characters.
+ */
 final class Normalization {
     private final Normalizer.Form[] forms;
 
@@ -23,10 +34,29 @@ final class Normalization {
     String apply(String text) {
         for (Normalizer.Form form : forms) {
             if (!isStable(text, 0, text.length(), form)) {
-                text = Normalizer.normalize(text, form);
+                text = normalize(text, form);
             }
         }
         return text;
+    }
+
+    /** The form of the text, with the runs of characters unassigned in {@link UnicodeAge#VERSION} kept as they are. */
+    private static String normalize(String text, Normalizer.Form form) {
+        int unassigned = UnicodeAge.next(text, 0, false);
+        if (unassigned == text.length()) {
+            return Normalizer.normalize(text, form);
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16);
+        int start = 0;
+        while (true) {
+            out.append(Normalizer.normalize(text.substring(start, unassigned), form));
+            if (unassigned == text.length()) {
+                return out.toString();
+            }
+            start = UnicodeAge.next(text, unassigned, true);
+            out.append(text, unassigned, start);
+            unassigned = UnicodeAge.next(text, start, false);
+        }
     }
 
     /**
@@ -73,6 +103,9 @@ final class Normalization {
 
     /** True when the code point cannot combine with what precedes it. */
     private static boolean startsSequence(int c) {
+        if (!UnicodeAge.assigned(c)) {
+            return true; // unknown to the normaliser's Unicode version, so a starter that composes with nothing
+        }
         if (c >= 0x1160 && c <= 0x11FF || c >= 0xD7B0 && c <= 0xD7FF) {
             return false; // Hangul vowel and trailing jamo compose with the syllable before them
         }
