@@ -7,19 +7,26 @@ import java.util.List;
  * The normalizer of a tokenizer.json: a sequence of Unicode normalisation forms (possibly empty), as
  * Hugging Face {@code tokenizers} computes them.
  *
- * <p>Its tables are those of an old Unicode version ({@link UnicodeAge#VERSION}: 9.0 in the crate
+ * <p>Its tables are those of an old Unicode version ({@link NormalizerTables#VERSION}: 9.0 in the crate
  * {@code unicode-normalization-alignments} 0.1.12 of tokenizers 0.21 to 0.23), where a character assigned
  * later has combining class 0 and no decomposition: no mark is reordered across it, it composes with
- * nothing, it stays as it is. So the text is cut around such characters and only the runs between them go
- * through {@link Normalizer} (the JDK's newer tables). On those runs the newer tables give the old
- * version's result: Unicode's stability policy keeps the decompositions and combining classes of assigned
- * characters, and excludes from composition every later composite of earlier characters.
+ * nothing, it stays as it is. So the text is cut around such characters where the JDK's newer tables
+ * would treat them otherwise, and only the runs between them go through {@link Normalizer}. On those runs
+ * the newer tables give the old version's result: Unicode's stability policy keeps the decompositions and
+ * combining classes of assigned characters, and excludes from composition every later composite of
+ * earlier characters.
  */
 final class Normalization {
     private final Normalizer.Form[] forms;
+    /** Per form: the code points left as they are wherever they stand ({@link NormalizerTables#stable}). */
+    private final CodePointSet[] stable;
+    /** Per form: the later code points the text is cut around ({@link NormalizerTables#cut}). */
+    private final CodePointSet[] cut;
 
     Normalization(List<Normalizer.Form> forms) {
         this.forms = forms.toArray(Normalizer.Form[]::new);
+        this.stable = forms.stream().map(NormalizerTables::stable).toArray(CodePointSet[]::new);
+        this.cut = forms.stream().map(NormalizerTables::cut).toArray(CodePointSet[]::new);
     }
 
     /**
@@ -32,31 +39,40 @@ final class Normalization {
     record Aligned(String text, int[] starts, int[] ends) {}
 
     String apply(String text) {
-        for (Normalizer.Form form : forms) {
-            if (!isStable(text, 0, text.length(), form)) {
-                text = normalize(text, form);
-            }
+        for (int i = 0; i < forms.length; i++) {
+            text = apply(text, forms[i], stable[i], cut[i]);
         }
         return text;
     }
 
-    /** The form of the text, with the runs of characters unassigned in {@link UnicodeAge#VERSION} kept as they are. */
-    private static String normalize(String text, Normalizer.Form form) {
-        int unassigned = UnicodeAge.next(text, 0, false);
-        if (unassigned == text.length()) {
+    private static String apply(String text, Normalizer.Form form, CodePointSet stable, CodePointSet cut) {
+        // One pass over the text, stopping only at characters that are not stable (ASCII, most letters,
+        // CJK and emoji are): each is one to cut around or one the form may change.
+        boolean cuts = false;
+        boolean changes = false;
+        for (int i = stable.spanIn(text, 0); i < text.length() && !(cuts && changes); ) {
+            int c = text.codePointAt(i);
+            if (cut.contains(c)) {
+                cuts = true;
+            } else {
+                changes = true;
+            }
+            i = stable.spanIn(text, i + Character.charCount(c));
+        }
+        if (!changes) {
+            return text; // stable characters and ones to cut around only: already in the form
+        }
+        if (!cuts) {
             return Normalizer.normalize(text, form);
         }
-        StringBuilder out = new StringBuilder(text.length() + 16);
-        int start = 0;
-        while (true) {
-            out.append(Normalizer.normalize(text.substring(start, unassigned), form));
-            if (unassigned == text.length()) {
-                return out.toString();
-            }
-            start = UnicodeAge.next(text, unassigned, true);
-            out.append(text, unassigned, start);
-            unassigned = UnicodeAge.next(text, start, false);
+        StringBuilder out = new StringBuilder(text.length());
+        for (int start = 0; start < text.length(); ) {
+            int end = cut.spanOut(text, start);
+            out.append(Normalizer.normalize(text.substring(start, end), form));
+            start = cut.spanIn(text, end);
+            out.append(text, end, start);
         }
+        return out.toString();
     }
 
     /**
@@ -103,7 +119,7 @@ final class Normalization {
 
     /** True when the code point cannot combine with what precedes it. */
     private static boolean startsSequence(int c) {
-        if (!UnicodeAge.assigned(c)) {
+        if (!NormalizerTables.assigned(c)) {
             return true; // unknown to the normaliser's Unicode version, so a starter that composes with nothing
         }
         if (c >= 0x1160 && c <= 0x11FF || c >= 0xD7B0 && c <= 0xD7FF) {
@@ -113,20 +129,5 @@ final class Normalization {
             case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> false;
             default -> true;
         };
-    }
-
-    /** True when every char is below the first one the form could change (a cheap check for ASCII). */
-    private static boolean isStable(String text, int start, int end, Normalizer.Form form) {
-        char limit = switch (form) {
-            case NFC -> '\u0300';
-            case NFD -> '\u00C0';
-            case NFKC, NFKD -> '\u00A0';
-        };
-        for (int i = start; i < end; i++) {
-            if (text.charAt(i) >= limit) {
-                return false;
-            }
-        }
-        return true;
     }
 }

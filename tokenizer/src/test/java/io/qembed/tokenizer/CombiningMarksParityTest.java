@@ -19,18 +19,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 
 /**
  * Combining marks against Hugging Face {@code tokenizers}, whose normaliser knows the characters of Unicode
- * {@link UnicodeAge#VERSION} only: there a later mark has combining class 0, so it is neither reordered
+ * {@link NormalizerTables#VERSION} only: there a later mark has combining class 0, so it is neither reordered
  * nor composed. Characters are drawn by Unicode version with ICU4J's Age property.
  */
 class CombiningMarksParityTest {
-    private static final VersionInfo VERSION = VersionInfo.getInstance(UnicodeAge.VERSION);
+    private static final VersionInfo VERSION = VersionInfo.getInstance(NormalizerTables.VERSION);
 
     /** Combining marks (Mn, Mc, Me) by the Unicode version that assigned them, for that version and later ones. */
     private static final Map<VersionInfo, List<String>> MARKS_SINCE = new TreeMap<>();
@@ -60,18 +59,9 @@ class CombiningMarksParityTest {
         }
     }
 
-    private static HfOracle hf;
+    @AutoClose
+    private static final HfOracle hf = new HfOracle(Fixtures.qwen3TokenizerJson());
     private final Tokenizer ours = Fixtures.qwen3();
-
-    @BeforeAll
-    static void loadOracle() {
-        hf = new HfOracle(Fixtures.qwen3TokenizerJson());
-    }
-
-    @AfterAll
-    static void closeOracle() {
-        hf.close();
-    }
 
     private static boolean isMark(int c) {
         int type = UCharacter.getType(c);
@@ -135,7 +125,7 @@ class CombiningMarksParityTest {
             later += age.compareTo(VERSION) > 0 ? 1 : 0;
             texts.add(text);
         }
-        assertEquals(List.of(), wrong, "marks Hugging Face treats unlike Unicode " + UnicodeAge.VERSION);
+        assertEquals(List.of(), wrong, "marks Hugging Face treats unlike Unicode " + NormalizerTables.VERSION);
         assertTrue(later > 100, "only " + later + " marks of later versions");
         HfParityTest.assertSameIds(ours, hf, texts);
     }

@@ -13,7 +13,7 @@ import org.quicktheories.generators.SourceDSL;
 class RoundTripPropertyTest {
     /** ICU4J's NFC applied only to the characters of Hugging Face's Unicode version, the others left as they are. */
     private static final Normalizer2 NFC = new FilteredNormalizer2(Normalizer2.getNFCInstance(),
-            new UnicodeSet("[:Age=" + UnicodeAge.VERSION + ":]").freeze());
+            new UnicodeSet("[:Age=" + NormalizerTables.VERSION + ":]").freeze());
     private final Tokenizer tokenizer = Fixtures.qwen3();
 
     /** Code points from all planes (surrogate code points moved to the private use area after them). */
