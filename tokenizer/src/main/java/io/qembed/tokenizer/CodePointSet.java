@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * An immutable set of code points: a bitmap per block of 256 code points with equal blocks stored once,
- * and a flat bitmap of the basic multilingual plane for {@link #spanIn}'s inner loop.
+ * and flat bitmaps of the basic multilingual plane for the inner loop of {@link #span}.
  */
 final class CodePointSet {
     private static final int BLOCK_BITS = 8;
@@ -15,8 +15,9 @@ final class CodePointSet {
     /** Per block of 256 code points: where its bitmap starts in {@link #bits}. */
     private final int[] blockStart = new int[(Character.MAX_CODE_POINT + 1) >> BLOCK_BITS];
     private final long[] bits;
-    /** The set's chars of the basic multilingual plane, surrogates left out (they are looked up as pairs). */
-    private final long[] bmpChars = new long[(Character.MAX_VALUE + 1) / 64];
+    /** The chars of the basic multilingual plane in the set, and those not in it; surrogates in neither. */
+    private final long[] bmpIn = new long[(Character.MAX_VALUE + 1) / 64];
+    private final long[] bmpOut = new long[(Character.MAX_VALUE + 1) / 64];
 
     /** The set of the ranges {@code [firsts[i], lasts[i]]}. */
     CodePointSet(int[] firsts, int[] lasts) {
@@ -41,9 +42,13 @@ final class CodePointSet {
             blockStart[block] = start;
         }
         bits = Arrays.copyOf(distinct, used);
-        System.arraycopy(all, 0, bmpChars, 0, bmpChars.length);
+        for (int i = 0; i < bmpIn.length; i++) {
+            bmpIn[i] = all[i];
+            bmpOut[i] = ~all[i];
+        }
         for (int c = Character.MIN_SURROGATE; c <= Character.MAX_SURROGATE; c++) {
-            bmpChars[c >>> 6] &= ~(1L << c);
+            bmpIn[c >>> 6] &= ~(1L << c);
+            bmpOut[c >>> 6] &= ~(1L << c);
         }
     }
 
@@ -52,18 +57,19 @@ final class CodePointSet {
     }
 
     /**
-     * End of the run of code points in the set that starts at {@code from} in the text: the index of the
-     * first code point after it that is not in the set, or the length. An unpaired surrogate counts as a
-     * code point of its own.
+     * End of the run of code points in the set ({@code in}) or not in it ({@code !in}) that starts at
+     * {@code from} in the text: the index of the first code point after it that is not, or the length. An
+     * unpaired surrogate counts as a code point of its own.
      */
-    int spanIn(String text, int from) {
+    int span(String text, int from, boolean in) {
+        long[] bmp = in ? bmpIn : bmpOut;
         int n = text.length();
         int i = from;
         while (true) {
             // A plain counted loop over the chars of the plane, which the JIT compiles tightly.
             for (; i < n; i++) {
                 char c = text.charAt(i);
-                if ((bmpChars[c >>> 6] & 1L << c) == 0) {
+                if ((bmp[c >>> 6] & 1L << c) == 0) {
                     break;
                 }
             }
@@ -71,20 +77,11 @@ final class CodePointSet {
                 return n;
             }
             int codePoint = text.codePointAt(i);
-            if (!contains(codePoint)) {
+            if (contains(codePoint) != in) {
                 return i;
             }
             i += Character.charCount(codePoint);
         }
-    }
-
-    /** End of the run of code points not in the set that starts at {@code from} in the text. */
-    int spanOut(String text, int from) {
-        int i = from;
-        while (i < text.length() && !contains(text.codePointAt(i))) {
-            i += Character.charCount(text.codePointAt(i));
-        }
-        return i;
     }
 
     /** A block's bitmap as a map key. */

@@ -46,30 +46,17 @@ final class Normalization {
     }
 
     private static String apply(String text, Normalizer.Form form, CodePointSet stable, CodePointSet cut) {
-        // One pass over the text, stopping only at characters that are not stable (ASCII, most letters,
-        // CJK and emoji are): each is one to cut around or one the form may change.
-        boolean cuts = false;
-        boolean changes = false;
-        for (int i = stable.spanIn(text, 0); i < text.length() && !(cuts && changes); ) {
-            int c = text.codePointAt(i);
-            if (cut.contains(c)) {
-                cuts = true;
-            } else {
-                changes = true;
-            }
-            i = stable.spanIn(text, i + Character.charCount(c));
+        if (stable.span(text, 0, true) == text.length()) {
+            return text; // ASCII, most letters, CJK, emoji...: already in the form
         }
-        if (!changes) {
-            return text; // stable characters and ones to cut around only: already in the form
-        }
-        if (!cuts) {
+        if (cut.span(text, 0, false) == text.length()) {
             return Normalizer.normalize(text, form);
         }
         StringBuilder out = new StringBuilder(text.length());
         for (int start = 0; start < text.length(); ) {
-            int end = cut.spanOut(text, start);
+            int end = cut.span(text, start, false);
             out.append(Normalizer.normalize(text.substring(start, end), form));
-            start = cut.spanIn(text, end);
+            start = cut.span(text, end, true);
             out.append(text, end, start);
         }
         return out.toString();

@@ -81,14 +81,14 @@ class NormalizerTablesTest {
             }
         }
         // Spans go over chars and surrogate pairs, an unpaired surrogate counting as a code point of its own.
-        assertEquals(4, set.spanIn("a\u0400\uD800x\u0501", 0));
-        assertEquals(5, set.spanIn("a\uD83D\uDE00\uD800\uDC00\u0501", 0));
-        assertEquals(1, set.spanIn("a\uDC00", 0));
-        assertEquals(5, set.spanIn("\uDBFF\uDFFF\uD83D\uDE00a", 0));
-        assertEquals(2, set.spanIn("a\u0400\u0300", 0));
-        assertEquals(7, set.spanIn("aaaaaaa", 2));
-        assertEquals(0, set.spanOut("a\u0300", 0));
-        assertEquals(3, set.spanOut("a\u0300\uDC00\uD83D\uDE00\u0501b", 1));
-        assertEquals(2, set.spanOut("\u0501\u0600b", 0));
+        assertEquals(4, set.span("a\u0400\uD800x\u0501", 0, true));
+        assertEquals(5, set.span("a\uD83D\uDE00\uD800\uDC00\u0501", 0, true));
+        assertEquals(1, set.span("a\uDC00", 0, true));
+        assertEquals(5, set.span("\uDBFF\uDFFF\uD83D\uDE00a", 0, true));
+        assertEquals(2, set.span("a\u0400\u0300", 0, true));
+        assertEquals(7, set.span("aaaaaaa", 2, true));
+        assertEquals(0, set.span("a\u0300", 0, false));
+        assertEquals(3, set.span("a\u0300\uDC00\uD83D\uDE00\u0501b", 1, false));
+        assertEquals(2, set.span("\u0501\u0600b", 0, false));
     }
 }
