@@ -56,7 +56,7 @@ final class NormalizerTables {
         }
         VERSION = version;
         ASSIGNED = set("assigned");
-        for (Normalizer.Form form : Normalizer.Form.values()) {
+        for (Normalizer.Form form : Normalizer.Form.values()) { // fail here, not on first use, when one is missing
             cut(form);
             stable(form);
         }
