@@ -1,5 +1,6 @@
 package io.qembed.tokenizer;
 
+import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,16 +28,16 @@ final class CodePointSet {
                 all[c >>> 6] |= 1L << c;
             }
         }
-        Map<Block, Integer> starts = new HashMap<>();
+        Map<LongBuffer, Integer> starts = new HashMap<>(); // a buffer's equality is that of its contents
         long[] distinct = new long[all.length];
         int used = 0;
         for (int block = 0; block < blockStart.length; block++) {
-            Block words = new Block(Arrays.copyOfRange(all, block * LONGS_PER_BLOCK, (block + 1) * LONGS_PER_BLOCK));
+            LongBuffer words = LongBuffer.wrap(all, block * LONGS_PER_BLOCK, LONGS_PER_BLOCK);
             Integer start = starts.get(words);
             if (start == null) {
                 start = used;
                 starts.put(words, start);
-                System.arraycopy(words.words(), 0, distinct, used, LONGS_PER_BLOCK);
+                System.arraycopy(all, block * LONGS_PER_BLOCK, distinct, used, LONGS_PER_BLOCK);
                 used += LONGS_PER_BLOCK;
             }
             blockStart[block] = start;
@@ -81,19 +82,6 @@ final class CodePointSet {
                 return i;
             }
             i += Character.charCount(codePoint);
-        }
-    }
-
-    /** A block's bitmap as a map key. */
-    private record Block(long[] words) {
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Block block && Arrays.equals(words, block.words);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(words);
         }
     }
 }
