@@ -10,6 +10,7 @@ Subcommands (each prints one JSON object on stdout, and writes it to --json FILE
   compare  cosine similarity of two JSONL vector files, line by line or by "id"
   gemm     the BF16 matrix-product rate of torch.matmul (the ceiling as PyTorch sees it)
   summary  joins the engine's, PyTorch's and the comparison's JSON into one report
+  environment  the interpreter, its CUDA wheel libraries, torch, transformers and the GPU
 
 The random token ids come from the same generator as the engine's benchmark (SplitMix64, see
 random_ids), so both sides run the very same batches. Needs torch, transformers (4.57 or 5.x),
@@ -69,12 +70,17 @@ def parse_shapes(text):
     return [parse_shape(t) for t in text.split(",") if t]
 
 
-def emit(result, path):
-    text = json.dumps(result, indent=2)
-    print(text, flush=True)
+def write_json(result, path):
+    """Replaces the file whole (written beside it, then renamed), so that a reader never sees half of it."""
     if path:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        with open(path + ".partial", "w", encoding="utf-8") as f:
+            f.write(json.dumps(result, indent=2) + "\n")
+        os.replace(path + ".partial", path)
+
+
+def emit(result, path):
+    print(json.dumps(result, indent=2), flush=True)
+    write_json(result, path)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -163,6 +169,8 @@ def cmd_bench(args):
     vocab = model.config.vocab_size
     timer = Timer(args.device)
     results = []
+    report = {"implementation": "pytorch+transformers", "model": args.model, "seed": args.seed,
+              "environment": environment(args.device, args.dtype, args.attn), "batches": results}
     for sequences, length in args.shapes:
         ids = torch.tensor(random_ids(args.seed, sequences, length, vocab), dtype=torch.long, device=args.device)
         with torch.inference_mode():
@@ -185,8 +193,8 @@ def cmd_bench(args):
         print(f"pytorch {entry['batch']}: {entry['ms_per_pass']} ms per pass, "
               f"{entry['tokens_per_second']:.0f} tokens/s", file=sys.stderr, flush=True)
         results.append(entry)
-    emit({"implementation": "pytorch+transformers", "model": args.model, "seed": args.seed,
-          "environment": environment(args.device, args.dtype, args.attn), "batches": results}, args.json)
+        write_json(report, args.json)  # so far: a run cut short keeps the batches it finished
+    emit(report, args.json)
 
 
 def read_jsonl(path):
@@ -219,6 +227,7 @@ def cmd_embed(args):
                 if args.device == "cuda":
                     torch.cuda.empty_cache()
             out.write(json.dumps(record) + "\n")
+            out.flush()  # a run cut short keeps the vectors written so far
     emit({"implementation": "pytorch+transformers", "model": args.model, "input": args.input,
           "output": args.output, "vectors": written, "out_of_memory": failed,
           "environment": environment(args.device, args.dtype, args.attn)}, args.json)
@@ -332,6 +341,29 @@ def cmd_summary(args):
     emit(summary, args.json)
 
 
+def cmd_environment(args):
+    """The Python side of a machine: interpreter, site-packages and its CUDA wheel libraries, torch, the GPU."""
+    import glob
+    import sysconfig
+
+    purelib = sysconfig.get_paths()["purelib"]
+    info = {"python": sys.executable, "version": sys.version.split()[0], "site_packages": purelib,
+            "cuda_wheel_libraries": sorted(glob.glob(os.path.join(purelib, "nvidia", "*", "lib", "lib*.so*")))}
+    try:
+        import torch
+        import transformers
+
+        info.update({"torch": torch.__version__, "torch_cuda": torch.version.cuda,
+                     "cuda_available": torch.cuda.is_available(), "transformers": transformers.__version__})
+        if torch.cuda.is_available():
+            p = torch.cuda.get_device_properties(0)
+            info["gpu"] = {"name": p.name, "memory_bytes": p.total_memory, "multiprocessors": p.multi_processor_count,
+                           "capability": list(torch.cuda.get_device_capability(0))}
+    except ImportError as e:
+        info["import_error"] = str(e)
+    emit(info, args.json)
+
+
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -387,6 +419,10 @@ def main(argv=None):
     p.add_argument("--compare", action="append", help="compare --json output (repeatable)")
     p.add_argument("--json", help="also write the summary here")
     p.set_defaults(run=cmd_summary)
+
+    p = sub.add_parser("environment", help="interpreter, CUDA wheel libraries, torch, transformers, GPU")
+    p.add_argument("--json", help="also write the result here")
+    p.set_defaults(run=cmd_environment)
 
     args = parser.parse_args(argv)
     args.run(args)

@@ -7,7 +7,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +27,7 @@ public final class CudaLibraries {
 
     private static Object state; // CudaLibraryLocator.Libraries once loaded, or the CudaUnavailableException
     private static Object compiler; // the NVRTC library loaded (a Path), or the CudaUnavailableException
+    private static final List<String> searches = new ArrayList<>(); // what each search looked at
 
     private CudaLibraries() {}
 
@@ -72,7 +75,7 @@ public final class CudaLibraries {
     /** Loads NVRTC and, first, its builtins library from the same folder; returns the problem or null. */
     @SuppressWarnings("restricted") // loading native libraries is the point of this class
     private static String loadNvrtc(Path nvrtc) {
-        List<Path> libraries = new java.util.ArrayList<>();
+        List<Path> libraries = new ArrayList<>();
         CudaLibraryLocator.nvrtcBuiltins(nvrtc).ifPresent(libraries::add);
         libraries.add(nvrtc);
         for (Path library : libraries) {
@@ -88,16 +91,53 @@ public final class CudaLibraries {
     /**
      * The system folders; where they do not hold what {@code enough} asks for, followed by the CUDA wheels
      * of the {@code python3} on the path (a virtual environment that is not activated, say), which costs
-     * starting that interpreter.
+     * starting that interpreter. What was looked at is kept for {@link #searchReport()}.
      */
     private static List<Path> searchFolders(Predicate<List<Path>> enough) {
-        List<Path> folders = CudaLibraryLocator.systemFolders(System.getenv(), ldconfigCache());
+        String ldconfig = ldconfigCache();
+        List<Path> candidates = CudaLibraryLocator.candidateFolders(System.getenv(), ldconfig);
+        List<Path> folders = candidates.stream().filter(Files::isDirectory).toList();
+        StringBuilder search = new StringBuilder();
+        search.append("ldconfig -p: ").append(ldconfig.isEmpty() ? "not available"
+                : CudaLibraryLocator.ldconfigFolders(ldconfig).size() + " folders of CUDA libraries").append('\n');
+        for (Path candidate : candidates) {
+            search.append(candidate).append(folders.contains(candidate) ? "" : " (absent)").append('\n');
+        }
         if (enough.test(folders)) {
+            searches.add(search.toString());
             return folders;
         }
-        List<Path> more = new java.util.ArrayList<>(folders);
-        pythonSitePackages().map(CudaLibraryLocator::wheelFolders).ifPresent(more::addAll);
+        List<Path> more = new ArrayList<>(folders);
+        Optional<Path> sitePackages = pythonSitePackages();
+        search.append("python3 site-packages: ").append(sitePackages.map(Path::toString).orElse("none")).append('\n');
+        sitePackages.map(CudaLibraryLocator::wheelFolders).ifPresent(wheels -> {
+            wheels.forEach(w -> search.append(w).append('\n'));
+            more.addAll(wheels);
+        });
+        searches.add(search.toString());
         return more;
+    }
+
+    /**
+     * Where the libraries were looked for (every folder considered, in order, absent ones marked) and what was
+     * loaded from where, or why not: for the record of a machine's set-up. Loads the libraries if that has not
+     * been tried yet.
+     */
+    public static synchronized String searchReport() {
+        String outcome;
+        try {
+            CudaLibraryLocator.Libraries libraries = load();
+            outcome = "loaded: " + libraries.driver() + ", " + libraries.cublasLt() + ", " + libraries.cublas() + ", "
+                    + libraries.nvrtc() + CudaLibraryLocator.nvrtcBuiltins(libraries.nvrtc())
+                            .map(b -> " (with " + b + ")").orElse(" (no builtins library beside it)");
+        } catch (CudaUnavailableException e) {
+            outcome = "not loaded: " + e.getMessage();
+        }
+        StringBuilder report = new StringBuilder();
+        for (int i = 0; i < searches.size(); i++) {
+            report.append("search ").append(i + 1).append(", in order:\n").append(searches.get(i).indent(2));
+        }
+        return report.append(outcome).toString();
     }
 
     @SuppressWarnings("restricted") // loading native libraries is the point of this class

@@ -17,9 +17,10 @@ import java.util.stream.Stream;
  * folder tree; {@link #systemFolders(Map, String)} lists the standard places of this machine.
  *
  * <p>Order of preference: the override folder ({@value #OVERRIDE_ENV}), {@code LD_LIBRARY_PATH}, the
- * folders of {@code ldconfig}'s cache, the system library folders, {@code /usr/local/cuda/lib64},
- * then the CUDA Python wheels ({@code nvidia/cu13/lib}, CUDA 12's {@code nvidia/cublas/lib} and
- * {@code nvidia/cuda_nvrtc/lib}) of every Python installation found. CUDA 13 libraries are preferred
+ * folders of {@code ldconfig}'s cache, the driver folders that container runtimes mount
+ * ({@code /usr/local/nvidia/lib64}, {@code /usr/local/nvidia/lib}), the system library folders,
+ * {@code /usr/local/cuda/lib64}, then the CUDA Python wheels ({@code nvidia/cu13/lib}, CUDA 12's
+ * {@code nvidia/cublas/lib} and {@code nvidia/cuda_nvrtc/lib}) of every Python installation found. CUDA 13 libraries are preferred
  * over CUDA 12 ones. {@link CudaLibraries} also asks {@code python3} for its site-packages folder when
  * these places are not enough.
  */
@@ -31,6 +32,15 @@ public final class CudaLibraryLocator {
     static final List<String> DRIVER_NAMES = List.of("libcuda.so.1", "libcuda.so");
     static final List<String> CUBLAS_MAJORS = List.of("13", "12");
     static final List<String> NVRTC_MAJORS = List.of("13", "12");
+
+    /**
+     * Fixed library folders, after those of the environment and ldconfig: first where container runtimes
+     * (the NVIDIA container toolkit, Kubernetes' device plugin) mount the host's driver, which ldconfig's
+     * cache may not list; then the distributions' and the CUDA toolkit's.
+     */
+    static final List<String> SYSTEM_FOLDERS = List.of("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib",
+            "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/wsl/lib",
+            "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib");
 
     /** Absolute paths of the libraries to load, in loading order (cublasLt before cublas). */
     public record Libraries(Path driver, Path cublasLt, Path cublas, Path nvrtc) {}
@@ -169,6 +179,14 @@ public final class CudaLibraryLocator {
      * @param ldconfigCache the output of {@code ldconfig -p}, or an empty string
      */
     public static List<Path> systemFolders(Map<String, String> env, String ldconfigCache) {
+        return candidateFolders(env, ldconfigCache).stream().filter(Files::isDirectory).toList();
+    }
+
+    /**
+     * Every folder {@link #systemFolders} considers, in search order, those that do not exist included: to
+     * say where the search looked.
+     */
+    public static List<Path> candidateFolders(Map<String, String> env, String ldconfigCache) {
         Set<Path> folders = new LinkedHashSet<>();
         String override = env.get(OVERRIDE_ENV);
         if (override != null && !override.isBlank()) {
@@ -181,8 +199,7 @@ public final class CudaLibraryLocator {
             }
         }
         folders.addAll(ldconfigFolders(ldconfigCache));
-        for (String system : List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64",
-                "/usr/lib/wsl/lib", "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib")) {
+        for (String system : SYSTEM_FOLDERS) {
             folders.add(Path.of(system));
         }
         List<Path> prefixes = new ArrayList<>();
@@ -200,7 +217,7 @@ public final class CudaLibraryLocator {
         for (Path prefix : prefixes) {
             folders.addAll(pythonWheelFolders(prefix));
         }
-        return folders.stream().filter(Files::isDirectory).toList();
+        return List.copyOf(folders);
     }
 
     /**

@@ -20,6 +20,9 @@ import java.util.function.Supplier;
  * that cannot be read or written only costs a compilation.
  */
 public final class KernelCache {
+    /** Environment variable naming the cache folder. */
+    public static final String ENV = "QEMBED_CUDA_CACHE";
+
     private final Path folder;
 
     public KernelCache(Path folder) {
@@ -27,11 +30,11 @@ public final class KernelCache {
     }
 
     /**
-     * The default folder: {@code QEMBED_CUDA_CACHE} if set, else {@code $XDG_CACHE_HOME/qembed/cuda}, else
+     * The default folder: {@value #ENV} if set, else {@code $XDG_CACHE_HOME/qembed/cuda}, else
      * {@code ~/.cache/qembed/cuda}.
      */
     public static Path defaultFolder(Map<String, String> env, String userHome) {
-        String override = env.get("QEMBED_CUDA_CACHE");
+        String override = env.get(ENV);
         if (override != null && !override.isBlank()) {
             return Path.of(override);
         }

@@ -116,6 +116,21 @@ class CudaLibraryLocatorTest {
         assertTrue(folders.stream().allMatch(Files::isDirectory), folders.toString());
     }
 
+    /** Container runtimes mount the host's driver there, and ldconfig's cache may not list it. */
+    @Test
+    void theContainerDriverFolderComesAfterTheEnvironmentAndBeforeTheSystemFolders() throws IOException {
+        Path ld = folder("ld");
+        String cache = "\tlibcuda.so.1 (libc6,x86-64) => /opt/driver/libcuda.so.1\n";
+        List<Path> candidates = CudaLibraryLocator.candidateFolders(Map.of("LD_LIBRARY_PATH", ld.toString()), cache);
+        int nvidia = candidates.indexOf(Path.of("/usr/local/nvidia/lib64"));
+        assertEquals(List.of(ld, Path.of("/opt/driver"), Path.of("/usr/local/nvidia/lib64"),
+                Path.of("/usr/local/nvidia/lib")), candidates.subList(0, nvidia + 2));
+        assertTrue(nvidia < candidates.indexOf(Path.of("/usr/lib/x86_64-linux-gnu")), candidates.toString());
+        // every candidate is reported; only those that exist are searched
+        assertEquals(candidates.stream().filter(Files::isDirectory).toList(),
+                CudaLibraryLocator.systemFolders(Map.of("LD_LIBRARY_PATH", ld.toString()), cache));
+    }
+
     @Test
     void ldconfigCacheLinesGiveTheFoldersOfCudaLibrariesOnly() {
         String cache = """

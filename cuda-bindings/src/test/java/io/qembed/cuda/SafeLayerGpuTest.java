@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the error messages of failing calls ({@link NvrtcCompilerTest} covers NVRTC without a GPU).
  * Skipped, with the reason, where CUDA cannot load.
  */
+@Tag("gpu")
 @ExtendWith(SafeLayerGpuTest.RequiresCuda.class)
 class SafeLayerGpuTest {
     /** Runs the class only where the CUDA libraries load and a device is present. */

@@ -35,6 +35,18 @@ public interface Embedder extends AutoCloseable {
         return io.qembed.runtime.LocalEmbedder.open(modelDir, config);
     }
 
+    /**
+     * Opens a model directory, or a Hugging Face repository id ({@code ORG/NAME[@REVISION]}) downloaded
+     * once into the hub cache; the environment's hub settings apply (HF_ENDPOINT, HF_HOME, HF_HUB_CACHE,
+     * HF_TOKEN, HF_HUB_OFFLINE).
+     *
+     * @throws ModelLoadException when a file is missing or malformed
+     * @throws EmbedException when the repository cannot be resolved or downloaded, saying why
+     */
+    static Embedder open(String modelDirOrRepoId, EngineConfig config) {
+        return open(io.qembed.hub.ModelResolver.resolve(modelDirOrRepoId, io.qembed.hub.Progress.NONE), config);
+    }
+
     /** What was loaded: dimensions, limits, named prompts, backend. */
     ModelInfo info();
 

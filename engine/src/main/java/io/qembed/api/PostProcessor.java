@@ -8,6 +8,15 @@ package io.qembed.api;
  */
 public interface PostProcessor {
 
+    /**
+     * Loads a transform file written by {@code qembed whiten fit}.
+     *
+     * @throws ModelLoadException naming the file and what is wrong with it
+     */
+    static PostProcessor load(java.nio.file.Path file) {
+        return io.qembed.post.LinearTransform.load(file);
+    }
+
     /** The pooled-vector prefix length the transform was fitted on. */
     int inputDimensions();
 

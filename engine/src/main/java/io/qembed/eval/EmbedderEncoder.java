@@ -12,13 +12,22 @@ import java.util.List;
 public final class EmbedderEncoder implements TextEncoder {
     private final Embedder embedder;
     private final int maxTokens;
+    private final boolean randomWeights;
 
     /**
      * @param maxTokens token limit per input (0 for the model's maximum)
+     * @param randomWeights whether the model's weights are a random initialisation (see {@code
+     *     io.qembed.io.WeightScan#looksRandomlyInitialised})
      */
-    public EmbedderEncoder(Embedder embedder, int maxTokens) {
+    public EmbedderEncoder(Embedder embedder, int maxTokens, boolean randomWeights) {
         this.embedder = embedder;
         this.maxTokens = maxTokens;
+        this.randomWeights = randomWeights;
+    }
+
+    @Override
+    public boolean randomWeights() {
+        return randomWeights;
     }
 
     @Override

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,8 +21,34 @@ public final class EvalReport {
     private static final String[] COLOURS = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9"};
 
     private static final int METRICS = RetrievalMetrics.Scores.NAMES.size();
+    private static final DateTimeFormatter WHEN =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
     private EvalReport() {}
+
+    /** The metrics the tables and the chart show: those that say something about a corpus of this size. */
+    private static List<Integer> shown(EvalResult r) {
+        List<Integer> shown = new ArrayList<>();
+        for (int m = 0; m < METRICS; m++) {
+            if (RetrievalMetrics.Scores.informative(m, r.corpus())) {
+                shown.add(m);
+            }
+        }
+        return shown;
+    }
+
+    /** The result's notes, then why a metric is left out. */
+    private static List<String> notes(EvalResult r) {
+        List<String> notes = new ArrayList<>(r.notes());
+        for (int m = 0; m < METRICS; m++) {
+            if (!RetrievalMetrics.Scores.informative(m, r.corpus())) {
+                notes.add(RetrievalMetrics.Scores.NAMES.get(m) + " is left out: with " + r.corpus()
+                        + " documents every relevant one is within the top " + RetrievalMetrics.Scores.RECALL_DEPTHS.get(m)
+                        + ", so it is 1 whatever the ranking");
+            }
+        }
+        return notes;
+    }
 
     /** The best value of each metric over all configurations. */
     private static double[] best(EvalResult r) {
@@ -47,11 +75,12 @@ public final class EvalReport {
         for (EvalResult.ConfigResult c : r.configs()) {
             labelWidth = Math.max(labelWidth, c.label().length());
         }
-        List<String> columns = new ArrayList<>(List.of("dims"));
-        columns.addAll(RetrievalMetrics.Scores.NAMES);
+        List<Integer> shown = shown(r);
         out.append(pad("configuration", labelWidth));
-        for (String col : columns) {
-            out.append("  ").append(padLeft(col, Math.max(col.length(), 7)));
+        out.append("  ").append(padLeft("dims", 7));
+        for (int m : shown) {
+            String name = RetrievalMetrics.Scores.NAMES.get(m);
+            out.append("  ").append(padLeft(name, Math.max(name.length(), 7)));
         }
         out.append(System.lineSeparator());
         double[] best = best(r);
@@ -59,14 +88,18 @@ public final class EvalReport {
             out.append(pad(c.label(), labelWidth));
             out.append("  ").append(padLeft(Integer.toString(c.outputDimensions()), 7));
             double[] v = c.scores().values();
-            for (int m = 0; m < METRICS; m++) {
+            for (int m : shown) {
                 String cell = format(v[m]) + (v[m] == best[m] && r.configs().size() > 1 ? "*" : " ");
-                out.append("  ").append(padLeft(cell, Math.max(columns.get(m + 1).length(), 7)));
+                out.append("  ").append(padLeft(cell, Math.max(RetrievalMetrics.Scores.NAMES.get(m).length(), 7)));
             }
             out.append(System.lineSeparator());
         }
-        for (String note : r.notes()) {
+        for (String note : notes(r)) {
             out.append("note: ").append(note).append(System.lineSeparator());
+        }
+        if (r.randomWeights()) {
+            out.append("note: the model's weights look randomly initialised, not trained: these scores only measure"
+                    + " chance; evaluate a real checkpoint for real figures").append(System.lineSeparator());
         }
         return out.toString();
     }
@@ -88,6 +121,7 @@ public final class EvalReport {
         model.put("name", r.modelName());
         model.put("identity", r.modelIdentity());
         model.put("dimensions", r.modelDimensions());
+        model.put("random_weights", r.randomWeights());
         root.put("queries", r.queries());
         root.put("corpus", r.corpus());
         root.put("created", r.created().toString());
@@ -114,7 +148,7 @@ public final class EvalReport {
             o.put("search_ms", c.searchMillis());
         }
         ArrayNode notes = root.putArray("notes");
-        r.notes().forEach(notes::add);
+        notes(r).forEach(notes::add);
         try {
             return mapper.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
@@ -154,31 +188,36 @@ public final class EvalReport {
                 <body>
                 """);
         h.append("<h1>").append(esc(title)).append("</h1>\n");
+        if (r.randomWeights()) {
+            h.append("<p class=\"caveat\">The model's weights look randomly initialised, not trained (such as the")
+                    .append(" tiny test model's): these scores only measure chance. Evaluate a real checkpoint for")
+                    .append(" real figures.</p>\n");
+        }
         h.append("<p class=\"meta\">Model <strong>").append(esc(r.modelName())).append("</strong> (")
                 .append(r.modelDimensions()).append(" dimensions, identity <code>").append(esc(r.modelIdentity()))
                 .append("</code>) · ").append(r.queries()).append(" queries · ").append(r.corpus())
-                .append(" documents · exact search · ").append(esc(r.created().toString())).append("</p>\n");
+                .append(" documents · exact search · ").append(esc(WHEN.format(r.created()))).append("</p>\n");
         h.append("<figure>\n");
         chart(h, r);
         h.append("<figcaption>Each group is one configuration; bars are the metrics (0 to 1, higher is better).</figcaption>\n");
         h.append("</figure>\n");
         table(h, r);
-        if (!r.notes().isEmpty()) {
+        List<String> notes = notes(r);
+        if (!notes.isEmpty()) {
             h.append("<h2>Notes</h2>\n<ul>\n");
-            for (String n : r.notes()) {
+            for (String n : notes) {
                 h.append("<li>").append(esc(n)).append("</li>\n");
             }
             h.append("</ul>\n");
         }
-        h.append("<p class=\"caveat\">Scores measure the model these vectors came from. A random-weight model (such as the ")
-                .append("tiny test model) gives meaningless numbers; evaluate real checkpoints for real figures.</p>\n");
         h.append("</body>\n</html>\n");
         return h.toString();
     }
 
     private static void chart(StringBuilder h, EvalResult r) {
+        List<Integer> shown = shown(r);
         int groups = r.configs().size();
-        int groupWidth = METRICS * BAR + GROUP_GAP;
+        int groupWidth = shown.size() * BAR + GROUP_GAP;
         int width = LEFT + groups * groupWidth + 16;
         int height = TOP + PLOT_HEIGHT + 24 + LABEL_LINES * 14;
         int baseline = TOP + PLOT_HEIGHT;
@@ -189,7 +228,7 @@ public final class EvalReport {
         // legend
         h.append("<g class=\"legend\">\n");
         int x = LEFT;
-        for (int m = 0; m < METRICS; m++) {
+        for (int m : shown) {
             h.append("<rect x=\"").append(x).append("\" y=\"12\" width=\"12\" height=\"12\" fill=\"").append(COLOURS[m])
                     .append("\"/><text x=\"").append(x + 16).append("\" y=\"22\" font-size=\"12\">")
                     .append(esc(RetrievalMetrics.Scores.NAMES.get(m))).append("</text>\n");
@@ -213,9 +252,10 @@ public final class EvalReport {
             int gx = LEFT + g * groupWidth + GROUP_GAP / 2;
             h.append("<g class=\"config-group\" data-config=\"").append(esc(c.label())).append("\">\n");
             double[] v = c.scores().values();
-            for (int m = 0; m < METRICS; m++) {
+            for (int i = 0; i < shown.size(); i++) {
+                int m = shown.get(i);
                 int barHeight = (int) Math.round(Math.max(0, Math.min(1, v[m])) * PLOT_HEIGHT);
-                int bx = gx + m * BAR;
+                int bx = gx + i * BAR;
                 h.append("<rect class=\"bar\" data-metric=\"").append(RetrievalMetrics.Scores.KEYS.get(m))
                         .append("\" x=\"").append(bx + 1).append("\" y=\"").append(baseline - barHeight)
                         .append("\" width=\"").append(BAR - 2).append("\" height=\"").append(barHeight)
@@ -226,11 +266,11 @@ public final class EvalReport {
                         .append("\" font-size=\"9\" text-anchor=\"middle\" fill=\"#333\">")
                         .append(String.format(Locale.ROOT, "%.2f", v[m])).append("</text>\n");
             }
-            h.append("<text class=\"config-label\" x=\"").append(gx + METRICS * BAR / 2).append("\" y=\"")
+            h.append("<text class=\"config-label\" x=\"").append(gx + shown.size() * BAR / 2).append("\" y=\"")
                     .append(baseline + 18).append("\" font-size=\"11\" text-anchor=\"middle\">");
             List<String> lines = labelLines(c.label());
             for (int i = 0; i < lines.size(); i++) {
-                h.append("<tspan x=\"").append(gx + METRICS * BAR / 2).append("\" dy=\"").append(i == 0 ? 0 : 14)
+                h.append("<tspan x=\"").append(gx + shown.size() * BAR / 2).append("\" dy=\"").append(i == 0 ? 0 : 14)
                         .append("\">").append(esc(lines.get(i))).append("</tspan>");
             }
             h.append("</text>\n</g>\n");
@@ -257,10 +297,11 @@ public final class EvalReport {
     }
 
     private static void table(StringBuilder h, EvalResult r) {
+        List<Integer> shown = shown(r);
         double[] best = best(r);
         h.append("<table>\n<thead><tr><th>Configuration</th><th>Dims</th>");
-        for (String name : RetrievalMetrics.Scores.NAMES) {
-            h.append("<th>").append(esc(name)).append("</th>");
+        for (int m : shown) {
+            h.append("<th>").append(esc(RetrievalMetrics.Scores.NAMES.get(m))).append("</th>");
         }
         h.append("<th>Kept variance</th><th>Queries scored</th><th>Search ms</th></tr></thead>\n<tbody>\n");
         for (EvalResult.ConfigResult c : r.configs()) {
@@ -270,7 +311,7 @@ public final class EvalReport {
             }
             h.append("</td>");
             double[] v = c.scores().values();
-            for (int m = 0; m < METRICS; m++) {
+            for (int m : shown) {
                 boolean isBest = v[m] == best[m] && r.configs().size() > 1;
                 h.append(isBest ? "<td class=\"best\">" : "<td>").append(format(v[m])).append("</td>");
             }

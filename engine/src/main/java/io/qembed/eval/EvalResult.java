@@ -10,6 +10,7 @@ import java.util.List;
  * @param modelName the model's name
  * @param modelIdentity the model's identity hash
  * @param modelDimensions the model's full embedding size
+ * @param randomWeights whether the model's weights are a random initialisation (its scores measure chance)
  * @param queries queries searched (those with judgements)
  * @param corpus documents searched
  * @param created when the evaluation ran
@@ -21,6 +22,7 @@ public record EvalResult(
         String modelName,
         String modelIdentity,
         int modelDimensions,
+        boolean randomWeights,
         int queries,
         int corpus,
         Instant created,

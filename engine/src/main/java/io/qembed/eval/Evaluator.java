@@ -131,6 +131,7 @@ public final class Evaluator {
                 model.name(),
                 model.identity(),
                 model.dimensions(),
+                encoder.randomWeights(),
                 plan.queryIds.size(),
                 data.corpus().size(),
                 Instant.now(),

@@ -42,6 +42,18 @@ public final class RetrievalMetrics {
 
         /** JSON keys, in the order of {@link #values()}. */
         public static final List<String> KEYS = List.of("top1", "mrr@10", "ndcg@10", "recall@10", "recall@100");
+
+        /**
+         * For each metric in the order of {@link #values()}, the depth of a recall (0 for the others): a
+         * corpus of at most that many documents has every relevant one within it, whatever the ranking.
+         */
+        public static final List<Integer> RECALL_DEPTHS = List.of(0, 0, 0, CUTOFF, RECALL_DEEP);
+
+        /** Whether the metric says something about rankings of a corpus of {@code documents}. */
+        public static boolean informative(int metric, int documents) {
+            int depth = RECALL_DEPTHS.get(metric);
+            return depth == 0 || documents > depth;
+        }
     }
 
     /**

@@ -17,6 +17,14 @@ public interface TextEncoder {
      */
     List<float[]> encode(List<String> texts, String instruction);
 
+    /**
+     * Whether the model's weights are a random initialisation, not trained: its scores then only measure
+     * chance, and reports say so.
+     */
+    default boolean randomWeights() {
+        return false;
+    }
+
     /** Settings that change the vectors besides model, instruction and text (part of the cache key). */
     default String settingsKey() {
         return "";

@@ -365,7 +365,7 @@ final class HubClient {
                 : e instanceof ConnectException ? "connection failed"
                 : Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName());
         return new HubException(Reason.NETWORK, "cannot reach " + settings.endpoint() + " (" + cause
-                + "); check the network or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use cached models only", e);
+                + "); check the network or HF_ENDPOINT", e);
     }
 
     /** A failed write: a full disk says so and how to go on, anything else names the file. */

@@ -120,7 +120,8 @@ public final class ModelResolver {
                 throw e;
             }
             // As huggingface_hub does: without a network, a complete cached snapshot will do.
-            return cachedSnapshot(ref).orElseThrow(() -> e);
+            return cachedSnapshot(ref).orElseThrow(() -> new HubException(Reason.NETWORK, "cannot download " + ref
+                    + ", and it is not (completely) in the cache " + settings.cacheDir() + ": " + e.getMessage(), e));
         }
         try {
             return download(ref, info, progress);

@@ -3,6 +3,7 @@ package io.qembed.io;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -18,12 +19,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Writes a safetensors file: an 8-byte little-endian header length, the JSON header (padded with spaces so
  * the data starts 8-byte aligned), then the tensors back to back in the order they were added. Elements
  * come as floats, from an array or streamed from an {@link ElementSource}, and are stored as BF16 (rounded
  * to nearest even), F16 or F32; a tensor is never held in memory whole, so files of any size can be written.
+ * Several tensors can be filled at once ({@link #write(Path, int)}), each written at its own offset.
  *
  * <pre>{@code
  * new SafeTensorsWriter()
@@ -96,28 +105,109 @@ public final class SafeTensorsWriter {
      * interrupted write never leaves a truncated file under the real name.
      */
     public void write(Path file) throws IOException {
+        write(file, 1);
+    }
+
+    /**
+     * Writes the file as {@link #write(Path)} does, filling up to {@code threads} tensors at a time, each at its
+     * own place in the file. Each tensor's source is still called by one thread, in order, so the bytes are the
+     * same for any number of threads.
+     */
+    public void write(Path file, int threads) throws IOException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
         Path temporary = file.resolveSibling(file.getFileName() + ".partial");
         try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             byte[] header = header();
-            buffer.putLong(header.length);
-            drain(buffer, channel);
-            writeFully(ByteBuffer.wrap(header), channel);
-            float[] chunk = new float[CHUNK_ELEMENTS];
-            for (Pending tensor : tensors) {
-                for (long first = 0; first < tensor.elements(); first += CHUNK_ELEMENTS) {
-                    int count = (int) Math.min(CHUNK_ELEMENTS, tensor.elements() - first);
-                    tensor.source().fill(first, chunk, count);
-                    encode(tensor.dtype(), chunk, count, buffer, channel);
-                }
+            ByteBuffer start = ByteBuffer.allocate(Long.BYTES + header.length).order(ByteOrder.LITTLE_ENDIAN);
+            start.putLong(header.length).put(header).flip();
+            writeFully(start, channel, 0);
+            long[] positions = new long[tensors.size()];
+            long offset = start.capacity();
+            for (int i = 0; i < positions.length; i++) {
+                positions[i] = offset;
+                offset += tensors.get(i).bytes();
             }
-            drain(buffer, channel);
+            AtomicInteger next = new AtomicInteger();
+            AtomicBoolean failed = new AtomicBoolean();
+            // Each worker takes the next tensor not yet taken, until none is left or one has failed.
+            Callable<Void> worker = () -> {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                float[] chunk = new float[CHUNK_ELEMENTS];
+                try {
+                    for (int i = next.getAndIncrement(); i < positions.length && !failed.get();
+                            i = next.getAndIncrement()) {
+                        writeTensor(tensors.get(i), positions[i], chunk, buffer, channel);
+                    }
+                } catch (IOException | RuntimeException | Error e) {
+                    failed.set(true);
+                    throw e;
+                }
+                return null;
+            };
+            runWorkers(worker, Math.min(threads, Math.max(1, positions.length)));
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temporary);
             throw e;
         }
         Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** One tensor's elements, encoded, written from {@code position} on. */
+    private static void writeTensor(Pending tensor, long position, float[] chunk, ByteBuffer buffer, FileChannel channel)
+            throws IOException {
+        long next = position;
+        for (long first = 0; first < tensor.elements(); first += CHUNK_ELEMENTS) {
+            int count = (int) Math.min(CHUNK_ELEMENTS, tensor.elements() - first);
+            tensor.source().fill(first, chunk, count);
+            next = encode(tensor.dtype(), chunk, count, buffer, channel, next);
+        }
+        drain(buffer, channel, next);
+    }
+
+    /** Runs {@code count} copies of the worker, on this thread when there is one; the first failure is thrown. */
+    private static void runWorkers(Callable<Void> worker, int count) throws IOException {
+        if (count == 1) {
+            try {
+                worker.call();
+            } catch (Exception e) {
+                throw rethrown(e);
+            }
+            return;
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(count)) {
+            List<Future<Void>> futures = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                futures.add(pool.submit(worker));
+            }
+            for (Future<Void> future : futures) {
+                try {
+                    future.get();
+                } catch (ExecutionException e) {
+                    throw rethrown(e.getCause());
+                } catch (InterruptedException e) {
+                    futures.forEach(f -> f.cancel(true));
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while writing tensors");
+                }
+            }
+        }
+    }
+
+    /** What a worker threw, for rethrowing: unchecked exceptions and errors are thrown from here as they are. */
+    private static IOException rethrown(Throwable failure) {
+        if (failure instanceof IOException io) {
+            return io;
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return new IOException(failure);
     }
 
     /** The JSON header in UTF-8, padded with spaces to make the data start at a multiple of 8 bytes. */
@@ -147,12 +237,16 @@ public final class SafeTensorsWriter {
         return header8;
     }
 
-    private static void encode(DType dtype, float[] chunk, int count, ByteBuffer buffer, FileChannel channel)
-            throws IOException {
+    /**
+     * Encodes {@code chunk[0, count)} into the buffer, writing it out at {@code position} whenever it fills;
+     * returns where the next bytes go.
+     */
+    private static long encode(DType dtype, float[] chunk, int count, ByteBuffer buffer, FileChannel channel,
+            long position) throws IOException {
         int done = 0;
         while (done < count) {
             if (buffer.remaining() < dtype.bytes()) {
-                drain(buffer, channel);
+                position = drain(buffer, channel, position);
             }
             int end = done + Math.min(count - done, buffer.remaining() / dtype.bytes());
             switch (dtype) {
@@ -174,19 +268,22 @@ public final class SafeTensorsWriter {
             }
             done = end;
         }
+        return position;
     }
 
-    /** Writes what the buffer holds and empties it for refilling. */
-    private static void drain(ByteBuffer buffer, FileChannel channel) throws IOException {
+    /** Writes what the buffer holds at {@code position} and empties it for refilling; returns where it ended. */
+    private static long drain(ByteBuffer buffer, FileChannel channel, long position) throws IOException {
         buffer.flip();
-        writeFully(buffer, channel);
+        long after = writeFully(buffer, channel, position);
         buffer.clear();
+        return after;
     }
 
-    private static void writeFully(ByteBuffer bytes, FileChannel channel) throws IOException {
+    private static long writeFully(ByteBuffer bytes, FileChannel channel, long position) throws IOException {
         while (bytes.hasRemaining()) {
-            channel.write(bytes);
+            position += channel.write(bytes, position);
         }
+        return position;
     }
 
     private static long elementCount(String name, long[] shape) {

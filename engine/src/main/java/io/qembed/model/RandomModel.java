@@ -26,9 +26,10 @@ import java.util.TreeMap;
  * sentence-transformers files, and the real Qwen3 tokenizer. Used to test and benchmark the real shapes
  * without the real weights.
  *
- * <p>Weights are streamed to disk, never held in memory: the 8B shape (15 GB) writes with a few MB of heap.
- * Each tensor draws from its own random stream seeded by the seed and the tensor's position, so the values do
- * not depend on how the checkpoint is sharded.
+ * <p>Weights are streamed to disk, never held in memory: the 8B shape (15 GB) writes with a few MB of heap per
+ * thread. Each tensor draws from its own random stream seeded by the seed and the tensor's position, so the
+ * values depend neither on how the checkpoint is sharded nor on how many tensors are written at once (one per
+ * available processor).
  */
 public final class RandomModel {
     /** The shard size Hugging Face's {@code save_pretrained} uses (5 GB). */
@@ -91,7 +92,7 @@ public final class RandomModel {
             }
             totalBytes += writer.dataBytes();
             Path file = outDir.resolve(fileName);
-            writer.write(file);
+            writer.write(file, Runtime.getRuntime().availableProcessors());
             files.add(file);
         }
         if (shards.size() > 1) {

@@ -3,6 +3,7 @@ package io.qembed.runtime;
 import io.qembed.api.EmbedException;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Batch;
@@ -61,6 +62,8 @@ final class BatchQueue {
         final int[] tokens;
         final int[] truncated;
         final long submitted = System.nanoTime();
+        /** Why one of its inputs failed; set by the worker, which then completes nothing else of it. */
+        EmbedException failure;
         long firstStart = -1;
         long inferenceNanos;
         int remaining;
@@ -135,7 +138,7 @@ final class BatchQueue {
                 }
                 jobs.poll();
                 queuedTokens -= next.ids().length;
-                if (next.request().future.isDone()) {
+                if (next.request().future.isDone() || next.request().failure != null) {
                     continue; // cancelled or failed: costs nothing further
                 }
                 batch.add(next);
@@ -187,13 +190,20 @@ final class BatchQueue {
                 }
                 r.inferenceNanos += elapsed;
             }
-            try {
-                r.vectors[job.index()] = r.finisher.finish(Arrays.copyOfRange(pooled, s * hidden, (s + 1) * hidden));
-            } catch (RuntimeException e) {
-                completions.execute(() -> r.future.completeExceptionally(
-                        e instanceof EmbedException ee ? ee : LocalEmbedder.inferenceFailure(e)));
+            if (r.failure == null) {
+                try {
+                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, s * hidden, (s + 1) * hidden));
+                    if (!allFinite(vector)) {
+                        throw new NonFiniteOutputException(job.index());
+                    }
+                    r.vectors[job.index()] = vector;
+                } catch (RuntimeException e) {
+                    EmbedException failure = e instanceof EmbedException ee ? ee : LocalEmbedder.inferenceFailure(e);
+                    r.failure = failure;
+                    completions.execute(() -> r.future.completeExceptionally(failure));
+                }
             }
-            if (--r.remaining == 0) {
+            if (--r.remaining == 0 && r.failure == null) {
                 finished.add(r);
             }
         }
@@ -201,6 +211,16 @@ final class BatchQueue {
             Embeddings result = r.result();
             completions.execute(() -> r.future.complete(result));
         }
+    }
+
+    /** Whether no value is NaN or infinite: a vector that is not never leaves the engine. */
+    private static boolean allFinite(float[] vector) {
+        for (float v : vector) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Refuses new work, lets the worker finish what is queued, and waits for it. */

@@ -11,6 +11,7 @@ import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.ModelLoadException;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backend;
@@ -81,9 +82,7 @@ public final class LocalEmbedder implements Embedder {
 
     /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
     static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
-        if (!Files.isDirectory(modelDir)) {
-            throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
-        }
+        requireDirectory(modelDir);
         Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
         Tokenizer tokenizer = loadTokenizer(modelDir.resolve("tokenizer.json"));
         Prompts prompts = Prompts.load(modelDir);
@@ -112,7 +111,11 @@ public final class LocalEmbedder implements Embedder {
                             backend.name(),
                             budget.batchTokens());
             embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
-            embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
+            try {
+                embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
+            } catch (NonFiniteOutputException e) {
+                throw new ModelLoadException(modelDir, "in the warm-up pass " + e.reason(), e);
+            }
             return embedder;
         } catch (RuntimeException e) {
             if (embedder != null) {
@@ -127,14 +130,25 @@ public final class LocalEmbedder implements Embedder {
         }
     }
 
-    private static Tokenizer loadTokenizer(Path file) {
+    /** Refuses a path that is not a directory, naming it. */
+    static void requireDirectory(Path modelDir) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new ModelLoadException(modelDir, "not a model directory (config.json, tokenizer.json, *.safetensors)");
+        }
+    }
+
+    /** Loads a model's tokenizer.json; a missing or malformed file is a {@link ModelLoadException} naming it. */
+    static Tokenizer loadTokenizer(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new ModelLoadException(file, "missing: the model directory needs its tokenizer.json");
         }
         try {
             return Tokenizer.load(file);
         } catch (TokenizerException e) {
-            throw new ModelLoadException(file, e.getMessage(), e);
+            // The tokenizer's message names the file already.
+            String prefix = file + ": ";
+            String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            throw new ModelLoadException(file, reason, e);
         }
     }
 

@@ -29,6 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * around 16 lanes and 64-column panels), several row blocks and panel groups, packed sequences of many
  * lengths, and the column views the fused projections hand on.
  */
+@Tag("gpu") // its CUDA cases run in the GPU step; here they skip
 class BackendOpsTest {
     /** Column counts around the 16-lane vectors and the 64-column panels, and the model's widths. */
     private static final int[] ODD_COLS = {1, 15, 16, 17, 33, 64, 130, 1024, 2560};

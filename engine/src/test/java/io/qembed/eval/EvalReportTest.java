@@ -20,13 +20,18 @@ import org.w3c.dom.NodeList;
 class EvalReportTest {
 
     static EvalResult result() {
+        return result(80, true);
+    }
+
+    static EvalResult result(int corpus, boolean randomWeights) {
         return new EvalResult(
                 "qembed-faq",
                 "tiny <model> & co",
                 "abc123",
                 64,
+                randomWeights,
                 80,
-                80,
+                corpus,
                 Instant.parse("2026-01-02T03:04:05Z"),
                 List.of(
                         config("instruct=off", 64, 64, null, new RetrievalMetrics.Scores(0.25, 0.4, 0.45, 0.6, 0.9)),
@@ -50,7 +55,7 @@ class EvalReportTest {
 
     @Test
     void htmlIsWellFormedWithOneBarGroupPerConfiguration() throws Exception {
-        EvalResult r = result();
+        EvalResult r = result(1000, false);
         Document doc = parse(EvalReport.html(r));
         NodeList svgs = doc.getElementsByTagName("svg");
         assertEquals(1, svgs.getLength());
@@ -90,7 +95,7 @@ class EvalReportTest {
         List<Element> best = elements(doc.getElementsByTagName("td")).stream()
                 .filter(td -> td.getAttribute("class").equals("best"))
                 .toList();
-        assertEquals(List.of("0.500", "0.600", "0.650", "0.800", "1.000"), best.stream().map(Element::getTextContent).toList());
+        assertEquals(List.of("0.500", "0.600", "0.650", "0.800"), best.stream().map(Element::getTextContent).toList());
         String text = EvalReport.text(result());
         assertTrue(text.contains("0.500*"), text);
         assertTrue(text.contains("0.250 "), text);
@@ -109,6 +114,51 @@ class EvalReportTest {
         assertEquals(0.8, third.get("kept_variance").asDouble());
         assertEquals(0.3, third.path("scores").path("ndcg@10").asDouble());
         assertTrue(root.get("configs").get(0).get("kept_variance").isNull());
+    }
+
+    @Test
+    void aRecallDeeperThanTheCorpusIsLeftOutAndSaysWhy() throws Exception {
+        EvalResult small = result(80, false);
+        Document doc = parse(EvalReport.html(small));
+        List<Element> bars = elements(doc.getElementsByTagName("rect")).stream()
+                .filter(bar -> bar.getAttribute("class").equals("bar")).toList();
+        assertEquals(4 * 4, bars.size(), "four metrics per configuration");
+        assertTrue(bars.stream().noneMatch(bar -> bar.getAttribute("data-metric").equals("recall@100")));
+        String html = EvalReport.html(small);
+        String text = EvalReport.text(small);
+        assertFalse(header(text).contains("Recall@100") || html.contains("<th>Recall@100</th>"), text);
+        String why = "Recall@100 is left out: with 80 documents every relevant one is within the top 100";
+        assertTrue(text.contains("note: " + why) && html.contains(why), text);
+        assertEquals(1.0, new ObjectMapper().readTree(EvalReport.json(small))
+                .path("configs").get(1).path("scores").path("recall@100").asDouble(), "JSON keeps every value");
+
+        EvalResult tiny = result(8, false);
+        assertTrue(header(EvalReport.text(tiny)).endsWith("nDCG@10"), EvalReport.text(tiny));
+        EvalResult large = result(1000, false);
+        assertTrue(header(EvalReport.text(large)).endsWith("Recall@10  Recall@100"), EvalReport.text(large));
+        assertFalse(EvalReport.text(large).contains("left out"), EvalReport.text(large));
+    }
+
+    /** The text table's column names. */
+    private static String header(String text) {
+        return text.lines().skip(1).findFirst().orElseThrow().strip();
+    }
+
+    @Test
+    void theRandomWeightsCaveatComesOnlyWithRandomWeights() throws Exception {
+        String random = EvalReport.html(result(80, true));
+        String trained = EvalReport.html(result(80, false));
+        assertTrue(random.contains("class=\"caveat\"") && random.contains("only measure chance"), random);
+        assertFalse(trained.contains("class=\"caveat\"") || trained.contains("chance"), trained);
+        assertTrue(EvalReport.text(result(80, true)).contains("only measure chance"));
+        assertFalse(EvalReport.text(result(80, false)).contains("chance"));
+        assertTrue(new ObjectMapper().readTree(EvalReport.json(result(80, true))).path("model").path("random_weights")
+                .asBoolean());
+    }
+
+    @Test
+    void theTimeIsReadable() {
+        assertTrue(EvalReport.html(result()).contains("2026-01-02 03:04 UTC"), EvalReport.html(result()));
     }
 
     @Test

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,6 +95,48 @@ class SafeTensorsWriterTest {
                 assertEquals((float) i, Fixtures.element(ramp, i));
             }
         }
+    }
+
+    /** Tensors filled by several threads, each at its own offset, give the very bytes of one thread. */
+    @Test
+    void severalThreadsWriteTheSameBytesAsOne() throws IOException {
+        long large = SafeTensorsWriter.CHUNK_ELEMENTS + 17L; // more than one chunk, and an odd length
+        Function<Integer, SafeTensorsWriter> writer = threads -> {
+            SafeTensorsWriter w = new SafeTensorsWriter().metadata("format", "pt");
+            for (int t = 0; t < 7; t++) {
+                long elements = t == 3 ? large : 1000 + 37L * t;
+                SplittableRandom random = new SplittableRandom(t);
+                w.add("t" + t, t % 2 == 0 ? DType.BF16 : DType.F32, new long[] {elements}, (first, chunk, count) -> {
+                    for (int i = 0; i < count; i++) {
+                        chunk[i] = (float) random.nextGaussian(); // a stateful source: calls must come in order
+                    }
+                });
+            }
+            w.add("empty", DType.F16, new long[] {0}, new float[0]);
+            return w;
+        };
+        Path one = dir.resolve("one.safetensors");
+        Path four = dir.resolve("four.safetensors");
+        writer.apply(1).write(one);
+        writer.apply(4).write(four, 4);
+        assertEquals(-1L, Files.mismatch(one, four));
+        try (SafeTensorsFile read = SafeTensorsFile.open(four)) {
+            assertEquals(large, read.tensors().get("t3").data().byteSize() / Float.BYTES);
+        }
+    }
+
+    @Test
+    void aFailingSourceLeavesNoFileBehind() {
+        Path file = dir.resolve("t.safetensors");
+        SafeTensorsWriter writer = new SafeTensorsWriter()
+                .add("good", DType.F32, new long[] {4}, new float[4])
+                .add("bad", DType.F32, new long[] {4}, (first, chunk, count) -> {
+                    throw new IllegalStateException("source broke");
+                });
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> writer.write(file, 2));
+        assertEquals("source broke", e.getMessage());
+        assertFalse(Files.exists(file));
+        assertFalse(Files.exists(dir.resolve("t.safetensors.partial")));
     }
 
     @Test

@@ -37,6 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * square root of its operation's NMSE bound), plus one BF16 unit roundoff for every operand the backend
  * rounds to BF16 (the CUDA numerics: each product's input, attention's q, k and v, twice for its weights).
  */
+@Tag("gpu") // its CUDA cases run in the GPU step; here they skip
 class ForwardTraceTest {
     private static final Path MODEL = Reference.tinyModel();
 

@@ -61,7 +61,7 @@ public final class Reference {
         return cases;
     }
 
-    static void assertClose(String what, float[] expected, float[] actual) {
+    public static void assertClose(String what, float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length, what + ": length");
         double maxAbs = 0;
         for (int i = 0; i < expected.length; i++) {

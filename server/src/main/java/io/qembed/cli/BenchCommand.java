@@ -25,7 +25,10 @@ import picocli.CommandLine.Option;
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = "Measures tokens/s of the engine: --batch sequences of --seq-len random tokens in one packed batch.")
+        description = {
+            "Measure the engine's throughput in tokens/s.",
+            "Each round embeds --batch sequences of --seq-len random tokens as one packed batch."
+        })
 public final class BenchCommand implements Callable<Integer> {
     @Mixin EngineOptions engine;
 
@@ -41,7 +44,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", paramLabel = "W", description = "Untimed rounds first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random token ids.")
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "N",
+            description = "Seed of the random token ids (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--json", description = "Print one JSON object on stdout instead of text.")

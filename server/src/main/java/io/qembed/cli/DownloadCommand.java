@@ -30,7 +30,8 @@ final class DownloadCommand implements Callable<Integer> {
                     + ModelResolver.DEFAULT_MODEL + ").")
     String model = ModelResolver.DEFAULT_MODEL;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Hub cache directory (default: HF_HUB_CACHE).")
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Hub cache directory (default: HF_HUB_CACHE, else ~/.cache/huggingface/hub).")
     Path cacheDir;
 
     @Option(names = "--offline", description = "Use the cache only, as HF_HUB_OFFLINE=1 does.")
@@ -41,7 +42,8 @@ final class DownloadCommand implements Callable<Integer> {
         HubSettings env = HubSettings.fromEnvironment();
         HubSettings settings = new HubSettings(
                 env.endpoint(), cacheDir != null ? cacheDir : env.cacheDir(), env.token(), offline || env.offline());
-        spec.commandLine().getOut().println(Models.resolve(model, settings).toAbsolutePath());
+        Path dir = Models.resolve(model, settings, offline ? "--offline" : "HF_HUB_OFFLINE", false);
+        spec.commandLine().getOut().println(dir.toAbsolutePath());
         return 0;
     }
 }

@@ -3,6 +3,7 @@ package io.qembed.cli;
 import io.qembed.hub.Progress;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -19,6 +20,36 @@ public final class DownloadProgressBar implements Progress {
     /** Draws on the given stream (standard error for the command line, keeping stdout for results). */
     public DownloadProgressBar(PrintStream out) {
         this.out = out;
+    }
+
+    /**
+     * Progress where a bar cannot redraw its line (standard error is a file or a pipe): one line when a
+     * large file starts, one when it is done.
+     */
+    static Progress lines(PrintStream out) {
+        return new Progress() {
+            private long startNanos;
+
+            @Override
+            public void started(String file, long totalBytes, long resumedBytes) {
+                if (totalBytes >= MIB) {
+                    startNanos = System.nanoTime();
+                    out.printf(Locale.ROOT, "downloading %s (%.1f MiB%s)%n", file, totalBytes / (double) MIB,
+                            resumedBytes > 0 ? String.format(Locale.ROOT, ", resuming at %.1f", resumedBytes / (double) MIB) : "");
+                }
+            }
+
+            @Override
+            public void advanced(String file, long bytes) {}
+
+            @Override
+            public void finished(String file) {
+                if (startNanos != 0) {
+                    out.printf(Locale.ROOT, "downloaded %s in %.1f s%n", file, (System.nanoTime() - startNanos) / 1e9);
+                    startNanos = 0;
+                }
+            }
+        };
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
+import io.qembed.api.NonFiniteOutputException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,9 +32,10 @@ import picocli.CommandLine.Option;
         name = "embed",
         mixinStandardHelpOptions = true,
         description = {
-            "Embeds JSONL input: one object per line with \"text\" (string) or \"token_ids\" (array of ints)"
-                    + " and an optional \"id\" echoed back.",
-            "Writes JSONL in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}."
+            "Embed texts or token ids read as JSONL and write their vectors as JSONL.",
+            "Each input line is an object with \"text\" (a string) or \"token_ids\" (an array of ints), and an"
+                    + " optional \"id\" echoed back.",
+            "Each output line, in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}."
         })
 public final class EmbedCommand implements Callable<Integer> {
     /** Inputs submitted at once: enough to fill packed batches, small enough to stream big files. */
@@ -41,16 +43,20 @@ public final class EmbedCommand implements Callable<Integer> {
 
     @Mixin EngineOptions engine;
 
-    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL input (default: stdin).")
+    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
+            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-", description = "JSONL output (default: stdout).")
+    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
+            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N", description = "Matryoshka size, 32..hidden.")
+    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N",
+            description = "Matryoshka size, 32..hidden (default: ${DEFAULT-VALUE}, the model's full size).")
     int dimensions;
 
-    @Option(names = "--instruction", paramLabel = "TEXT", description = "Task instruction (Instruct: ...\\nQuery:...).")
+    @Option(names = "--instruction", paramLabel = "TEXT",
+            description = "Task instruction: each text becomes Instruct: TEXT\\nQuery:{text}.")
     String instruction;
 
     @Option(names = "--prompt-name", paramLabel = "NAME", description = "Named prompt of the model, e.g. query.")
@@ -69,7 +75,8 @@ public final class EmbedCommand implements Callable<Integer> {
             description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
     String truncationDirection;
 
-    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Token limit per input.")
+    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N",
+            description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
     int maxTokens;
 
     private final ObjectMapper json = new ObjectMapper();
@@ -170,11 +177,14 @@ public final class EmbedCommand implements Callable<Integer> {
         try {
             result = embedder.embed(chunk.stream().map(Line::input).toList(), options);
         } catch (InputTooLongException e) {
-            throw new UserException("line " + chunk.get(e.index()).lineNo() + ": " + e.getMessage());
+            throw new UserException("line " + chunk.get(e.index()).lineNo() + ": " + e.tokens()
+                    + " tokens, more than the limit of " + e.limit() + "; shorten it, or give --truncate");
         } catch (InvalidRequestException e) {
             throw new UserException(lineOf(chunk, e.getMessage()));
+        } catch (NonFiniteOutputException e) {
+            throw UserException.model("line " + chunk.get(e.index()).lineNo() + ": " + e.reason());
         } catch (EmbedException e) {
-            throw new UserException(e.getMessage(), 1);
+            throw new UserException(e.getMessage(), ExitCode.FAILURE);
         }
         for (int i = 0; i < chunk.size(); i++) {
             Embeddings.Embedding e = result.data().get(i);

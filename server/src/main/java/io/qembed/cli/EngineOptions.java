@@ -1,10 +1,9 @@
 package io.qembed.cli;
 
-import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
-import io.qembed.api.ModelLoadException;
 import io.qembed.hub.ModelResolver;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** The options every command that runs a model shares: which model, which backend, how many threads. */
@@ -40,19 +39,18 @@ public final class EngineOptions {
         return EngineConfig.defaults().withBackend(backend).withThreads(threads).withMaxBatchTokens(batchTokens);
     }
 
-    /** Opens the model; a load error becomes a one-line user error. */
+    /** Opens the model; a model that cannot be used is a one-line user error ({@link ExitCode#MODEL}). */
     public Embedder open() {
         return open(config());
     }
 
     public Embedder open(EngineConfig config) {
-        try {
-            return Embedder.open(Models.resolve(model), config);
-        } catch (ModelLoadException e) {
-            throw new UserException("cannot load model: " + e.getMessage(), 3);
-        } catch (EmbedException e) {
-            throw new UserException(e.getMessage(), 3);
-        }
+        return Models.open(resolve(), config);
+    }
+
+    /** The model directory, downloaded first for a repository id. */
+    public Path resolve() {
+        return Models.resolve(model);
     }
 
     /**

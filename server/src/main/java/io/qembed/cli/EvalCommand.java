@@ -2,6 +2,7 @@ package io.qembed.cli;
 
 import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.eval.EmbedderEncoder;
@@ -10,6 +11,8 @@ import io.qembed.eval.EvalConfig;
 import io.qembed.eval.EvalReport;
 import io.qembed.eval.EvalResult;
 import io.qembed.eval.Evaluator;
+import io.qembed.io.Checkpoint;
+import io.qembed.io.WeightScan;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -51,13 +54,14 @@ public final class EvalCommand implements Runnable {
     CorpusEmbeddingOptions embedding;
 
     @Option(names = "--dataset", paramLabel = "DIR",
-            description = "BEIR folder: queries.jsonl, corpus.jsonl, qrels/test.tsv (each can be overridden).")
+            description = "BEIR folder holding queries.jsonl, corpus.jsonl and qrels/test.tsv (each can be given on"
+                    + " its own instead).")
     Path dataset;
 
-    @Option(names = "--queries", paramLabel = "FILE", description = "queries.jsonl ({\"_id\", \"text\"}).")
+    @Option(names = "--queries", paramLabel = "FILE", description = "Queries: JSONL of {\"_id\", \"text\"}.")
     Path queries;
 
-    @Option(names = "--corpus", paramLabel = "FILE", description = "corpus.jsonl ({\"_id\", \"title\", \"text\"}).")
+    @Option(names = "--corpus", paramLabel = "FILE", description = "Documents: JSONL of {\"_id\", \"title\", \"text\"}.")
     Path corpus;
 
     @Option(names = "--qrels", paramLabel = "FILE", description = "Relevance judgements: TSV query-id, corpus-id, score.")
@@ -76,7 +80,8 @@ public final class EvalCommand implements Runnable {
     @Option(names = "--no-cache", description = "Neither read nor write cached embeddings.")
     boolean noCache;
 
-    @Option(names = "--eps", defaultValue = "1e-6", paramLabel = "E", description = "eps of whitening fits (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eps", defaultValue = "1e-6", paramLabel = "E",
+            description = "Eps of whitening fits (default: ${DEFAULT-VALUE}).")
     double eps;
 
     @Option(names = "--force", description = "Fit transforms even when the corpus has fewer documents than dimensions.")
@@ -104,18 +109,21 @@ public final class EvalCommand implements Runnable {
                     Datasets.readIdentifiedTexts(queriesFile),
                     Datasets.readIdentifiedTexts(corpusFile),
                     Datasets.readQrels(qrelsFile));
-            try (Embedder embedder = engine.open()) {
+            Path model = engine.resolve();
+            try (Embedder embedder = Models.open(model, engine.config())) {
                 if (parsed.isEmpty()) {
                     parsed = Evaluator.defaultConfigs(embedder.info().dimensions(), data.corpus().size());
                 }
                 EmbeddingCache embeddingCache = new EmbeddingCache(noCache ? null : cache != null ? cache : EmbeddingCache.defaultDir());
                 Evaluator evaluator = new Evaluator(
-                        new EmbedderEncoder(embedder, embedding.maxTokens),
+                        new EmbedderEncoder(embedder, embedding.maxTokens, randomWeights(model)),
                         embeddingCache,
                         embedding.progress(),
                         new Evaluator.Options(embedding.batchSize, 0, eps, force, Main.Version.text()));
                 result = evaluator.run(data, parsed);
             }
+        } catch (NonFiniteOutputException e) {
+            throw UserException.model(e.reason());
         } catch (DatasetException | EmbedException e) {
             throw new UserException(e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -130,6 +138,13 @@ public final class EvalCommand implements Runnable {
             out.println("report: " + report.resolve("report.html"));
         }
         out.flush();
+    }
+
+    /** Whether the model's weights look untrained; the report then says its scores measure chance. */
+    private static boolean randomWeights(Path model) {
+        try (Checkpoint checkpoint = Checkpoint.open(model)) {
+            return WeightScan.looksRandomlyInitialised(checkpoint);
+        }
     }
 
     /** The explicit file, or the default name inside --dataset; the file must exist. */

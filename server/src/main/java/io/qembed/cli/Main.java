@@ -1,5 +1,11 @@
 package io.qembed.cli;
 
+import io.qembed.api.EmbedException;
+import io.qembed.api.ModelLoadException;
+import io.qembed.api.NonFiniteOutputException;
+import io.qembed.hub.HubException;
+import java.nio.charset.CharacterCodingException;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,8 +25,9 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             RandomModelCommand.class,
             TokenizeCommand.class,
+            VerifyCommand.class,
         })
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -41,17 +48,26 @@ public final class Main implements Runnable {
         return cli;
     }
 
+    /** Without a command there is nothing to do: the usage, and the exit code of a wrong command line. */
     @Override
-    public void run() {
-        spec.commandLine().usage(System.err);
+    public Integer call() {
+        return missingCommand(spec);
     }
 
-    /** Prints the message of a failed command (a user error) and maps it to an exit code. */
+    /** What a command that only groups others does when called alone: usage on stderr, {@link ExitCode#USAGE}. */
+    static int missingCommand(CommandLine.Model.CommandSpec spec) {
+        CommandLine cli = spec.commandLine();
+        cli.getErr().println(spec.qualifiedName() + ": give a command");
+        cli.usage(cli.getErr());
+        return ExitCode.USAGE;
+    }
+
+    /** Prints the message of a failed command in one line and maps its cause to an {@link ExitCode}. */
     static final class Errors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(
                 Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-            String message = e instanceof java.nio.charset.CharacterCodingException
+            String message = e instanceof CharacterCodingException
                     ? "the input is not valid UTF-8"
                     : e.getMessage() == null ? e.toString() : e.getMessage();
             cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + message);
@@ -60,9 +76,15 @@ public final class Main implements Runnable {
             }
             return switch (e) {
                 case UserException u -> u.exitCode();
-                case java.nio.charset.CharacterCodingException c -> 2;
-                default -> 1;
+                case CharacterCodingException c -> ExitCode.USAGE;
+                // what reaches here unwrapped about the model (a non-finite output while embedding, say)
+                case EmbedException m when isModelFault(m) -> ExitCode.MODEL;
+                default -> ExitCode.FAILURE;
             };
+        }
+
+        private static boolean isModelFault(EmbedException e) {
+            return e instanceof ModelLoadException || e instanceof NonFiniteOutputException || e instanceof HubException;
         }
     }
 

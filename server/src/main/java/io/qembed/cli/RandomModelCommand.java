@@ -20,8 +20,12 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
         name = "random-model",
         mixinStandardHelpOptions = true,
-        description = "Write a Qwen3-Embedding checkpoint with random BF16 weights at a real shape, in the Hugging"
-                + " Face layout (config.json, safetensors shards with index, tokenizer), for tests and benchmarks.")
+        description = {
+            "Write a Qwen3-Embedding checkpoint with random BF16 weights at a real shape.",
+            "The Hugging Face layout: config.json, model.safetensors (past 5 GB, as for the 4b and 8b shapes,"
+                    + " shards with an index), the sentence-transformers files and the tokenizer. For tests and"
+                    + " benchmarks: the vectors are meaningless, the shapes and costs real."
+        })
 public final class RandomModelCommand implements Runnable {
 
     @Spec

@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,9 +23,11 @@ import picocli.CommandLine.Option;
 @Command(
         name = "serve",
         mixinStandardHelpOptions = true,
-        description = "Serve a model over HTTP with an OpenAI-compatible embeddings API.",
-        showDefaultValues = true)
-public final class ServeCommand implements Runnable {
+        description = {
+            "Serve a model over HTTP with an OpenAI-compatible embeddings API.",
+            "Every option has an environment twin (Env:); the command line wins."
+        })
+public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", defaultValue = "${env:QEMBED_MODEL}",
             description = "Model directory or Hugging Face repository id (default: " + ModelResolver.DEFAULT_MODEL
@@ -33,53 +35,56 @@ public final class ServeCommand implements Runnable {
     String model;
 
     @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:QEMBED_HOST:-127.0.0.1}",
-            description = "Interface to listen on; 0.0.0.0 for all. Env: QEMBED_HOST.")
+            description = "Interface to listen on; 0.0.0.0 for all (default: ${DEFAULT-VALUE}). Env: QEMBED_HOST.")
     String host;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:QEMBED_PORT:-8080}",
-            description = "TCP port. Env: QEMBED_PORT.")
+            description = "TCP port (default: ${DEFAULT-VALUE}). Env: QEMBED_PORT.")
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:QEMBED_API_KEY}",
-            description = "Require 'Authorization: Bearer KEY' on the API routes. Env: QEMBED_API_KEY.")
+            description = "Require 'Authorization: Bearer KEY' on the API routes (default: none). Env: QEMBED_API_KEY.")
     String apiKey;
 
     @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",", defaultValue = "${env:QEMBED_CORS_ORIGINS}",
-            description = "Comma-separated origins allowed from browsers, * for any; none: CORS off."
+            description = "Comma-separated origins allowed from browsers, * for any (default: none, CORS off)."
                     + " Env: QEMBED_CORS_ORIGINS.")
     List<String> corsOrigins;
 
     @Option(names = "--payload-limit", paramLabel = "BYTES", defaultValue = "${env:QEMBED_PAYLOAD_LIMIT:-2000000}",
-            description = "Largest request body in bytes. Env: QEMBED_PAYLOAD_LIMIT.")
+            description = "Largest request body in bytes; a larger one gets 413 (default: ${DEFAULT-VALUE})."
+                    + " Env: QEMBED_PAYLOAD_LIMIT.")
     long payloadLimit;
 
     @Option(names = {"--max-batch-tokens", "--batch-tokens"}, paramLabel = "N",
             defaultValue = "${env:QEMBED_MAX_BATCH_TOKENS:-0}",
-            description = "Token budget of one batch (0: the backend's default: 8192 on the CPU; on a GPU what fits"
-                    + " in its free memory, at most the model's length). Env: QEMBED_MAX_BATCH_TOKENS.")
+            description = "Token budget of one batch (default: ${DEFAULT-VALUE}, the backend's: 8192 on the CPU; on a"
+                    + " GPU what fits in its free memory, at most the model's length). Env: QEMBED_MAX_BATCH_TOKENS.")
     int maxBatchTokens;
 
     @Option(names = "--max-queued-tokens", paramLabel = "N", defaultValue = "${env:QEMBED_MAX_QUEUED_TOKENS:-0}",
-            description = "Tokens that may wait in the queue before requests get 429 (0: derived from the batch"
-                    + " budget). Env: QEMBED_MAX_QUEUED_TOKENS.")
+            description = "Tokens that may wait in the queue before requests get 429 (default: ${DEFAULT-VALUE},"
+                    + " 16 batches). Env: QEMBED_MAX_QUEUED_TOKENS.")
     int maxQueuedTokens;
 
     @Option(names = "--max-concurrent-requests", paramLabel = "N",
             defaultValue = "${env:QEMBED_MAX_CONCURRENT_REQUESTS:-512}",
-            description = "Embedding requests handled at once; more get 429. Env: QEMBED_MAX_CONCURRENT_REQUESTS.")
+            description = "Embedding requests handled at once, once their body is read; more get 429"
+                    + " (default: ${DEFAULT-VALUE}). Env: QEMBED_MAX_CONCURRENT_REQUESTS.")
     int maxConcurrentRequests;
 
     @Option(names = "--max-inputs-per-request", paramLabel = "N",
             defaultValue = "${env:QEMBED_MAX_INPUTS_PER_REQUEST:-2048}",
-            description = "Inputs one request may carry; more get 413. Env: QEMBED_MAX_INPUTS_PER_REQUEST.")
+            description = "Inputs one request may carry; more get 413 (default: ${DEFAULT-VALUE})."
+                    + " Env: QEMBED_MAX_INPUTS_PER_REQUEST.")
     int maxInputsPerRequest;
 
     @Option(names = "--backend", paramLabel = "cpu|cuda|auto", defaultValue = "${env:QEMBED_BACKEND:-auto}",
-            description = "cpu, cuda or auto (CUDA when a GPU is present). Env: QEMBED_BACKEND.")
+            description = "Backend; auto takes a GPU when one is usable (default: ${DEFAULT-VALUE}). Env: QEMBED_BACKEND.")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:QEMBED_THREADS:-0}",
-            description = "CPU backend threads (0: all cores). Env: QEMBED_THREADS.")
+            description = "CPU backend threads (default: ${DEFAULT-VALUE}, all cores). Env: QEMBED_THREADS.")
     int threads;
 
     @Option(names = "--served-model-name", paramLabel = "NAME", defaultValue = "${env:QEMBED_SERVED_MODEL_NAME}",
@@ -90,15 +95,22 @@ public final class ServeCommand implements Runnable {
     @Option(names = "--postprocess", paramLabel = "NAME=FILE", split = ",",
             defaultValue = "${env:QEMBED_POSTPROCESS}",
             description = "A named post-processing profile (whitening/PCA transform file) that requests select"
-                    + " with \"postprocess\": \"NAME\"; repeatable. Env: QEMBED_POSTPROCESS (comma-separated).")
+                    + " with \"postprocess\": \"NAME\"; repeatable (default: none). Env: QEMBED_POSTPROCESS"
+                    + " (comma-separated).")
     List<String> postprocess;
 
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_DRAIN_TIMEOUT:-30}",
-            description = "Seconds shutdown waits for requests in flight. Env: QEMBED_DRAIN_TIMEOUT.")
+            description = "Seconds shutdown waits for requests in flight; those still running then get 503"
+                    + " (default: ${DEFAULT-VALUE}). Env: QEMBED_DRAIN_TIMEOUT.")
     int drainTimeoutSeconds;
 
+    @Option(names = "--read-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_READ_TIMEOUT:-30}",
+            description = "Seconds a request body may take to arrive, all of it; a slower one gets 408"
+                    + " (default: ${DEFAULT-VALUE}). Env: QEMBED_READ_TIMEOUT.")
+    int readTimeoutSeconds;
+
     @Override
-    public void run() {
+    public Integer call() {
         ServerConfig serverConfig = serverConfig();
         EngineConfig engineConfig = engineConfig();
 
@@ -109,41 +121,32 @@ public final class ServeCommand implements Runnable {
         } catch (RuntimeException e) {
             throw new UserException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "qembed-shutdown");
+        // SIGTERM and SIGINT stop the command, and once it serves their drain's outcome is the exit code;
+        // other ways the JVM ends (SIGHUP, an exit elsewhere) still drain through the hook.
+        Thread hook = new Thread(server::shutdown, "qembed-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            Embedder embedder = open(engineConfig);
+        try (StopSignals stop = StopSignals.install()) {
             try {
-                server.serve(embedder);
+                Embedder embedder = Models.open(model, engineConfig);
+                try {
+                    server.serve(embedder);
+                } catch (RuntimeException e) {
+                    embedder.close();
+                    throw switch (e) {
+                        case IllegalArgumentException bad -> new UserException(bad.getMessage());
+                        case EmbedException broken -> UserException.model(broken.getMessage());
+                        default -> e;
+                    };
+                }
             } catch (RuntimeException e) {
-                embedder.close();
-                throw e instanceof IllegalArgumentException ? new UserException(e.getMessage()) : e;
+                Runtime.getRuntime().removeShutdownHook(hook);
+                server.shutdown();
+                throw e;
             }
-        } catch (RuntimeException e) {
-            Runtime.getRuntime().removeShutdownHook(hook);
-            server.close();
-            throw e;
-        }
-        try {
-            stopped.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Resolves and loads the model; what the user can fix becomes a one-line error. */
-    private Embedder open(EngineConfig engineConfig) {
-        Path dir = Models.resolve(model == null || model.isBlank() ? null : model);
-        try {
-            return Embedder.open(dir, engineConfig);
-        } catch (ModelLoadException e) {
-            throw new UserException("cannot load model: " + e.getMessage(), 3);
-        } catch (EmbedException e) {
-            throw new UserException(e.getMessage(), 3);
+            stop.serving();
+            stop.await();
+            int cut = server.shutdown();
+            return cut == 0 ? ExitCode.OK : ExitCode.REQUESTS_CUT;
         }
     }
 
@@ -155,6 +158,7 @@ public final class ServeCommand implements Runnable {
         requirePositive("--max-concurrent-requests", maxConcurrentRequests);
         requirePositive("--max-inputs-per-request", maxInputsPerRequest);
         requirePositive("--drain-timeout", drainTimeoutSeconds);
+        requirePositive("--read-timeout", readTimeoutSeconds);
         List<String> origins = corsOrigins == null ? List.of()
                 : corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
         return ServerConfig.defaults()
@@ -167,7 +171,8 @@ public final class ServeCommand implements Runnable {
                 .withMaxInputsPerRequest(maxInputsPerRequest)
                 .withServedModelName(servedModelName == null || servedModelName.isBlank() ? null : servedModelName)
                 .withPostProcessors(postProcessors())
-                .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds));
+                .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+                .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
     }
 
     EngineConfig engineConfig() {

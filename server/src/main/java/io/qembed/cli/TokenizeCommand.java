@@ -28,11 +28,10 @@ import picocli.CommandLine.Spec;
         name = "tokenize",
         mixinStandardHelpOptions = true,
         description = {
-            "Writes the token ids of JSONL texts: {\"id\": ..., \"text\": ...} becomes",
-            "{\"id\": ..., \"ids\": [...]}, in input order, with the special tokens the",
-            "post-processor adds (Qwen3-Embedding appends <|endoftext|>).",
-            "With --bench, encodes every line of a text file on one thread and prints",
-            "the throughput of each round."
+            "Turn JSONL texts into token ids, or measure the tokenizer's throughput.",
+            "{\"id\": ..., \"text\": ...} becomes {\"id\": ..., \"ids\": [...]}, in input order, with the special"
+                    + " tokens the post-processor adds (Qwen3-Embedding appends <|endoftext|>).",
+            "With --bench, encodes every line of a text file on one thread and prints the throughput of each round."
         })
 public final class TokenizeCommand implements Callable<Integer> {
 
@@ -42,30 +41,34 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     /** Where the tokenizer comes from. */
     static final class Source {
-        @Option(names = "--tokenizer", paramLabel = "FILE", required = true, description = "a tokenizer.json")
+        @Option(names = "--tokenizer", paramLabel = "FILE", required = true, description = "A tokenizer.json file.")
         Path tokenizer;
 
         @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", required = true,
-                description = "a model directory holding tokenizer.json, or a Hugging Face repository id")
+                description = "A model directory holding tokenizer.json, or a Hugging Face repository id.")
         String model;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-", description = "JSONL input, - for stdin (default)")
+    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-",
+            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
     String input;
 
-    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-", description = "JSONL output, - for stdout (default)")
+    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-",
+            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--no-special", description = "leave out the post-processor's special tokens")
+    @Option(names = "--no-special", description = "Leave out the post-processor's special tokens.")
     boolean noSpecial;
 
-    @Option(names = "--bench", paramLabel = "TEXTFILE", description = "benchmark: encode every line of TEXTFILE, several rounds")
+    @Option(names = "--bench", paramLabel = "TEXTFILE",
+            description = "Benchmark: encode every line of TEXTFILE, several rounds.")
     Path bench;
 
-    @Option(names = "--rounds", defaultValue = "5", description = "measured rounds for --bench (default ${DEFAULT-VALUE}), after a warm-up")
+    @Option(names = "--rounds", defaultValue = "5", paramLabel = "N",
+            description = "Measured rounds for --bench, after a warm-up (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     @Spec
@@ -83,15 +86,18 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The tokenizer: a bad --tokenizer file is bad input, a model without a usable one a model that cannot be used. */
     private Tokenizer loadTokenizer() {
-        Path file = source.tokenizer != null ? source.tokenizer : Models.resolve(source.model).resolve("tokenizer.json");
+        boolean ofModel = source.tokenizer == null;
+        Path file = ofModel ? Models.resolve(source.model).resolve("tokenizer.json") : source.tokenizer;
+        int exitCode = ofModel ? ExitCode.MODEL : ExitCode.USAGE;
         if (!Files.isRegularFile(file)) {
-            throw new UserException("tokenizer file not found: " + file);
+            throw new UserException("tokenizer file not found: " + file, exitCode);
         }
         try {
             return Tokenizer.load(file);
         } catch (TokenizerException e) {
-            throw new UserException(e.getMessage());
+            throw new UserException(e.getMessage(), exitCode);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.qembed.cli;
 
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,14 +8,17 @@ import picocli.CommandLine.Command;
 @Command(
         name = "whiten",
         mixinStandardHelpOptions = true,
-        description = "Whitening and PCA transforms for embeddings (see: qembed whiten fit --help).",
+        description = {
+            "Fit or inspect whitening and PCA transforms for embeddings.",
+            "See: qembed whiten fit --help."
+        },
         subcommands = {WhitenFitCommand.class, WhitenShowCommand.class})
-public final class WhitenCommand implements Runnable {
+public final class WhitenCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getErr());
+    public Integer call() {
+        return Main.missingCommand(spec);
     }
 }

@@ -4,6 +4,7 @@ import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.ModelInfo;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.post.CovarianceAccumulator;
@@ -69,7 +70,8 @@ public final class WhitenFitCommand implements Runnable {
     Path out;
 
     @Option(names = "--method", defaultValue = "whiten", paramLabel = "whiten|pca",
-            description = "whiten: rotate and scale to unit variance; pca: rotate only (default: ${DEFAULT-VALUE}).")
+            description = "The transform: whiten rotates and scales to unit variance, pca only rotates"
+                    + " (default: ${DEFAULT-VALUE}).")
     String method;
 
     @Option(names = "--dims", defaultValue = "0", paramLabel = "K",
@@ -135,6 +137,8 @@ public final class WhitenFitCommand implements Runnable {
                     out, m.label(), transform.inputDimensions(), transform.outputDimensions(), stats.count(),
                     100 * transform.keptVarianceShare());
             o.flush();
+        } catch (NonFiniteOutputException e) {
+            throw UserException.model(e.reason());
         } catch (DatasetException | EmbedException e) {
             throw new UserException(e.getMessage());
         } catch (IllegalArgumentException e) {

@@ -50,6 +50,11 @@ public final class ApiException extends RuntimeException {
                 404, "invalid_request_error", "no route for " + method + " " + path, null, "not_found", Map.of());
     }
 
+    /** 408: the request's body did not arrive within the read timeout. */
+    public static ApiException timeout(String message) {
+        return new ApiException(408, "invalid_request_error", message, null, "request_timeout", Map.of());
+    }
+
     /** 413: the body or the number of inputs is above the server's limit. */
     public static ApiException tooLarge(String message, String param) {
         return new ApiException(413, "invalid_request_error", message, param, "request_too_large", Map.of());
@@ -68,6 +73,25 @@ public final class ApiException extends RuntimeException {
     /** 500: a fault of the server or the engine, never of the request. */
     public static ApiException internal(String message) {
         return new ApiException(500, "server_error", message, null, "internal_error", Map.of());
+    }
+
+    /** 500: the model computed a vector that is not finite; the message says so (never a NaN vector). */
+    public static ApiException modelFault(String message) {
+        return new ApiException(500, "server_error", message, null, "non_finite_output", Map.of());
+    }
+
+    /**
+     * An error the HTTP layer found before any route saw the request (a malformed request line or header,
+     * a URI or headers too large, ...), with the status the HTTP layer chose.
+     */
+    public static ApiException protocol(int status, String message) {
+        String code = switch (status) {
+            case 408 -> "request_timeout";
+            case 413, 414, 431 -> "request_too_large";
+            default -> null;
+        };
+        return new ApiException(
+                status, status < 500 ? "invalid_request_error" : "server_error", message, null, code, Map.of());
     }
 
     public int status() {

@@ -11,25 +11,32 @@ import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
+import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backends;
-import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,13 +64,17 @@ public final class EmbeddingServer implements AutoCloseable {
     /** A route's work; it may throw any exception, which becomes an error response. */
     @FunctionalInterface
     private interface Endpoint {
-        void handle(Context ctx, RequestRecord record) throws Exception;
+        void handle(Context ctx, Exchange exchange) throws Exception;
     }
+
+    /** How long the handlers of requests cut short by the drain timeout get to answer 503. */
+    private static final Duration CUT_GRACE = Duration.ofSeconds(5);
 
     private final ServerConfig config;
     private final ServerMetrics metrics = new ServerMetrics();
     private final Semaphore permits;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Requests being handled, queued ones included: what shutdown waits for, and cuts short. */
+    private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
     private final AtomicLong requestIds = new AtomicLong();
     private final long createdEpochSeconds = Instant.now().getEpochSecond();
     private final byte[] apiKey;
@@ -82,6 +93,8 @@ public final class EmbeddingServer implements AutoCloseable {
             javalin.jetty.host = config.host();
             javalin.jetty.port = config.port();
             javalin.jetty.modifyHttpConfiguration(http -> http.setSendServerVersion(false));
+            // Errors found by Jetty before a route sees the request get the same JSON body as the others.
+            javalin.jetty.modifyServer(server -> server.setErrorHandler(this::protocolError));
             if (!config.corsOrigins().isEmpty()) {
                 javalin.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
                     if (config.corsOrigins().contains("*")) {
@@ -181,27 +194,29 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Stops taking requests (new ones get 503), waits up to the drain timeout for those in flight,
-     * stops the HTTP server and closes the embedder.
+     * Stops taking requests (new ones get 503), waits up to the drain timeout for those in flight, answers
+     * the ones still in flight then with 503, stops the HTTP server and closes the embedder.
+     *
+     * @return how many requests the drain timeout cut short: 0 when every one finished, and when the
+     *     server was shut down already
      */
-    @Override
-    public void close() {
+    public int shutdown() {
         synchronized (this) {
             if (state == State.DRAINING || state == State.STOPPED) {
-                return;
+                return 0;
             }
             state = State.DRAINING;
             metrics.ready.set(0);
         }
-        LOG.info("shutting down: finishing {} requests in flight", inFlight.get());
-        long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        LOG.info("shutting down: finishing {} requests in flight", inFlight.size());
+        int cut = 0;
+        if (!awaitIdle(config.drainTimeout())) {
+            List<Exchange> late = List.copyOf(inFlight);
+            cut = late.size();
+            LOG.warn("the drain timeout of {} s ran out: answering {} still in flight with 503",
+                    config.drainTimeout().toSeconds(), requests(cut));
+            late.forEach(Exchange::cut);
+            awaitIdle(CUT_GRACE);
         }
         app.stop();
         Model loaded = model;
@@ -209,20 +224,49 @@ public final class EmbeddingServer implements AutoCloseable {
             loaded.embedder().close();
         }
         state = State.STOPPED;
-        LOG.info("stopped");
+        if (cut == 0) {
+            LOG.info("stopped");
+        } else {
+            LOG.warn("stopped; the drain timeout cut {} short", requests(cut));
+        }
+        return cut;
+    }
+
+    /** {@link #shutdown()}. */
+    @Override
+    public void close() {
+        shutdown();
+    }
+
+    private static String requests(int n) {
+        return n == 1 ? "1 request" : n + " requests";
+    }
+
+    /** Waits until no request is in flight, at most {@code timeout}; whether none is. */
+    private boolean awaitIdle(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return inFlight.isEmpty();
     }
 
     // ---- routes -------------------------------------------------------------------------------
 
     /** OpenAI's {@code POST /v1/embeddings}. */
-    private void embeddings(Context ctx, RequestRecord record) throws IOException {
-        embed(ctx, record, "input",
+    private void embeddings(Context ctx, Exchange exchange) {
+        embed(ctx, exchange, "input",
                 (m, request, result) -> Responses.embeddings(result, m.servedName(), request.encoding()));
     }
 
     /** TEI's {@code POST /embed}: {@code {"inputs": ...}} with the same options, answered with bare vectors. */
-    private void teiEmbed(Context ctx, RequestRecord record) throws IOException {
-        embed(ctx, record, "inputs", (m, request, result) -> Responses.vectors(result));
+    private void teiEmbed(Context ctx, Exchange exchange) {
+        embed(ctx, exchange, "inputs", (m, request, result) -> Responses.vectors(result));
     }
 
     /** Writes the answer to an embeddings request. */
@@ -231,15 +275,19 @@ public final class EmbeddingServer implements AutoCloseable {
         byte[] write(Model model, EmbeddingsRequest request, Embeddings result);
     }
 
-    private void embed(Context ctx, RequestRecord record, String inputField, EmbeddingsWriter writer)
-            throws IOException {
+    /**
+     * Reads and checks the request, then takes a concurrency slot for the engine's part only: a client
+     * that is slow to send its body holds no slot.
+     */
+    private void embed(Context ctx, Exchange exchange, String inputField, EmbeddingsWriter writer) {
         Model m = readyModel();
+        EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), inputField);
+        RequestRecord record = exchange.record;
         if (!permits.tryAcquire()) {
             throw ApiException.overloaded(
                     "more than " + config.maxConcurrentRequests() + " requests at once; retry later");
         }
         try {
-            EmbeddingsRequest request = m.parser().embeddings(RequestParser.readObject(readBody(ctx)), inputField);
             EmbedOptions options = request.options();
             record.inputs = request.inputs().size();
             record.dimensions = options.dimensions() > 0 ? options.dimensions()
@@ -252,7 +300,7 @@ public final class EmbeddingServer implements AutoCloseable {
             record.user = request.user();
             metrics.inputsPerRequest.observe(record.inputs);
 
-            Embeddings result = await(m.embedder().submit(request.inputs(), options));
+            Embeddings result = exchange.await(m.embedder().submit(request.inputs(), options));
 
             record.promptTokens = result.promptTokens();
             record.queueNanos = result.queueNanos();
@@ -275,7 +323,7 @@ public final class EmbeddingServer implements AutoCloseable {
         }
     }
 
-    private void models(Context ctx, RequestRecord record) {
+    private void models(Context ctx, Exchange exchange) {
         Model m = readyModel();
         ctx.contentType(JSON_TYPE).result(Responses.json(512, json -> {
             json.writeStartObject();
@@ -296,9 +344,9 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /** vLLM's {@code /tokenize}: {@code {"prompt"|"input": str, "add_special_tokens"?: bool}}. */
-    private void tokenize(Context ctx, RequestRecord record) throws IOException {
+    private void tokenize(Context ctx, Exchange exchange) {
         Model m = readyModel();
-        JsonNode body = RequestParser.readObject(readBody(ctx));
+        JsonNode body = readObject(exchange);
         m.parser().checkModel(body);
         String prompt = RequestParser.optionalString(body, "prompt");
         String input = RequestParser.optionalString(body, "input");
@@ -327,9 +375,9 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /** vLLM's {@code /detokenize}: {@code {"tokens": [ids]}} to {@code {"prompt": str}}. */
-    private void detokenize(Context ctx, RequestRecord record) throws IOException {
+    private void detokenize(Context ctx, Exchange exchange) {
         Model m = readyModel();
-        JsonNode body = RequestParser.readObject(readBody(ctx));
+        JsonNode body = readObject(exchange);
         m.parser().checkModel(body);
         JsonNode tokens = body.get("tokens");
         if (tokens == null || tokens.isNull()) {
@@ -347,7 +395,7 @@ public final class EmbeddingServer implements AutoCloseable {
         }));
     }
 
-    private void health(Context ctx, RequestRecord record) {
+    private void health(Context ctx, Exchange exchange) {
         Model m = readyModel();
         ctx.contentType(JSON_TYPE).result(Responses.json(128, json -> {
             json.writeStartObject();
@@ -360,7 +408,7 @@ public final class EmbeddingServer implements AutoCloseable {
         }));
     }
 
-    private void metrics(Context ctx, RequestRecord record) {
+    private void metrics(Context ctx, Exchange exchange) {
         ctx.contentType(ServerMetrics.contentType()).result(metrics.scrape());
     }
 
@@ -373,17 +421,18 @@ public final class EmbeddingServer implements AutoCloseable {
     private io.javalin.http.Handler route(String name, boolean authenticated, Endpoint endpoint) {
         return ctx -> {
             ctx.attribute(HANDLED, Boolean.TRUE);
-            inFlight.incrementAndGet();
             metrics.inFlight.inc();
             RequestRecord record = new RequestRecord(requestIds.incrementAndGet(), name, ctx.method().name());
+            Exchange exchange = new Exchange(record, ctx);
+            inFlight.add(exchange);
             ctx.header("x-request-id", Long.toString(record.id));
             try {
                 if (authenticated) {
                     authenticate(ctx);
                 }
-                endpoint.handle(ctx, record);
+                endpoint.handle(ctx, exchange);
             } catch (Throwable t) {
-                discardUnreadBody(ctx);
+                exchange.discardBody(config.payloadLimitBytes(), config.readTimeout());
                 ApiException error = toApiException(t, record);
                 record.errorCode = error.code();
                 record.errorMessage = error.getMessage();
@@ -394,16 +443,58 @@ public final class EmbeddingServer implements AutoCloseable {
                 record.status = ctx.statusCode();
                 metrics.requests.labelValues(name, Integer.toString(record.status)).inc();
                 metrics.requestSeconds.labelValues(name).observe(total / 1e9);
-                logAccess(record, total, ctx);
+                logAccess(record, total, ctx.ip());
                 metrics.inFlight.dec();
-                inFlight.decrementAndGet();
+                inFlight.remove(exchange);
             }
         };
     }
 
-    private void logAccess(RequestRecord record, long totalNanos, Context ctx) {
+    /**
+     * Answers an error that Jetty found before any route saw the request (a malformed request line,
+     * header or URI, headers too large, a TLS handshake on the plain port): the OpenAI error body, counted
+     * and logged like every request, under the route {@code rejected}.
+     */
+    private boolean protocolError(Request request, Response response, Callback callback) {
+        int status = response.getStatus();
+        String message = (String) request.getAttribute(ErrorHandler.ERROR_MESSAGE);
+        if (request.getAttribute(ErrorHandler.ERROR_EXCEPTION) instanceof HttpException e) {
+            status = e.getCode();
+            message = message == null ? e.getReason() : message;
+        }
+        if (message == null || message.isBlank() || message.equals(HttpStatus.getMessage(HttpStatus.BAD_REQUEST_400))) {
+            message = status == HttpStatus.BAD_REQUEST_400
+                    ? "a malformed request line, header or path (such as one with '..' segments)"
+                    : HttpStatus.getMessage(status);
+        }
+        if (message.startsWith("Illegal character CNTL=0x16")) {
+            message += " (a TLS handshake? this port speaks plain HTTP)";
+        }
+        if (status == HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505) {
+            status = HttpStatus.BAD_REQUEST_400; // a garbled request line: the client's mistake, not a server fault
+        }
+        ApiException error = ApiException.protocol(status, "bad HTTP request: " + message);
+        RequestRecord record = new RequestRecord(requestIds.incrementAndGet(), "rejected",
+                Objects.requireNonNullElse(request.getMethod(), "-"));
+        record.status = status;
+        record.errorCode = error.code();
+        record.errorMessage = error.getMessage();
+        metrics.requests.labelValues(record.route, Integer.toString(status)).inc();
+        logAccess(record, System.nanoTime() - record.startNanos, Request.getRemoteAddr(request));
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JSON_TYPE);
+        response.getHeaders().put("x-request-id", Long.toString(record.id));
+        if (HttpStatus.hasNoBody(status) || "HEAD".equals(request.getMethod())) {
+            callback.succeeded();
+        } else {
+            response.write(true, ByteBuffer.wrap(Responses.error(error)), callback);
+        }
+        return true;
+    }
+
+    private void logAccess(RequestRecord record, long totalNanos, String client) {
         try {
-            config.accessLog().accept(record.toJson(totalNanos, ctx.ip()));
+            config.accessLog().accept(record.toJson(totalNanos, client));
         } catch (RuntimeException e) {
             LOG.warn("access log failed: {}", e.toString());
         }
@@ -415,6 +506,11 @@ public final class EmbeddingServer implements AutoCloseable {
             case InvalidRequestException e -> ApiException.invalid(e.getMessage(), e.param());
             case OverloadedException e -> ApiException.overloaded(e.getMessage());
             case EngineClosedException e -> ApiException.unavailable("the server is shutting down");
+            case NonFiniteOutputException e -> {
+                // the model's fault, not the request's, nor a bug to trace
+                LOG.error("request {}: {}", record.id, e.getMessage());
+                yield ApiException.modelFault(e.getMessage());
+            }
             case EmbedException e -> {
                 LOG.error("request {}: the engine failed", record.id, e);
                 yield ApiException.internal("the engine failed: " + e.getMessage());
@@ -448,62 +544,8 @@ public final class EmbeddingServer implements AutoCloseable {
         }
     }
 
-    /** Reads the body, refusing it with 413 once it passes the payload limit (declared or streamed). */
-    private byte[] readBody(Context ctx) throws IOException {
-        long limit = config.payloadLimitBytes();
-        long declared = ctx.req().getContentLengthLong();
-        if (declared > limit) {
-            throw ApiException.tooLarge(
-                    "the request body has " + declared + " bytes, more than the limit of " + limit, null);
-        }
-        try (InputStream in = ctx.req().getInputStream()) {
-            byte[] body = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-            if (body.length > limit) {
-                throw ApiException.tooLarge("the request body is larger than the limit of " + limit + " bytes", null);
-            }
-            return body;
-        }
-    }
-
-    /**
-     * Reads what is left of a refused request's body (up to the payload limit), so that the connection
-     * stays usable for the client's next request instead of being closed under it. A body declared
-     * above the limit is not read: that connection is closed after the 413.
-     */
-    private void discardUnreadBody(Context ctx) {
-        if (ctx.req().getContentLengthLong() > config.payloadLimitBytes()) {
-            return;
-        }
-        try {
-            InputStream in = ctx.req().getInputStream();
-            byte[] sink = new byte[8192];
-            long left = config.payloadLimitBytes();
-            int n;
-            while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
-                left -= n;
-            }
-        } catch (IOException | IllegalStateException e) {
-            // the body was consumed already, or the client is gone: nothing to keep usable
-        }
-    }
-
-    /** Waits for the engine; its failures come out as the exceptions the embedder completed with. */
-    private static <T> T await(CompletableFuture<T> future) {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            future.cancel(false);
-            throw ApiException.unavailable("the server is shutting down");
-        }
-    }
-
-    private static RuntimeException unwrap(Throwable cause) {
-        while (cause instanceof CompletionException && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    /** Reads the body within the read timeout and parses it as a JSON object. */
+    private JsonNode readObject(Exchange exchange) {
+        return RequestParser.readObject(exchange.readBody(config.payloadLimitBytes(), config.readTimeout()));
     }
 }

@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * @param maxInputsPerRequest inputs one embeddings request may carry; more are refused with 413
  * @param servedModelName the model name clients use (null: the model directory's name)
  * @param postProcessors named post-processing profiles a request selects with {@code "postprocess"}
- * @param drainTimeout how long shutdown waits for requests in flight
+ * @param drainTimeout how long shutdown waits for requests in flight; those still running then are answered 503
+ * @param readTimeout how long a request's body may take to arrive, all of it; a slower one is answered 408
  * @param accessLog receives one JSON line per request
  */
 public record ServerConfig(
@@ -32,6 +33,7 @@ public record ServerConfig(
         String servedModelName,
         Map<String, PostProcessor> postProcessors,
         Duration drainTimeout,
+        Duration readTimeout,
         Consumer<String> accessLog) {
 
     public ServerConfig {
@@ -41,6 +43,9 @@ public record ServerConfig(
         if (payloadLimitBytes < 1 || maxConcurrentRequests < 1 || maxInputsPerRequest < 1) {
             throw new IllegalArgumentException("payload limit, concurrency and input limits must be positive");
         }
+        if (drainTimeout.isNegative() || readTimeout.isNegative() || readTimeout.isZero()) {
+            throw new IllegalArgumentException("the read timeout must be positive and the drain timeout not negative");
+        }
         if (apiKey != null && apiKey.isBlank()) {
             apiKey = null;
         }
@@ -48,65 +53,73 @@ public record ServerConfig(
         postProcessors = Map.copyOf(postProcessors);
     }
 
-    /** Loopback, port 8080, no key, no CORS, 2 MB bodies, 512 concurrent requests, 2048 inputs, log to stdout. */
+    /**
+     * Loopback, port 8080, no key, no CORS, 2 MB bodies, 512 concurrent requests, 2048 inputs, 30 s to drain,
+     * 30 s to read a body, log to stdout.
+     */
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", 8080, null, List.of(), 2_000_000, 512, 2048, null, Map.of(), Duration.ofSeconds(30),
-                System.out::println);
+                Duration.ofSeconds(30), System.out::println);
     }
 
     public ServerConfig withHost(String host) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withPort(int port) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withApiKey(String apiKey) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withCorsOrigins(List<String> corsOrigins) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withPayloadLimitBytes(long payloadLimitBytes) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withMaxConcurrentRequests(int maxConcurrentRequests) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withMaxInputsPerRequest(int maxInputsPerRequest) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withServedModelName(String servedModelName) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withPostProcessors(Map<String, PostProcessor> postProcessors) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withDrainTimeout(Duration drainTimeout) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+    }
+
+    public ServerConfig withReadTimeout(Duration readTimeout) {
+        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 
     public ServerConfig withAccessLog(Consumer<String> accessLog) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
     }
 }

@@ -15,6 +15,9 @@ import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
 import io.qembed.post.VectorMath;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -100,6 +103,24 @@ class PostCommandsEndToEndTest {
                 assertEquals(i == j ? 1.0 : 0.0, c[i][j], 1e-5, "covariance[" + i + "][" + j + "]");
             }
         }
+    }
+
+    @Test
+    void progressBarsAreNotDrawnWhereStandardErrorIsNotATerminal() {
+        // the test's standard error is a pipe to the build: a bar's frames would pile up in it
+        PrintStream original = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CliRun r;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            r = CliRun.run("whiten", "fit", "--model", MODEL.toString(), "--corpus",
+                    FAQ.resolve("corpus.jsonl").toString(), "--out", dir.resolve("w.safetensors").toString());
+        } finally {
+            System.setErr(original);
+        }
+        assertEquals(0, r.exitCode(), r.err());
+        String drawn = err.toString(StandardCharsets.UTF_8) + r.err();
+        assertTrue(!drawn.contains("%") && !drawn.contains("texts"), drawn);
     }
 
     @Test

@@ -27,7 +27,7 @@ class ServeCommandTest {
                 "--api-key", "k", "--cors-origins", "https://a.example, https://b.example",
                 "--payload-limit", "1234", "--max-concurrent-requests", "7", "--max-inputs-per-request", "9",
                 "--served-model-name", "qwen3", "--backend", "CPU", "--threads", "3", "--max-batch-tokens", "4096",
-                "--max-queued-tokens", "65536", "--drain-timeout", "5");
+                "--max-queued-tokens", "65536", "--drain-timeout", "5", "--read-timeout", "7");
         ServerConfig server = command.serverConfig();
         assertEquals("0.0.0.0", server.host());
         assertEquals(9001, server.port());
@@ -38,6 +38,7 @@ class ServeCommandTest {
         assertEquals(9, server.maxInputsPerRequest());
         assertEquals("qwen3", server.servedModelName());
         assertEquals(5, server.drainTimeout().toSeconds());
+        assertEquals(7, server.readTimeout().toSeconds());
         assertEquals(new EngineConfig(EngineConfig.Backend.CPU, 3, 4096, 65536), command.engineConfig());
     }
 
@@ -57,7 +58,7 @@ class ServeCommandTest {
 
     @Test
     void badOptionsExitWith2AndOneLine() {
-        assertRefused(CliRun.run("serve", "--port", "0", "--model", "/no/such/model"), "no directory /no/such/model");
+        assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--read-timeout", "0"), "--read-timeout");
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--backend", "tpu"), "--backend");
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--port", "70000"), "--port");
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--max-concurrent-requests", "0"),
@@ -65,6 +66,14 @@ class ServeCommandTest {
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--postprocess", "white"), "NAME=FILE");
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--postprocess", "white=/no/such/file"),
                 "file not found");
+    }
+
+    @Test
+    void aModelThatCannotBeFoundExitsWith3AndOneLine() {
+        CliRun run = CliRun.run("serve", "--port", "0", "--model", "/no/such/model");
+        assertEquals(3, run.exitCode(), run.err());
+        assertEquals("qembed serve: no directory /no/such/model, and it is not a repository id like"
+                + " Qwen/Qwen3-Embedding-0.6B", run.err().strip());
     }
 
     private static void assertRefused(CliRun run, String mention) {

@@ -3,12 +3,19 @@ package io.qembed.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,30 +24,46 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code qembed serve} as a real process, configured through its environment twins: it serves the tiny
- * model and stops cleanly on SIGTERM.
+ * model and stops on SIGTERM, exiting 0 after a drain that answered every request and 4 after one that had
+ * to cut requests short.
  */
 class ServeProcessTest {
     private static final Path TINY = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
     private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
 
-    @Test
-    void servesThenStopsGracefullyOnSigterm(@TempDir Path tmp) throws Exception {
-        Path log = tmp.resolve("serve.log");
+    @TempDir
+    Path tmp;
+
+    /** Starts serve on the tiny model, its output in {@code log}; returns once it serves, with its port. */
+    private Process serve(Path log, String... options) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder builder = new ProcessBuilder(
-                        java.toString(), "-Xmx256m", "--add-modules", "jdk.incubator.vector",
-                        "-cp", System.getProperty("java.class.path"),
-                        Main.class.getName(), "serve", "--port", "0")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        List<String> command = new ArrayList<>(List.of(
+                java.toString(), "-Xmx256m", "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--port", "0"));
+        command.addAll(List.of(options));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         // the environment twins of --model and --served-model-name
         builder.environment().put("QEMBED_MODEL", TINY.toString());
         builder.environment().put("QEMBED_SERVED_MODEL_NAME", "tiny");
         builder.environment().put("QEMBED_PORT", "1"); // the command line wins over the environment
         Process process = builder.start();
+        awaitLine(log, Pattern.compile("serving 'tiny'"), process);
+        return process;
+    }
+
+    private static int port(Path log) throws IOException {
+        Matcher m = LISTENING.matcher(Files.readString(log));
+        assertTrue(m.find(), Files.readString(log));
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void servesThenStopsGracefullyOnSigtermWithExitCode0() throws Exception {
+        Path log = tmp.resolve("serve.log");
+        Process process = serve(log);
         try {
-            int port = Integer.parseInt(awaitLine(log, LISTENING, process).group(1));
-            awaitLine(log, Pattern.compile("serving 'tiny'"), process);
+            int port = port(log);
             HttpClient http = HttpClient.newHttpClient();
             HttpResponse<String> health = http.send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
@@ -57,6 +80,7 @@ class ServeProcessTest {
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "serve did not stop on SIGTERM");
             String output = Files.readString(log);
+            assertEquals(ExitCode.OK, process.exitValue(), output);
             assertTrue(output.contains("shutting down") && output.contains("stopped"), output);
             assertTrue(output.lines().anyMatch(l -> l.startsWith("{") && l.contains("\"route\":\"/v1/embeddings\"")),
                     "no access-log line:\n" + output);
@@ -65,12 +89,46 @@ class ServeProcessTest {
         }
     }
 
-    private static Matcher awaitLine(Path log, Pattern pattern, Process process) throws Exception {
+    @Test
+    void aDrainThatCutsARequestShortAnswersIt503AndExitsWith4() throws Exception {
+        Path log = tmp.resolve("serve.log");
+        Process process = serve(log, "--drain-timeout", "1");
+        int port = port(log);
+        try (Socket client = new Socket("127.0.0.1", port)) {
+            client.setSoTimeout(20_000);
+            OutputStream out = client.getOutputStream();
+            // a body that never ends keeps the request in flight past the drain timeout
+            out.write(("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"input\":")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            // in flight: the stalled request and the scrape itself
+            while (!http.send(metrics, HttpResponse.BodyHandlers.ofString()).body()
+                    .contains("qembed_requests_in_flight 2.0")) {
+                assertTrue(System.nanoTime() < deadline, "the stalled request never came in flight");
+                Thread.sleep(20);
+            }
+            process.destroy(); // SIGTERM
+            InputStream in = client.getInputStream();
+            String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
+            assertTrue(answer.contains("Retry-After: 1") && answer.contains("\"code\":\"unavailable\""), answer);
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "serve did not stop on SIGTERM");
+            String output = Files.readString(log);
+            assertEquals(ExitCode.REQUESTS_CUT, process.exitValue(), output);
+            assertTrue(output.contains("stopped; the drain timeout cut 1 request short"), output);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    private static void awaitLine(Path log, Pattern pattern, Process process) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            Matcher m = pattern.matcher(Files.exists(log) ? Files.readString(log) : "");
-            if (m.find()) {
-                return m;
+            if (pattern.matcher(Files.exists(log) ? Files.readString(log) : "").find()) {
+                return;
             }
             if (!process.isAlive()) {
                 throw new AssertionError("serve exited early:\n" + Files.readString(log));

@@ -98,7 +98,7 @@ class TokenizeCommandTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("tokenizer file not found"), r.err());
         r = CliRun.run("tokenize", "--model", dir.resolve("nothing").toString());
-        assertEquals(2, r.exitCode());
+        assertEquals(3, r.exitCode(), "a model that cannot be found");
         assertTrue(r.err().contains("no directory"), r.err());
         Path unsupported = dir.resolve("tokenizer.json");
         Files.writeString(unsupported, "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}, \"pre_tokenizer\": "

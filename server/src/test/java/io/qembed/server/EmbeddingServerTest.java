@@ -320,6 +320,25 @@ class EmbeddingServerTest {
     }
 
     @Test
+    void aNonFiniteVectorIsA500ThatSaysSoNeverANaN() {
+        fake.nonFinite = true;
+        try {
+            for (String path : List.of("/v1/embeddings", "/embed")) {
+                Http.Response r = http.post(path, Http.JSON.createObjectNode()
+                        .put(path.equals("/embed") ? "inputs" : "input", "nan please"));
+                assertError(r, 500, null);
+                assertEquals("server_error", r.error().get("type").asText());
+                assertEquals("non_finite_output", r.error().get("code").asText());
+                assertTrue(r.error().get("message").asText().contains("non-finite values (NaN or infinity)"),
+                        r.raw().body());
+                assertFalse(r.raw().body().contains("\"NaN\""), r.raw().body());
+            }
+        } finally {
+            fake.nonFinite = false;
+        }
+    }
+
+    @Test
     void timingHeadersComeWithEveryEmbedding() {
         Http.Response r = http.post("/v1/embeddings", body("timed"));
         for (String h : List.of("x-queue-time-ms", "x-inference-time-ms", "x-total-time-ms")) {

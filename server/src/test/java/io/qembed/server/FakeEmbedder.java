@@ -39,6 +39,8 @@ final class FakeEmbedder implements Embedder {
     volatile boolean overloaded;
     /** When set, batches fail as if the backend broke. */
     volatile boolean failing;
+    /** When set, batches fail as the engine does when the model computes a NaN. */
+    volatile boolean nonFinite;
     /** Batches wait here while held. */
     private volatile CountDownLatch gate = new CountDownLatch(0);
     final AtomicInteger submits = new AtomicInteger();
@@ -82,6 +84,9 @@ final class FakeEmbedder implements Embedder {
             long started = System.nanoTime();
             if (failing) {
                 throw new io.qembed.api.EmbedException("backend fault");
+            }
+            if (nonFinite) {
+                throw new io.qembed.api.NonFiniteOutputException(tokenized.size() - 1);
             }
             List<Embeddings.Embedding> data = new ArrayList<>();
             int total = 0;

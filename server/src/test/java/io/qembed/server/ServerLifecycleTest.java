@@ -138,6 +138,38 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void theDrainTimeoutAnswersEveryRequestStillInFlight503() throws Exception {
+        Http http = start(config().withDrainTimeout(Duration.ofMillis(300)));
+        fake.hold();
+        CompletableFuture<Http.Response> queued = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
+        await(() -> fake.submits.get() == 4);
+        try (RawHttp reading = new RawHttp(server.port())) {
+            reading.send("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"input\":");
+            // the two requests, and the scrape itself
+            await(() -> http.get("/metrics").raw().body().contains("qembed_requests_in_flight 3.0"));
+
+            assertEquals(2, server.shutdown(), "requests cut short");
+
+            RawHttp.Response cutWhileReading = reading.response();
+            assertEquals(503, cutWhileReading.status(), cutWhileReading.body());
+            assertEquals("1", cutWhileReading.headers().get("retry-after"));
+            assertEquals("unavailable", cutWhileReading.error().get("code").asText());
+        }
+        Http.Response cutWhileQueued = queued.get(10, TimeUnit.SECONDS);
+        assertError(cutWhileQueued, 503, null);
+        assertEquals("1", cutWhileQueued.header("Retry-After"));
+        assertTrue(fake.closed);
+        assertEquals(0, server.shutdown(), "shut down already");
+    }
+
+    @Test
+    void aDrainThatFinishesEveryRequestCutsNone() {
+        Http http = start(config());
+        assertEquals(200, http.post("/v1/embeddings", EMBED).status());
+        assertEquals(0, server.shutdown());
+    }
+
+    @Test
     void aClientThatHangsUpDoesNotDisturbTheOthers() throws Exception {
         Http http = start(config());
         fake.hold();

@@ -79,6 +79,21 @@ class EmbedCommandTest {
     }
 
     @Test
+    void aCorruptTokenizerIsNamedOnce() throws IOException {
+        Path model = Files.createDirectory(dir.resolve("model"));
+        for (String file : List.of("config.json", "model.safetensors")) {
+            Files.copy(Fixtures.tinyModel().resolve(file), model.resolve(file));
+        }
+        Path tokenizer = Files.writeString(model.resolve("tokenizer.json"), "{\"model\": 1}");
+        Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"text\": \"hi\"}\n");
+        CliRun r = CliRun.run("embed", "--model", model.toString(), "--input", in.toString());
+        assertEquals(3, r.exitCode(), r.err());
+        String message = r.err().strip();
+        assertTrue(message.startsWith("qembed embed: cannot load model: " + tokenizer + ": "), message);
+        assertEquals(message.indexOf(tokenizer.toString()), message.lastIndexOf(tokenizer.toString()), message);
+    }
+
+    @Test
     void userErrorsGiveAMessageAndExitCodeNotAStackTrace() throws IOException {
         Path in = dir.resolve("bad.jsonl");
         Files.writeString(in, "{\"text\": \"fine\"}\n{not json\n");
@@ -99,8 +114,15 @@ class EmbedCommandTest {
         assertEquals(2, badDims.exitCode());
         assertTrue(badDims.err().contains("dimensions"), badDims.err());
 
+        Files.writeString(in, "{\"text\": \"" + "word ".repeat(40) + "\"}\n");
+        CliRun tooLong = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+                "--output", dir.resolve("o4").toString(), "--max-tokens", "8");
+        assertEquals(2, tooLong.exitCode());
+        assertEquals("qembed embed: line 1: 42 tokens, more than the limit of 8; shorten it, or give --truncate",
+                tooLong.err().strip(), "the command's option, not the HTTP field");
+
         CliRun noModel = CliRun.run("embed", "--model", dir.resolve("missing").toString(), "--input", in.toString());
-        assertEquals(2, noModel.exitCode());
+        assertEquals(3, noModel.exitCode(), "a model that cannot be found");
         assertTrue(noModel.err().contains("missing"), noModel.err());
     }
 }

@@ -1,20 +1,25 @@
 package io.qembed.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.examples.LangChain4jSearch;
 import io.qembed.examples.OpenAiServerSearch;
 import io.qembed.examples.SemanticSearch;
+import io.qembed.examples.SpringAiSearch;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +58,43 @@ class ExamplesTest {
     @Test
     void langChain4jSearchRuns() {
         assertScored(run(() -> LangChain4jSearch.main(new String[] {FIXTURE})));
+    }
+
+    @Test
+    void springAiSearchRuns() {
+        List<String> lines = run(() -> SpringAiSearch.main(
+                new String[] {"--qembed.model=" + FIXTURE, "--spring.main.banner-mode=off"}));
+
+        // The store lists the documents nearest first, and leaves out those of negative cosine (with the
+        // tiny model's random vectors, one of the two): as the engine scores them, queried with the query prompt.
+        List<String> documents = List.of("The capital of China is Beijing.", "Gravity makes apples fall.");
+        Map<String, Double> expected = new LinkedHashMap<>();
+        try (Embedder embedder = Embedder.open(Path.of(FIXTURE), EngineConfig.defaults())) {
+            float[] query = embedder.embedTexts(List.of("What is the capital of China?"),
+                    EmbedOptions.builder().promptName("query").build()).getFirst();
+            List<float[]> vectors = embedder.embedTexts(documents, EmbedOptions.defaults());
+            for (int i = 0; i < documents.size(); i++) {
+                double cosine = 0;
+                for (int j = 0; j < query.length; j++) {
+                    cosine += query[j] * vectors.get(i)[j];
+                }
+                if (cosine >= 0) {
+                    expected.put(documents.get(i), cosine);
+                }
+            }
+        }
+        assertFalse(expected.isEmpty(), "no document of non-negative cosine: the test would check nothing");
+        List<String> nearestFirst = expected.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .map(Map.Entry::getKey)
+                .toList();
+        assertEquals(nearestFirst.size(), lines.size(), lines.toString());
+        for (int i = 0; i < lines.size(); i++) {
+            assertTrue(SCORED.matcher(lines.get(i)).matches(), lines.get(i));
+            String[] scoreAndText = lines.get(i).split("  ", 2);
+            assertEquals(nearestFirst.get(i), scoreAndText[1]);
+            assertEquals(expected.get(scoreAndText[1]), Double.parseDouble(scoreAndText[0].replace(',', '.')), 1e-4);
+        }
     }
 
     @Test

@@ -35,8 +35,9 @@ class ReadmeExamplesTest {
         assertEquals(
                 java.util.Set.of("tests/src/test/java/io/qembed/examples/SemanticSearch.java",
                         "tests/src/test/java/io/qembed/examples/LangChain4jSearch.java",
-                        "tests/src/test/java/io/qembed/examples/OpenAiServerSearch.java"),
+                        "tests/src/test/java/io/qembed/examples/OpenAiServerSearch.java",
+                        "tests/src/test/java/io/qembed/examples/SpringAiSearch.java"),
                 java.util.Set.copyOf(checked));
-        assertEquals(3, checked.size(), "each example appears once");
+        assertEquals(4, checked.size(), "each example appears once");
     }
 }

@@ -3,12 +3,30 @@ package io.qembed.tokenizer;
 import java.text.Normalizer;
 import java.util.List;
 
-/** The normalizer of a tokenizer.json: a sequence of Unicode normalisation forms (possibly empty). */
+/**
+ * The normalizer of a tokenizer.json: a sequence of Unicode normalisation forms (possibly empty), as
+ * Hugging Face {@code tokenizers} computes them.
+ *
+ * <p>Its tables are those of an old Unicode version ({@link NormalizerTables#VERSION}: 9.0 in the crate
+ * {@code unicode-normalization-alignments} 0.1.12 of tokenizers 0.21 to 0.23), where a character assigned
+ * later has combining class 0 and no decomposition: no mark is reordered across it, it composes with
+ * nothing, it stays as it is. So the text is cut around such characters where the JDK's newer tables
+ * would treat them otherwise, and only the runs between them go through {@link Normalizer}. On those runs
+ * the newer tables give the old version's result: Unicode's stability policy keeps the decompositions and
+ * combining classes of assigned characters, and excludes from composition every later composite of
+ * earlier characters.
+ */
 final class Normalization {
     private final Normalizer.Form[] forms;
+    /** Per form: the code points left as they are wherever they stand ({@link NormalizerTables#stable}). */
+    private final CodePointSet[] stable;
+    /** Per form: the later code points the text is cut around ({@link NormalizerTables#cut}). */
+    private final CodePointSet[] cut;
 
     Normalization(List<Normalizer.Form> forms) {
         this.forms = forms.toArray(Normalizer.Form[]::new);
+        this.stable = forms.stream().map(NormalizerTables::stable).toArray(CodePointSet[]::new);
+        this.cut = forms.stream().map(NormalizerTables::cut).toArray(CodePointSet[]::new);
     }
 
     /**
@@ -21,12 +39,27 @@ final class Normalization {
     record Aligned(String text, int[] starts, int[] ends) {}
 
     String apply(String text) {
-        for (Normalizer.Form form : forms) {
-            if (!isStable(text, 0, text.length(), form)) {
-                text = Normalizer.normalize(text, form);
-            }
+        for (int i = 0; i < forms.length; i++) {
+            text = apply(text, forms[i], stable[i], cut[i]);
         }
         return text;
+    }
+
+    private static String apply(String text, Normalizer.Form form, CodePointSet stable, CodePointSet cut) {
+        if (stable.span(text, 0, true) == text.length()) {
+            return text; // ASCII, most letters, CJK, emoji...: already in the form
+        }
+        if (cut.span(text, 0, false) == text.length()) {
+            return Normalizer.normalize(text, form);
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        for (int start = 0; start < text.length(); ) {
+            int end = cut.span(text, start, false);
+            out.append(Normalizer.normalize(text.substring(start, end), form));
+            start = cut.span(text, end, true);
+            out.append(text, end, start);
+        }
+        return out.toString();
     }
 
     /**
@@ -73,6 +106,9 @@ final class Normalization {
 
     /** True when the code point cannot combine with what precedes it. */
     private static boolean startsSequence(int c) {
+        if (!NormalizerTables.assigned(c)) {
+            return true; // unknown to the normaliser's Unicode version, so a starter that composes with nothing
+        }
         if (c >= 0x1160 && c <= 0x11FF || c >= 0xD7B0 && c <= 0xD7FF) {
             return false; // Hangul vowel and trailing jamo compose with the syllable before them
         }
@@ -80,20 +116,5 @@ final class Normalization {
             case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> false;
             default -> true;
         };
-    }
-
-    /** True when every char is below the first one the form could change (a cheap check for ASCII). */
-    private static boolean isStable(String text, int start, int end, Normalizer.Form form) {
-        char limit = switch (form) {
-            case NFC -> '\u0300';
-            case NFD -> '\u00C0';
-            case NFKC, NFKD -> '\u00A0';
-        };
-        for (int i = start; i < end; i++) {
-            if (text.charAt(i) >= limit) {
-                return false;
-            }
-        }
-        return true;
     }
 }

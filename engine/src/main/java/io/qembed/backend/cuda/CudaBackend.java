@@ -17,7 +17,6 @@ import io.qembed.cuda.CudaUnavailableException;
 import io.qembed.cuda.DeviceBuffer;
 import io.qembed.cuda.KernelCache;
 import io.qembed.cuda.NvrtcCompiler;
-import io.qembed.cuda.NvrtcOptions;
 import io.qembed.io.DType;
 import io.qembed.io.TensorView;
 import java.lang.foreign.Arena;
@@ -49,6 +48,15 @@ public final class CudaBackend implements Backend {
 
     /** BF16 matrix products on tensor cores need compute capability 8.0 (Ampere) or newer. */
     static final int MIN_COMPUTE_MAJOR = 8;
+
+    /**
+     * Environment variable: {@code 1} waits for each kernel and matrix product right after queuing it, so that
+     * a device error (an illegal address, say) names the launch that caused it instead of surfacing at a later
+     * synchronisation under another operation's name. Slow; for tests and debugging.
+     */
+    public static final String SYNC_ENV = "QEMBED_CUDA_SYNC";
+
+    private final boolean syncAfterLaunch = "1".equals(System.getenv(SYNC_ENV));
 
     private final CudaContext context;
     private final CudaStream stream;
@@ -154,9 +162,8 @@ public final class CudaBackend implements Backend {
         CudaContext.DeviceInfo info = context.info();
         KernelCache cache = new KernelCache(KernelCache.defaultFolder(System.getenv(), System.getProperty("user.home")));
         NvrtcCompiler compiler = new NvrtcCompiler(cache);
-        List<String> options = NvrtcOptions.forArch(info.computeMajor(), info.computeMinor(), List.of());
         for (KernelFamily family : KernelFamily.values()) {
-            byte[] cubin = compiler.compile(family.programName(), family.source(), info.arch(), options);
+            byte[] cubin = family.compile(compiler, info.computeMajor(), info.computeMinor());
             modules.put(family, CudaModule.load(cubin));
         }
     }
@@ -439,6 +446,9 @@ public final class CudaBackend implements Backend {
         }
         launch(KernelCall.f32ToBf16(xt.pointer(), bf16Scratch.pointer(), xt.rows(), xt.cols(), xt.stride()));
         blas.matmulBf16(bf16Scratch.pointer(), wt.pointer(), o.pointer(), xt.rows(), xt.cols(), wt.rows());
+        if (syncAfterLaunch) {
+            synchronizeAfter("matmul of x " + xt + " and w " + wt);
+        }
     }
 
     /** Uploads the batch's positions and sequence bounds, read by every layer's rope and attention. */
@@ -676,8 +686,23 @@ public final class CudaBackend implements Backend {
         context.makeCurrent();
     }
 
-    private void launch(KernelCall call) {
+    /** Queues one kernel (package-private: a test provokes a faulting launch through it). */
+    void launch(KernelCall call) {
         modules.get(call.family()).kernel(call.kernel()).launch(call.geometry(), stream, call.args());
+        if (syncAfterLaunch) {
+            synchronizeAfter("kernel " + call.kernel() + " " + call.geometry());
+        }
+    }
+
+    /** Waits for the stream; a device error is reported as the failure of {@code launch} ({@link #SYNC_ENV}). */
+    private void synchronizeAfter(String launch) {
+        try {
+            synchronize();
+        } catch (CudaException e) {
+            CudaException named = new CudaException(launch, e.status(), e.getMessage());
+            named.initCause(e);
+            throw named;
+        }
     }
 
     private CudaTensor cuda(Tensor t, String op, String role) {

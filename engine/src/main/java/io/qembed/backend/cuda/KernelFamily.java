@@ -1,6 +1,8 @@
 package io.qembed.backend.cuda;
 
 import io.qembed.cuda.KernelArgs;
+import io.qembed.cuda.NvrtcCompiler;
+import io.qembed.cuda.NvrtcOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -50,6 +52,16 @@ enum KernelFamily {
     /** The NVRTC program name, e.g. {@code qembed_norm}. */
     String programName() {
         return "qembed_" + name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * This family's cubin for compute capability {@code major.minor}, compiled by NVRTC or taken from the
+     * compiler's cache: the one way the backend, the compile test and the cache made ahead of time
+     * ({@code PrecompileKernels}) compile kernels, so that they share cache entries.
+     */
+    byte[] compile(NvrtcCompiler compiler, int major, int minor) {
+        return compiler.compile(programName(), source(), "sm_" + major + minor,
+                NvrtcOptions.forArch(major, minor, List.of()));
     }
 
     /** The complete program: the common helpers followed by this family's kernels. */

@@ -24,6 +24,8 @@ import java.util.Locale;
  * @param json file to write the results to as JSON, or null
  * @param vectors JSONL file to write the first {@code vectorsPerBatch} vectors of each batch to, or null
  * @param vectorsPerBatch sequences per batch whose vectors are written
+ * @param checkpointOnly only write the random checkpoint into {@code model} (no backend, no timing): to have it
+ *     written ahead, beside other work
  */
 record BenchmarkOptions(
         String shape,
@@ -38,13 +40,15 @@ record BenchmarkOptions(
         boolean ceiling,
         Path json,
         Path vectors,
-        int vectorsPerBatch) {
+        int vectorsPerBatch,
+        boolean checkpointOnly) {
 
     static final String USAGE = """
             usage: CudaForwardBenchmark [--shape 0.6b|4b|8b|tiny] [--model DIR] [--batches 64x512,256x128,4x8192]
                                         [--backend cuda|cpu] [--warmup 3] [--reps 10] [--budget-s 20]
                                         [--seed 1] [--weights-seed 0] [--no-ceiling]
-                                        [--json FILE] [--vectors FILE] [--vectors-per-batch 2]""";
+                                        [--json FILE] [--vectors FILE] [--vectors-per-batch 2]
+                   CudaForwardBenchmark --checkpoint-only --shape SHAPE --model DIR [--weights-seed 0]""";
 
     /** Sequences x tokens per sequence of one timed batch, all sequences of the same length. */
     record BatchShape(int sequences, int tokensPerSequence) {
@@ -91,10 +95,15 @@ record BenchmarkOptions(
         Path json = null;
         Path vectors = null;
         int vectorsPerBatch = 2;
+        boolean checkpointOnly = false;
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (option.equals("--no-ceiling")) {
                 ceiling = false;
+                continue;
+            }
+            if (option.equals("--checkpoint-only")) {
+                checkpointOnly = true;
                 continue;
             }
             if (!option.startsWith("--")) {
@@ -128,6 +137,9 @@ record BenchmarkOptions(
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
+        if (checkpointOnly && model == null) {
+            throw new IllegalArgumentException("--checkpoint-only needs --model DIR");
+        }
         if (backend.equals("cpu")) {
             ceiling = false; // cuBLAS only
         }
@@ -142,7 +154,7 @@ record BenchmarkOptions(
             }
         }
         return new BenchmarkOptions(shape, model, batches, backend, warmup, reps, budget, seed, weightsSeed, ceiling,
-                json, vectors, vectorsPerBatch);
+                json, vectors, vectorsPerBatch, checkpointOnly);
     }
 
     /** Timed passes that fit in the budget after a first pass of {@code firstMillis}, within [2, reps]. */

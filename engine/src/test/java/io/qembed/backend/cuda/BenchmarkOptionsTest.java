@@ -23,6 +23,7 @@ class BenchmarkOptionsTest {
         assertNull(o.json());
         assertEquals(1, o.seed());
         assertEquals(0, o.weightsSeed());
+        assertFalse(o.checkpointOnly());
     }
 
     @Test
@@ -44,6 +45,14 @@ class BenchmarkOptionsTest {
         assertEquals(1, o.vectorsPerBatch());
         assertEquals(32768, o.batches().getFirst().tokens());
         assertEquals("1x32768", o.batches().getFirst().toString());
+    }
+
+    @Test
+    void theCheckpointAloneIsWrittenIntoANamedFolder() {
+        BenchmarkOptions o = BenchmarkOptions.parse("--checkpoint-only", "--shape", "4b", "--model", "m4");
+        assertTrue(o.checkpointOnly());
+        assertEquals(Path.of("m4"), o.model());
+        assertMessage("--checkpoint-only needs --model DIR", "--checkpoint-only", "--shape", "4b");
     }
 
     @Test

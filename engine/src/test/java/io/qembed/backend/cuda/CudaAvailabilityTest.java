@@ -10,9 +10,14 @@ import io.qembed.backend.Backend;
 import io.qembed.backend.Backends;
 import io.qembed.cuda.CudaContext;
 import io.qembed.cuda.CudaUnavailableException;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** Availability and the error a user sees where CUDA cannot run; these run on every machine. */
+/**
+ * Availability and the error a user sees where CUDA cannot run; these run on every machine, and on a GPU
+ * they check that the backend starts and that backend auto picks it (so the GPU step runs them too).
+ */
+@Tag("gpu")
 class CudaAvailabilityTest {
 
     @Test

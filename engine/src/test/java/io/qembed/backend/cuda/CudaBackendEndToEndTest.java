@@ -15,6 +15,7 @@ import io.qembed.runtime.Reference;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * a packed batch giving the vectors of single sequences; the scalar reference with the same numeric
  * design agreeing closely. Skipped where no usable GPU is present.
  */
+@Tag("gpu")
 @ExtendWith(RequiresGpu.class)
 class CudaBackendEndToEndTest {
     private static CudaBackend cuda;

@@ -11,6 +11,7 @@ import io.qembed.backend.Tensor;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * both block sizes of its attention kernel, more sequences than one launch's grid holds, and bound batches that
  * are refused once closed. Skipped where no usable GPU is present.
  */
+@Tag("gpu")
 @ExtendWith(RequiresGpu.class)
 class CudaBackendOpsTest {
     private static CudaBackend cuda;

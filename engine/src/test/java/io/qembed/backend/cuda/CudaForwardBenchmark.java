@@ -20,6 +20,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -43,7 +44,9 @@ import java.util.stream.Stream;
  * speed. {@code --json} writes all of it; {@code --vectors} writes the pooled, L2-normalised vectors of
  * the first sequences of each batch, with their token ids, for comparison with another implementation.
  * {@code --backend cpu} runs the same steps on the CPU backend (wall-clock times, no ceiling), to check
- * the benchmark itself where there is no GPU. Usage: {@link BenchmarkOptions#USAGE}.
+ * the benchmark itself where there is no GPU. {@code --json} is rewritten after each batch, so a run cut
+ * short leaves the batches it finished; {@code --checkpoint-only} writes the checkpoint and nothing else
+ * (ahead of the run, beside other work). Usage: {@link BenchmarkOptions#USAGE}.
  */
 public final class CudaForwardBenchmark {
     private static final ObjectMapper JSONL = new ObjectMapper();
@@ -62,6 +65,15 @@ public final class CudaForwardBenchmark {
             System.err.println("CudaForwardBenchmark: " + e.getMessage());
             System.err.println(BenchmarkOptions.USAGE);
             System.exit(2);
+            return;
+        }
+        if (options.checkpointOnly()) {
+            try {
+                prepareCheckpoint(Qwen3Config.shape(options.shape()), options, options.model());
+            } catch (IllegalArgumentException | ModelLoadException e) {
+                System.err.println("CudaForwardBenchmark: " + e.getMessage());
+                System.exit(2);
+            }
             return;
         }
         Backend opened;
@@ -145,6 +157,7 @@ public final class CudaForwardBenchmark {
                             BenchmarkReport.attentionFlops(config, shape));
                     results.add(result);
                     System.out.println(BenchmarkReport.describe(result, List.of()));
+                    writeJson(options, device, results, List.of()); // so far: a run cut short keeps these
                     if (vectors != null) {
                         writeVectors(vectors, options, shape, sequences, pooled[0], config.hiddenSize());
                     }
@@ -164,10 +177,19 @@ public final class CudaForwardBenchmark {
                 System.out.println(BenchmarkReport.describe(r, rates));
             }
         }
-        ObjectNode json = BenchmarkReport.toJson(options, device, results, rates);
-        if (options.json() != null) {
-            Files.writeString(options.json(), BenchmarkReport.JSON.writeValueAsString(json) + "\n");
+        writeJson(options, device, results, rates);
+    }
+
+    /** The results so far into {@code --json}, replacing the file whole (written beside it, then moved). */
+    private static void writeJson(BenchmarkOptions options, String device, List<BatchResult> results, List<Rate> rates)
+            throws IOException {
+        if (options.json() == null) {
+            return;
         }
+        ObjectNode json = BenchmarkReport.toJson(options, device, results, rates);
+        Path partial = options.json().resolveSibling(options.json().getFileName() + ".partial");
+        Files.writeString(partial, BenchmarkReport.JSON.writeValueAsString(json) + "\n");
+        Files.move(partial, options.json(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Device milliseconds on the GPU (CUDA events), wall-clock milliseconds on the CPU. */

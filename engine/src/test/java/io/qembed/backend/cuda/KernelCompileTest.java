@@ -6,9 +6,7 @@ import io.qembed.cuda.Cubins;
 import io.qembed.cuda.KernelCache;
 import io.qembed.cuda.NvrtcCompiler;
 import io.qembed.cuda.RequiresNvrtc;
-import io.qembed.cuda.NvrtcOptions;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,9 +27,8 @@ class KernelCompileTest {
     @CsvSource({"8, 0", "9, 0"})
     void everyFamilyCompilesToTheKernelsTheBackendLaunches(int major, int minor) {
         NvrtcCompiler compiler = new NvrtcCompiler(new KernelCache(cacheFolder));
-        List<String> options = NvrtcOptions.forArch(major, minor, List.of());
         for (KernelFamily family : KernelFamily.values()) {
-            byte[] cubin = compiler.compile(family.programName(), family.source(), "sm_" + major + minor, options);
+            byte[] cubin = family.compile(compiler, major, minor);
             assertEquals(family.kernels().stream().sorted().toList(),
                     Cubins.functionSymbols(cubin).stream().filter(family.kernels()::contains).sorted().toList(),
                     family.fileName() + " for sm_" + major + minor);

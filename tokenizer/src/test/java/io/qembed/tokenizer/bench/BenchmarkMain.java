@@ -13,7 +13,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 /**
  * Runs the tokenizer benchmarks (JMH) and prints throughput as MB/s and tokens/s. Arguments are JMH's
  * (for example a benchmark name pattern, {@code -f 1 -i 5}); without any, both benchmarks run. The
- * single argument {@code cpu-scaling} runs {@link ScalingCpuTime} instead.
+ * single argument {@code cpu-scaling} runs {@link ScalingCpuTime} instead, {@code cpu-throughput}
+ * {@link ThroughputCpuTime}.
  */
 public final class BenchmarkMain {
     private BenchmarkMain() {}
@@ -21,6 +22,10 @@ public final class BenchmarkMain {
     public static void main(String[] args) throws Exception {
         if (args.length == 1 && args[0].equals("cpu-scaling")) {
             ScalingCpuTime.main(args);
+            return;
+        }
+        if (args.length == 1 && args[0].equals("cpu-throughput")) {
+            ThroughputCpuTime.main(args);
             return;
         }
         CommandLineOptions cli = new CommandLineOptions(args);

@@ -1,0 +1,70 @@
+package io.qembed.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qembed.cuda.CudaException;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * With {@link CudaBackend#SYNC_ENV} set, a kernel that faults is named by the error of its own launch. A
+ * device fault poisons the CUDA context for the rest of its process, so the fault is provoked in a child JVM.
+ * Skipped where no usable GPU is present.
+ */
+@Tag("gpu")
+@ExtendWith(RequiresGpu.class)
+class LaunchErrorGpuTest {
+    /** An address no allocation holds. */
+    private static final long BAD_ADDRESS = 0x10;
+    private static final int FAULT_EXIT = 3;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFaultingKernelIsNamedByItsOwnLaunch() throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FaultingLaunch.class.getName()));
+        Path log = dir.resolve("child.log");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put(CudaBackend.SYNC_ENV, "1");
+        Process child = builder.start();
+        boolean exited = child.waitFor(2, TimeUnit.MINUTES);
+        if (!exited) {
+            child.destroyForcibly();
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertTrue(exited, "the child did not finish in 2 minutes: " + output);
+        assertEquals(FAULT_EXIT, child.exitValue(), output);
+        assertTrue(output.contains("kernel f32_to_bf16 ")
+                && output.contains("failed: cuStreamSynchronize failed: CUDA_ERROR_"), output);
+    }
+
+    /** The child: f32_to_bf16 over an address no allocation holds; prints the error it gets. */
+    static final class FaultingLaunch {
+        public static void main(String[] args) {
+            try (CudaBackend cuda = CudaBackend.create()) {
+                cuda.launch(KernelCall.f32ToBf16(BAD_ADDRESS, BAD_ADDRESS, 1 << 20));
+                cuda.sync();
+                System.out.println("no error was reported");
+            } catch (CudaException e) {
+                System.out.println(e.getMessage());
+                System.exit(FAULT_EXIT);
+            }
+        }
+    }
+}
