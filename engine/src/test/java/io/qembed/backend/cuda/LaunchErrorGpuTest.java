@@ -58,7 +58,7 @@ class LaunchErrorGpuTest {
     static final class FaultingLaunch {
         public static void main(String[] args) {
             try (CudaBackend cuda = CudaBackend.create()) {
-                cuda.launch(KernelCall.f32ToBf16(BAD_ADDRESS, BAD_ADDRESS, 1 << 20));
+                cuda.launch(KernelCall.f32ToBf16(BAD_ADDRESS, BAD_ADDRESS, 1024, 1024, 1024));
                 cuda.sync();
                 System.out.println("no error was reported");
             } catch (CudaException e) {
