@@ -80,9 +80,6 @@ public interface Backend extends AutoCloseable {
     /** {@code out = silu(gate) * up}, elementwise; out may be gate. */
     void swiglu(Tensor gate, Tensor up, Tensor out);
 
-    /** {@code x += delta}, elementwise. */
-    void add(Tensor x, Tensor delta);
-
     /** {@code out[i] = x[rows[i]]}: pooling gathers the last token of every sequence. */
     void gatherRows(Tensor x, int[] rows, Tensor out);
 
@@ -109,9 +106,6 @@ public interface Backend extends AutoCloseable {
      * the rest is freed on release. Set once the batch budget is known: a pass's worth is enough.
      */
     default void limitReusedMemory(long bytes) {}
-
-    /** Waits until all queued work is done. */
-    void sync();
 
     /** Releases threads, device memory and uploaded weights. */
     @Override

@@ -101,13 +101,6 @@ public final class ShapeCheck {
         sameShape("swiglu", "gate", gate, "out", out);
     }
 
-    /** {@code add}: delta shaped like x, both dense. */
-    public static void add(Tensor x, Tensor delta) {
-        dense("add", "x", x);
-        dense("add", "delta", delta);
-        sameShape("add", "x", x, "delta", delta);
-    }
-
     /** {@code gatherRows}: out {@code [rows, x.cols]}, every row one of x, both dense. */
     public static void gatherRows(Tensor x, int[] rows, Tensor out) {
         dense("gatherRows", "x", x);

@@ -91,11 +91,6 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public void add(Tensor x, Tensor delta) {
-        delegate.add(unwrap(x), unwrap(delta));
-    }
-
-    @Override
     public void gatherRows(Tensor x, int[] rows, Tensor out) {
         delegate.gatherRows(unwrap(x), rows, unwrap(out));
     }
@@ -113,11 +108,6 @@ public abstract class ForwardingBackend implements Backend {
     @Override
     public void limitReusedMemory(long bytes) {
         delegate.limitReusedMemory(bytes);
-    }
-
-    @Override
-    public void sync() {
-        delegate.sync();
     }
 
     @Override

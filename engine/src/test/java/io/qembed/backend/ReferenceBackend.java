@@ -318,8 +318,8 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
-    @Override
-    public void add(Tensor x, Tensor delta) {
+    /** {@code x += delta}: the residual half of addRmsNorm. */
+    private static void add(Tensor x, Tensor delta) {
         Matrix xm = (Matrix) x;
         Matrix dm = (Matrix) delta;
         for (int r = 0; r < xm.rows(); r++) {
@@ -339,9 +339,6 @@ public final class ReferenceBackend implements Backend {
             }
         }
     }
-
-    @Override
-    public void sync() {}
 
     @Override
     public void close() {}

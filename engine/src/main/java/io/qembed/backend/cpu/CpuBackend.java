@@ -190,14 +190,6 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void add(Tensor x, Tensor delta) {
-        FloatMatrix xm = activation("add", "x", x);
-        FloatMatrix dm = activation("add", "delta", delta);
-        ShapeCheck.add(xm, dm);
-        forRows(xm.rows(), xm.cols(), r -> RowOps.add(xm.data(), xm.rowStart(r), dm.data(), dm.rowStart(r), xm.cols()));
-    }
-
-    @Override
     public void gatherRows(Tensor x, int[] rows, Tensor out) {
         FloatMatrix xm = activation("gatherRows", "x", x);
         FloatMatrix om = activation("gatherRows", "out", out);
@@ -206,11 +198,6 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < rows.length; i++) {
             System.arraycopy(xm.data(), xm.rowStart(rows[i]), om.data(), om.rowStart(i), xm.cols());
         }
-    }
-
-    @Override
-    public void sync() {
-        checkOpen();
     }
 
     @Override

@@ -590,15 +590,6 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void add(Tensor x, Tensor delta) {
-        begin();
-        CudaTensor xt = activation(x, "add", "x");
-        CudaTensor d = activation(delta, "add", "delta");
-        ShapeCheck.add(xt, d);
-        launch(KernelCall.addInPlace(xt.pointer(), d.pointer(), xt.elements()));
-    }
-
-    @Override
     public void gatherRows(Tensor x, int[] rows, Tensor out) {
         begin();
         CudaTensor xt = activation(x, "gatherRows", "x");
@@ -612,7 +603,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    @Override
+    /** Waits until all queued work is done: for timings and tests (the pass itself ends with a download). */
     public void sync() {
         begin();
         synchronize();

@@ -86,12 +86,6 @@ record KernelCall(KernelFamily family, String kernel, LaunchGeometry geometry, K
                         .i32(upStride).i32(outStride));
     }
 
-    /** {@code add_in_place}: x += delta over {@code elements} values. */
-    static KernelCall addInPlace(long x, long delta, long elements) {
-        return new KernelCall(KernelFamily.ELEMENTWISE, "add_in_place", KernelGeometry.elementwise(elements),
-                KernelArgs.of().pointer(x).pointer(delta).i64(elements));
-    }
-
     /** {@code gather_rows}: out {@code [count, cols]} = rows {@code rowIndex} of x. */
     static KernelCall gatherRows(long x, long rowIndex, long out, int count, int cols) {
         return new KernelCall(KernelFamily.ELEMENTWISE, "gather_rows", KernelGeometry.perRow(count, cols),

@@ -13,14 +13,6 @@ extern "C" __global__ void swiglu(const float* gate, const float* up, float* out
     }
 }
 
-// x += delta.
-extern "C" __global__ void add_in_place(float* x, const float* __restrict__ delta, long long n) {
-    const long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) {
-        x[i] += delta[i];
-    }
-}
-
 // FP32 activations rounded to BF16 for the tensor cores: x [rows, cols] with rows stride floats apart, out
 // [rows, cols] dense; n = rows * cols.
 extern "C" __global__ void f32_to_bf16(const float* __restrict__ x, bf16_t* __restrict__ out, long long n, int cols,

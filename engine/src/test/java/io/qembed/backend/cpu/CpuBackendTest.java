@@ -205,7 +205,7 @@ class CpuBackendTest {
                 b.matmul(pick(h, c), pick(wUp, c), pick(up, c));
                 b.swiglu(pick(gate, c), pick(up, c), pick(gate, c));
                 b.matmul(pick(gate, c), pick(wDown, c), pick(o, c));
-                b.add(pick(x, c), pick(o, c));
+                b.addRmsNorm(pick(x, c), pick(o, c), pick(postNorm, c), eps, pick(h, c)); // the residual; h unused
             }
         }
         int[] last = batch.lastTokenRows();

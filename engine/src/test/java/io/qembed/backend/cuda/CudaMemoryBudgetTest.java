@@ -97,7 +97,7 @@ class CudaMemoryBudgetTest {
             short64.add(randomIds(random, 64));
         }
         model.forward(Batch.of(short64));
-        model.backend().sync();
+        ((CudaBackend) model.backend()).sync();
     }
 
     @Test
