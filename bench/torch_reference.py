@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 import sys
 import time
 
@@ -165,6 +166,9 @@ def repetitions(first_ms, budget_s, max_reps, min_reps):
 def cmd_bench(args):
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
     model = load_model(args.model, args.device, args.dtype, args.attn)
     vocab = model.config.vocab_size
     timer = Timer(args.device)
@@ -180,13 +184,20 @@ def cmd_bench(args):
                 spent += timer.millis(lambda: pooled(model, ids))
                 warmups += 1
             reps = repetitions(first, args.budget_s, args.reps, 2)
-            times = [timer.millis(lambda: pooled(model, ids)) for _ in range(reps)]
+            times, cpu_times = [], []
+            for _ in range(reps):
+                cpu = time.process_time()
+                times.append(timer.millis(lambda: pooled(model, ids)))
+                cpu_times.append((time.process_time() - cpu) * 1000)
         mean_ms = sum(times) / len(times)
+        median_ms = statistics.median(times)
         tokens = sequences * length
         entry = {"batch": f"{sequences}x{length}", "sequences": sequences, "tokens_per_sequence": length,
                  "tokens": tokens, "warmup_passes": warmups, "repetitions": reps, "first_pass_ms": round(first, 3),
                  "ms_per_pass": round(mean_ms, 3), "min_ms": round(min(times), 3),
-                 "tokens_per_second": round(tokens / (mean_ms / 1000), 1)}
+                 "tokens_per_second": round(tokens / (mean_ms / 1000), 1), "median_ms": round(median_ms, 3),
+                 "median_tokens_per_second": round(tokens / (median_ms / 1000), 1),
+                 "median_cpu_ms": round(statistics.median(cpu_times), 3)}
         if args.device == "cuda":
             entry["peak_memory_bytes"] = torch.cuda.max_memory_allocated()
             torch.cuda.reset_peak_memory_stats()
@@ -387,6 +398,7 @@ def main(argv=None):
     p.add_argument("--reps", type=int, default=10, help="timed passes at most (default: 10)")
     p.add_argument("--budget-s", type=float, default=20.0,
                    help="fewer timed passes (at least 2) when they would take longer than this (default: 20)")
+    p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (default: torch's own choice)")
     p.add_argument("--json", help="also write the result here")
     p.set_defaults(run=cmd_bench)
 

@@ -2,11 +2,13 @@ package io.qembed.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.OperatingSystemMXBean;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.ModelInfo;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,12 +70,16 @@ public final class BenchCommand implements Callable<Integer> {
                 embedder.embed(inputs, EmbedOptions.defaults());
             }
             double[] seconds = new double[rounds];
+            double[] cpuSeconds = new double[rounds];
             for (int i = 0; i < rounds; i++) {
+                long cpuStart = PROCESS.getProcessCpuTime();
                 long start = System.nanoTime();
                 embedder.embed(inputs, EmbedOptions.defaults());
                 seconds[i] = (System.nanoTime() - start) / 1e9;
+                cpuSeconds[i] = (PROCESS.getProcessCpuTime() - cpuStart) / 1e9;
                 if (!json) {
-                    System.err.printf("round %d: %.3f s, %.1f tokens/s%n", i + 1, seconds[i], tokens / seconds[i]);
+                    System.err.printf("round %d: %.3f s (%.3f CPU-s), %.1f tokens/s%n", i + 1, seconds[i],
+                            cpuSeconds[i], tokens / seconds[i]);
                 }
             }
             double median = median(seconds);
@@ -90,6 +96,8 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("seconds", median);
                 o.put("tokens_per_second", tokens / median);
                 o.putPOJO("round_seconds", seconds);
+                o.put("median_cpu_seconds", median(cpuSeconds));
+                o.putPOJO("round_cpu_seconds", cpuSeconds);
                 o.put("peak_rss_bytes", rss);
                 System.out.println(o);
             } else {
@@ -104,19 +112,23 @@ public final class BenchCommand implements Callable<Integer> {
 
     private List<EmbedInput> randomInputs(ModelInfo info) {
         SplittableRandom random = new SplittableRandom(seed);
-        // Ordinary (non-special) ids; the last token of each sequence is the end token, as in real inputs.
+        // Ordinary (non-special) ids, (draw >>> 1) mod their count as bench/torch_reference.py draws them from
+        // the same SplitMix64 sequence; the last token of each sequence is the end token, as in real inputs.
         int ordinary = Math.min(info.vocabSize(), 151643);
         List<EmbedInput> inputs = new ArrayList<>(batch);
         for (int s = 0; s < batch; s++) {
             int[] ids = new int[seqLen];
             for (int t = 0; t < seqLen; t++) {
-                ids[t] = random.nextInt(ordinary);
+                ids[t] = (int) ((random.nextLong() >>> 1) % ordinary);
             }
             ids[seqLen - 1] = Math.min(151643, info.vocabSize() - 1);
             inputs.add(EmbedInput.tokens(ids));
         }
         return inputs;
     }
+
+    private static final OperatingSystemMXBean PROCESS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private static double median(double[] values) {
         double[] sorted = values.clone();

@@ -17,14 +17,17 @@ import jdk.incubator.vector.VectorOperators;
  * small matrix product over a contiguous panel with keys along the vector lanes; values are regrouped
  * into {@code [kvHeads, tokens, headDim]}. A task is one (sequence, query block of
  * {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the diagonal, keeping a running
- * row maximum, row sums and the un-normalised output {@code [BQ, headDim]}. Both products run on
- * 4 x 4-vector register tiles; on the diagonal block each group of four queries stops at its own last key.
+ * row maximum, row sums and the un-normalised output {@code [BQ, headDim]}. Both products run on the
+ * register tiles of {@link MicroKernel}, as {@link Gemm} does; on the diagonal block each group of
+ * {@link MicroKernel#MR} queries stops at its own last key.
  */
 final class FlashAttention {
-    /** Queries per task. */
-    static final int BQ = 64;
-    /** Keys per block: four vectors of scores per query. */
-    static final int BK = 4 * LANES;
+    /** Query rows per micro-kernel tile. */
+    private static final int MR = MicroKernel.MR;
+    /** Queries per task: whole tiles. */
+    static final int BQ = 12 * MR;
+    /** Keys per block: one tile of scores per group of queries. */
+    static final int BK = MicroKernel.NR;
 
     private final WorkerPool pool;
     // Per key block of BK keys of one sequence (a panel p), per kv head: the keys transposed,
@@ -255,11 +258,11 @@ final class FlashAttention {
     }
 
     /**
-     * Keys of a block that the group of four query rows holding row r (or row r alone, past the last
+     * Keys of a block that the group of {@link #MR} query rows holding row r (or row r alone, past the last
      * full group) may attend to: on the diagonal block, later keys are skipped, not computed and masked.
      */
     private static int groupKeys(int r, int nq, int offset, int blockKeys) {
-        int last = r < (nq & ~3) ? (r | 3) : r;
+        int last = r < nq - nq % MR ? r - r % MR + MR - 1 : r;
         return Math.max(0, Math.min(blockKeys, offset + last + 1));
     }
 
@@ -270,109 +273,25 @@ final class FlashAttention {
     private void scoreBlock(float[] q, int qStart, int qStride, int nq, int keyStart, int keyStride, int headDim,
             int offset, int blockKeys, float[] s) {
         int r = 0;
-        for (; r + 4 <= nq; r += 4) {
+        for (; r + MR <= nq; r += MR) {
             int vectors = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES);
-            if (vectors == 4) {
-                scoreKernel4x4(q, qStart + r * qStride, qStride, keyPanels, keyStart, keyStride, headDim, s, r * BK);
+            if (vectors == BK / LANES) {
+                MicroKernel.tile(q, qStart + r * qStride, qStride, keyPanels, keyStart, keyStride, headDim, s, r * BK,
+                        BK, false);
             } else {
                 for (int c = 0; c < vectors; c++) {
-                    scoreKernel4x1(q, qStart + r * qStride, qStride, keyPanels, keyStart + c * LANES, keyStride,
-                            headDim, s, r * BK + c * LANES);
+                    MicroKernel.column(q, qStart + r * qStride, qStride, keyPanels, keyStart + c * LANES, keyStride,
+                            headDim, s, r * BK + c * LANES, BK, false);
                 }
             }
         }
         for (; r < nq; r++) {
             int vectors = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES);
             for (int c = 0; c < vectors; c++) {
-                scoreKernel1x1(q, qStart + r * qStride, keyPanels, keyStart + c * LANES, keyStride, headDim, s,
-                        r * BK + c * LANES);
+                MicroKernel.vector(q, qStart + r * qStride, keyPanels, keyStart + c * LANES, keyStride, headDim, s,
+                        r * BK + c * LANES, false);
             }
         }
-    }
-
-    private static void scoreKernel4x4(float[] q, int q0, int qStride, float[] kT, int k0, int kStride, int depth,
-            float[] s, int s0) {
-        int q1 = q0 + qStride;
-        int q2 = q1 + qStride;
-        int q3 = q2 + qStride;
-        FloatVector zero = FloatVector.zero(FLOATS);
-        FloatVector a00 = zero, a01 = zero, a02 = zero, a03 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero;
-        FloatVector a20 = zero, a21 = zero, a22 = zero, a23 = zero, a30 = zero, a31 = zero, a32 = zero, a33 = zero;
-        for (int d = 0; d < depth; d++) {
-            int kd = k0 + d * kStride;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, kT, kd);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, kT, kd + LANES);
-            FloatVector b2 = FloatVector.fromArray(FLOATS, kT, kd + 2 * LANES);
-            FloatVector b3 = FloatVector.fromArray(FLOATS, kT, kd + 3 * LANES);
-            FloatVector a = FloatVector.broadcast(FLOATS, q[q0 + d]);
-            a00 = a.fma(b0, a00);
-            a01 = a.fma(b1, a01);
-            a02 = a.fma(b2, a02);
-            a03 = a.fma(b3, a03);
-            a = FloatVector.broadcast(FLOATS, q[q1 + d]);
-            a10 = a.fma(b0, a10);
-            a11 = a.fma(b1, a11);
-            a12 = a.fma(b2, a12);
-            a13 = a.fma(b3, a13);
-            a = FloatVector.broadcast(FLOATS, q[q2 + d]);
-            a20 = a.fma(b0, a20);
-            a21 = a.fma(b1, a21);
-            a22 = a.fma(b2, a22);
-            a23 = a.fma(b3, a23);
-            a = FloatVector.broadcast(FLOATS, q[q3 + d]);
-            a30 = a.fma(b0, a30);
-            a31 = a.fma(b1, a31);
-            a32 = a.fma(b2, a32);
-            a33 = a.fma(b3, a33);
-        }
-        a00.intoArray(s, s0);
-        a01.intoArray(s, s0 + LANES);
-        a02.intoArray(s, s0 + 2 * LANES);
-        a03.intoArray(s, s0 + 3 * LANES);
-        a10.intoArray(s, s0 + BK);
-        a11.intoArray(s, s0 + BK + LANES);
-        a12.intoArray(s, s0 + BK + 2 * LANES);
-        a13.intoArray(s, s0 + BK + 3 * LANES);
-        a20.intoArray(s, s0 + 2 * BK);
-        a21.intoArray(s, s0 + 2 * BK + LANES);
-        a22.intoArray(s, s0 + 2 * BK + 2 * LANES);
-        a23.intoArray(s, s0 + 2 * BK + 3 * LANES);
-        a30.intoArray(s, s0 + 3 * BK);
-        a31.intoArray(s, s0 + 3 * BK + LANES);
-        a32.intoArray(s, s0 + 3 * BK + 2 * LANES);
-        a33.intoArray(s, s0 + 3 * BK + 3 * LANES);
-    }
-
-    private static void scoreKernel4x1(float[] q, int q0, int qStride, float[] kT, int k0, int kStride, int depth,
-            float[] s, int s0) {
-        int q1 = q0 + qStride;
-        int q2 = q1 + qStride;
-        int q3 = q2 + qStride;
-        FloatVector a0 = FloatVector.zero(FLOATS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        for (int d = 0; d < depth; d++) {
-            FloatVector b = FloatVector.fromArray(FLOATS, kT, k0 + d * kStride);
-            a0 = FloatVector.broadcast(FLOATS, q[q0 + d]).fma(b, a0);
-            a1 = FloatVector.broadcast(FLOATS, q[q1 + d]).fma(b, a1);
-            a2 = FloatVector.broadcast(FLOATS, q[q2 + d]).fma(b, a2);
-            a3 = FloatVector.broadcast(FLOATS, q[q3 + d]).fma(b, a3);
-        }
-        a0.intoArray(s, s0);
-        a1.intoArray(s, s0 + BK);
-        a2.intoArray(s, s0 + 2 * BK);
-        a3.intoArray(s, s0 + 3 * BK);
-    }
-
-    private static void scoreKernel1x1(float[] q, int q0, float[] kT, int k0, int kStride, int depth,
-            float[] s, int s0) {
-        FloatVector acc = FloatVector.zero(FLOATS);
-        for (int d = 0; d < depth; d++) {
-            FloatVector keys = FloatVector.fromArray(FLOATS, kT, k0 + d * kStride);
-            acc = FloatVector.broadcast(FLOATS, q[q0 + d]).fma(keys, acc);
-        }
-        acc.intoArray(s, s0);
     }
 
     /**
@@ -425,13 +344,13 @@ final class FlashAttention {
     private static void accumulateValues(float[] p, int nq, float[] v, int vStart, int vStride, int offset,
             int blockKeys, float[] o, int headDim) {
         int r = 0;
-        for (; r + 4 <= nq; r += 4) {
+        for (; r + MR <= nq; r += MR) {
             int keys = groupKeys(r, nq, offset, blockKeys);
             int d = 0;
-            for (; d + 4 * LANES <= headDim; d += 4 * LANES) {
-                valueKernel4x4(p, r * BK, v, vStart + d, vStride, keys, o, r * headDim + d, headDim);
+            for (; d + MicroKernel.NR <= headDim; d += MicroKernel.NR) {
+                MicroKernel.tile(p, r * BK, BK, v, vStart + d, vStride, keys, o, r * headDim + d, headDim, true);
             }
-            for (int rr = r; rr < r + 4; rr++) {
+            for (int rr = r; rr < r + MR; rr++) {
                 valueTail(p, rr * BK, v, vStart, vStride, keys, o, rr * headDim, d, headDim);
             }
         }
@@ -440,83 +359,12 @@ final class FlashAttention {
         }
     }
 
-    private static void valueKernel4x4(float[] p, int p0, float[] v, int v0, int vStride, int keys,
-            float[] o, int o0, int oStride) {
-        int o1 = o0 + oStride;
-        int o2 = o1 + oStride;
-        int o3 = o2 + oStride;
-        FloatVector a00 = FloatVector.fromArray(FLOATS, o, o0);
-        FloatVector a01 = FloatVector.fromArray(FLOATS, o, o0 + LANES);
-        FloatVector a02 = FloatVector.fromArray(FLOATS, o, o0 + 2 * LANES);
-        FloatVector a03 = FloatVector.fromArray(FLOATS, o, o0 + 3 * LANES);
-        FloatVector a10 = FloatVector.fromArray(FLOATS, o, o1);
-        FloatVector a11 = FloatVector.fromArray(FLOATS, o, o1 + LANES);
-        FloatVector a12 = FloatVector.fromArray(FLOATS, o, o1 + 2 * LANES);
-        FloatVector a13 = FloatVector.fromArray(FLOATS, o, o1 + 3 * LANES);
-        FloatVector a20 = FloatVector.fromArray(FLOATS, o, o2);
-        FloatVector a21 = FloatVector.fromArray(FLOATS, o, o2 + LANES);
-        FloatVector a22 = FloatVector.fromArray(FLOATS, o, o2 + 2 * LANES);
-        FloatVector a23 = FloatVector.fromArray(FLOATS, o, o2 + 3 * LANES);
-        FloatVector a30 = FloatVector.fromArray(FLOATS, o, o3);
-        FloatVector a31 = FloatVector.fromArray(FLOATS, o, o3 + LANES);
-        FloatVector a32 = FloatVector.fromArray(FLOATS, o, o3 + 2 * LANES);
-        FloatVector a33 = FloatVector.fromArray(FLOATS, o, o3 + 3 * LANES);
-        for (int c = 0; c < keys; c++) {
-            int vc = v0 + c * vStride;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, v, vc);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, v, vc + LANES);
-            FloatVector b2 = FloatVector.fromArray(FLOATS, v, vc + 2 * LANES);
-            FloatVector b3 = FloatVector.fromArray(FLOATS, v, vc + 3 * LANES);
-            FloatVector a = FloatVector.broadcast(FLOATS, p[p0 + c]);
-            a00 = a.fma(b0, a00);
-            a01 = a.fma(b1, a01);
-            a02 = a.fma(b2, a02);
-            a03 = a.fma(b3, a03);
-            a = FloatVector.broadcast(FLOATS, p[p0 + BK + c]);
-            a10 = a.fma(b0, a10);
-            a11 = a.fma(b1, a11);
-            a12 = a.fma(b2, a12);
-            a13 = a.fma(b3, a13);
-            a = FloatVector.broadcast(FLOATS, p[p0 + 2 * BK + c]);
-            a20 = a.fma(b0, a20);
-            a21 = a.fma(b1, a21);
-            a22 = a.fma(b2, a22);
-            a23 = a.fma(b3, a23);
-            a = FloatVector.broadcast(FLOATS, p[p0 + 3 * BK + c]);
-            a30 = a.fma(b0, a30);
-            a31 = a.fma(b1, a31);
-            a32 = a.fma(b2, a32);
-            a33 = a.fma(b3, a33);
-        }
-        a00.intoArray(o, o0);
-        a01.intoArray(o, o0 + LANES);
-        a02.intoArray(o, o0 + 2 * LANES);
-        a03.intoArray(o, o0 + 3 * LANES);
-        a10.intoArray(o, o1);
-        a11.intoArray(o, o1 + LANES);
-        a12.intoArray(o, o1 + 2 * LANES);
-        a13.intoArray(o, o1 + 3 * LANES);
-        a20.intoArray(o, o2);
-        a21.intoArray(o, o2 + LANES);
-        a22.intoArray(o, o2 + 2 * LANES);
-        a23.intoArray(o, o2 + 3 * LANES);
-        a30.intoArray(o, o3);
-        a31.intoArray(o, o3 + LANES);
-        a32.intoArray(o, o3 + 2 * LANES);
-        a33.intoArray(o, o3 + 3 * LANES);
-    }
-
     /** One output row from column {@code dFrom}: vectors of the head dimension, then a scalar tail. */
     private static void valueTail(float[] p, int p0, float[] v, int vStart, int vStride, int keys,
             float[] o, int o0, int dFrom, int headDim) {
         int d = dFrom;
         for (; d + LANES <= headDim; d += LANES) {
-            FloatVector acc = FloatVector.fromArray(FLOATS, o, o0 + d);
-            for (int c = 0; c < keys; c++) {
-                acc = FloatVector.broadcast(FLOATS, p[p0 + c])
-                        .fma(FloatVector.fromArray(FLOATS, v, vStart + c * vStride + d), acc);
-            }
-            acc.intoArray(o, o0 + d);
+            MicroKernel.vector(p, p0, v, vStart + d, vStride, keys, o, o0 + d, true);
         }
         for (; d < headDim; d++) {
             float acc = o[o0 + d];

@@ -5,35 +5,38 @@ import static io.qembed.backend.cpu.Simd.LANES;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@code out = x · wᵀ} with FP32 arithmetic on weights of any dtype.
  *
  * <p>Many rows: a task owns up to {@link #MAX_PANELS_PER_TASK} panels of {@link #NR} output columns
- * and up to {@link #ROWS_PER_TASK} rows. It converts its weight rows once into per-worker FP32
- * panels laid out {@code [in, NR]} (transposed), then a register-blocked micro-kernel multiplies
- * {@link #MR} rows of x by a panel: {@code MR x NR} outputs held in 16 vector accumulators, one
- * broadcast of x per row and step, {@code NR / LANES} panel loads per step. Loops run row block
- * ({@link #MC}) over depth slice ({@link #KC}) over panel over micro-kernel, so a panel slice stays in
- * L1 while the rows of a block pass, and the block of x stays in L2 across the panels.
+ * and all rows, or a chunk of them where too few panel groups would leave a thread idle. It converts its
+ * weight rows once into per-worker FP32 panels laid out {@code [in, NR]} (transposed), then the
+ * register-blocked {@link MicroKernel} multiplies {@link #MR} rows of x by a panel: {@code MR x NR}
+ * outputs held in vector accumulators, one broadcast of x per row and step, {@code NR / LANES} panel
+ * loads per step. Loops run row block ({@link #MC}) over depth slice ({@link #KC}) over panel over
+ * micro-kernel, so a panel slice stays in L1 while the rows of a block pass, and the block of x stays in
+ * L2 across the panels.
  *
  * <p>Few rows (the pooled rows of the last layer): packing would cost more than it saves, so each
  * weight row is converted once and dotted with every row of x.
  */
 final class Gemm {
-    /** Output columns per packed panel: four vectors. */
-    static final int NR = 4 * LANES;
+    /** Output columns per packed panel: the micro-kernel's tile width. */
+    static final int NR = MicroKernel.NR;
     /** Rows of x per micro-kernel call. */
-    static final int MR = 4;
+    static final int MR = MicroKernel.MR;
     /** Panel steps per slice: {@code KC * NR} floats = 32 KiB with 16 lanes, within L1. */
     static final int KC = 128;
-    /** Rows of x per block: {@code MC * KC} floats (64 KiB) are reused from L2 across the panels of a task. */
-    static final int MC = 128;
+    /**
+     * Rows of x per block, whole tiles: {@code MC * KC} floats (60 KiB) are reused from L2 across the panels
+     * of a task.
+     */
+    static final int MC = 24 * MR;
     /** Panels per task at most: their {@code KC}-deep slices (128 KiB) stay in L2 while a row block passes. */
     static final int MAX_PANELS_PER_TASK = 4;
-    /** Rows of out per task (a multiple of {@link #MC}): large batches split by rows too, to balance threads. */
-    static final int ROWS_PER_TASK = 8 * MC;
+    /** Tasks per thread that a product is cut into at least (where it is large enough), to balance threads. */
+    private static final int TASKS_PER_THREAD = 4;
     /** Below this many rows of x the dot-product path is faster than packing. */
     static final int PACK_MIN_ROWS = 16;
     /** Weight rows per task on the dot-product path. */
@@ -61,12 +64,15 @@ final class Gemm {
             // Several panels per task let a block of x rows be reused from L2 across them; enough tasks
             // remain to balance the threads.
             int panelCount = ceilDiv(n, NR);
-            int panelsPerTask = Math.clamp(panelCount / (4 * pool.threads()), 1, MAX_PANELS_PER_TASK);
+            int panelsPerTask = Math.clamp(panelCount / (TASKS_PER_THREAD * pool.threads()), 1, MAX_PANELS_PER_TASK);
             int groups = ceilDiv(panelCount, panelsPerTask);
-            int rowChunks = ceilDiv(m, ROWS_PER_TASK);
-            pool.forEach(groups * rowChunks, (worker, task) -> {
-                int rowFrom = (task / groups) * ROWS_PER_TASK;
-                packedPanels(x, w, out, rowFrom, Math.min(m, rowFrom + ROWS_PER_TASK), (task % groups) * panelsPerTask,
+            // Every row chunk packs its panels again, so rows are split only as far as balancing the threads
+            // needs: large batches pack each weight once.
+            int rowChunks = Math.clamp(ceilDiv(TASKS_PER_THREAD * pool.threads(), groups), 1, ceilDiv(m, MC));
+            int rowsPerTask = ceilDiv(ceilDiv(m, rowChunks), MC) * MC;
+            pool.forEach(groups * ceilDiv(m, rowsPerTask), (worker, task) -> {
+                int rowFrom = (task / groups) * rowsPerTask;
+                packedPanels(x, w, out, rowFrom, Math.min(m, rowFrom + rowsPerTask), (task % groups) * panelsPerTask,
                         panelsPerTask, worker);
             });
         }
@@ -129,11 +135,12 @@ final class Gemm {
                     }
                     int i = i0;
                     for (; i + MR <= i1; i += MR) {
-                        kernel4x4(xs, x.rowStart(i) + k0, x.stride(), packed, pStart, kc, c, cStart + i * cStride,
-                                cStride, accumulate);
+                        MicroKernel.tile(xs, x.rowStart(i) + k0, x.stride(), packed, pStart, NR, kc, c,
+                                cStart + i * cStride, cStride, accumulate);
                     }
                     for (; i < i1; i++) {
-                        kernel1x4(xs, x.rowStart(i) + k0, packed, pStart, kc, c, cStart + i * cStride, accumulate);
+                        MicroKernel.row(xs, x.rowStart(i) + k0, packed, pStart, NR, kc, c, cStart + i * cStride,
+                                accumulate);
                     }
                 }
             }
@@ -143,111 +150,6 @@ final class Gemm {
                 System.arraycopy(edge, (i - rowFrom) * NR, out.data(), out.rowStart(i) + lastN0, lastWidth);
             }
         }
-    }
-
-    /** {@code c[4 rows, NR] (+)= x[4 rows, kc] · panel[kc, NR]}. */
-    private static void kernel4x4(float[] x, int xStart, int xStride, float[] p, int pStart, int kc,
-            float[] c, int cStart, int cStride, boolean accumulate) {
-        int c0 = cStart;
-        int c1 = c0 + cStride;
-        int c2 = c1 + cStride;
-        int c3 = c2 + cStride;
-        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
-        if (accumulate) {
-            a00 = FloatVector.fromArray(FLOATS, c, c0);
-            a01 = FloatVector.fromArray(FLOATS, c, c0 + LANES);
-            a02 = FloatVector.fromArray(FLOATS, c, c0 + 2 * LANES);
-            a03 = FloatVector.fromArray(FLOATS, c, c0 + 3 * LANES);
-            a10 = FloatVector.fromArray(FLOATS, c, c1);
-            a11 = FloatVector.fromArray(FLOATS, c, c1 + LANES);
-            a12 = FloatVector.fromArray(FLOATS, c, c1 + 2 * LANES);
-            a13 = FloatVector.fromArray(FLOATS, c, c1 + 3 * LANES);
-            a20 = FloatVector.fromArray(FLOATS, c, c2);
-            a21 = FloatVector.fromArray(FLOATS, c, c2 + LANES);
-            a22 = FloatVector.fromArray(FLOATS, c, c2 + 2 * LANES);
-            a23 = FloatVector.fromArray(FLOATS, c, c2 + 3 * LANES);
-            a30 = FloatVector.fromArray(FLOATS, c, c3);
-            a31 = FloatVector.fromArray(FLOATS, c, c3 + LANES);
-            a32 = FloatVector.fromArray(FLOATS, c, c3 + 2 * LANES);
-            a33 = FloatVector.fromArray(FLOATS, c, c3 + 3 * LANES);
-        } else {
-            FloatVector zero = FloatVector.zero(FLOATS);
-            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = zero;
-            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = zero;
-        }
-        int x0 = xStart;
-        int x1 = x0 + xStride;
-        int x2 = x1 + xStride;
-        int x3 = x2 + xStride;
-        for (int kk = 0; kk < kc; kk++) {
-            int pk = pStart + kk * NR;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, p, pk);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, p, pk + LANES);
-            FloatVector b2 = FloatVector.fromArray(FLOATS, p, pk + 2 * LANES);
-            FloatVector b3 = FloatVector.fromArray(FLOATS, p, pk + 3 * LANES);
-            FloatVector a = FloatVector.broadcast(FLOATS, x[x0 + kk]);
-            a00 = a.fma(b0, a00);
-            a01 = a.fma(b1, a01);
-            a02 = a.fma(b2, a02);
-            a03 = a.fma(b3, a03);
-            a = FloatVector.broadcast(FLOATS, x[x1 + kk]);
-            a10 = a.fma(b0, a10);
-            a11 = a.fma(b1, a11);
-            a12 = a.fma(b2, a12);
-            a13 = a.fma(b3, a13);
-            a = FloatVector.broadcast(FLOATS, x[x2 + kk]);
-            a20 = a.fma(b0, a20);
-            a21 = a.fma(b1, a21);
-            a22 = a.fma(b2, a22);
-            a23 = a.fma(b3, a23);
-            a = FloatVector.broadcast(FLOATS, x[x3 + kk]);
-            a30 = a.fma(b0, a30);
-            a31 = a.fma(b1, a31);
-            a32 = a.fma(b2, a32);
-            a33 = a.fma(b3, a33);
-        }
-        a00.intoArray(c, c0);
-        a01.intoArray(c, c0 + LANES);
-        a02.intoArray(c, c0 + 2 * LANES);
-        a03.intoArray(c, c0 + 3 * LANES);
-        a10.intoArray(c, c1);
-        a11.intoArray(c, c1 + LANES);
-        a12.intoArray(c, c1 + 2 * LANES);
-        a13.intoArray(c, c1 + 3 * LANES);
-        a20.intoArray(c, c2);
-        a21.intoArray(c, c2 + LANES);
-        a22.intoArray(c, c2 + 2 * LANES);
-        a23.intoArray(c, c2 + 3 * LANES);
-        a30.intoArray(c, c3);
-        a31.intoArray(c, c3 + LANES);
-        a32.intoArray(c, c3 + 2 * LANES);
-        a33.intoArray(c, c3 + 3 * LANES);
-    }
-
-    /** {@code c[1 row, NR] (+)= x[1 row, kc] · panel[kc, NR]}: the rows left over after blocks of four. */
-    private static void kernel1x4(float[] x, int xStart, float[] p, int pStart, int kc,
-            float[] c, int cStart, boolean accumulate) {
-        FloatVector a0, a1, a2, a3;
-        if (accumulate) {
-            a0 = FloatVector.fromArray(FLOATS, c, cStart);
-            a1 = FloatVector.fromArray(FLOATS, c, cStart + LANES);
-            a2 = FloatVector.fromArray(FLOATS, c, cStart + 2 * LANES);
-            a3 = FloatVector.fromArray(FLOATS, c, cStart + 3 * LANES);
-        } else {
-            a0 = a1 = a2 = a3 = FloatVector.zero(FLOATS);
-        }
-        for (int kk = 0; kk < kc; kk++) {
-            int pk = pStart + kk * NR;
-            FloatVector a = FloatVector.broadcast(FLOATS, x[xStart + kk]);
-            a0 = a.fma(FloatVector.fromArray(FLOATS, p, pk), a0);
-            a1 = a.fma(FloatVector.fromArray(FLOATS, p, pk + LANES), a1);
-            a2 = a.fma(FloatVector.fromArray(FLOATS, p, pk + 2 * LANES), a2);
-            a3 = a.fma(FloatVector.fromArray(FLOATS, p, pk + 3 * LANES), a3);
-        }
-        a0.intoArray(c, cStart);
-        a1.intoArray(c, cStart + LANES);
-        a2.intoArray(c, cStart + 2 * LANES);
-        a3.intoArray(c, cStart + 3 * LANES);
     }
 
     /** Dot-product path: converts weight rows of one task once, then dots each with every row of x. */

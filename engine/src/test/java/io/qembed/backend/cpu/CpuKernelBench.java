@@ -8,8 +8,13 @@ import io.qembed.backend.TestTensors;
 import io.qembed.io.DType;
 import io.qembed.io.TensorView;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.function.IntFunction;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -18,6 +23,10 @@ import jdk.incubator.vector.VectorOperators;
  * given FP32 peak. Arguments: {@code matmul|attention|layers|all|peak|fusion [threads] [peakGflops] [layers]};
  * {@code peak} measures the machine's FMA ceiling itself; {@code fusion} times one layer with the projections
  * stacked (q/k/v, gate/up: four products) against the same layer with seven products, the two alternating.
+ * {@code tile [rounds]} times {@link MicroKernel#tile} on data in L1 against the FMA ceiling loop, in turns on
+ * one thread. {@code compare threads rounds classesA classesB} loads two builds of the engine's classes (for
+ * example main's and this branch's {@code engine/target/classes}) side by side in one JVM and times the
+ * products and attention of the 0.6B shape with each, call by call in turns (A B B A ...).
  */
 public final class CpuKernelBench {
     private static final int HIDDEN = 1024;
@@ -28,8 +37,16 @@ public final class CpuKernelBench {
     /** Layers the forward benchmark runs (28 in the model; fewer give the same tokens/s per layer, sooner). */
     private static int layers = 28;
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         String what = args.length > 0 ? args[0] : "all";
+        if (what.equals("tile")) {
+            tileAgainstCeiling(args.length > 1 ? Integer.parseInt(args[1]) : 15);
+            return;
+        }
+        if (what.equals("compare")) {
+            compareBuilds(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Path.of(args[3]), Path.of(args[4]));
+            return;
+        }
         threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         double peak = args.length > 2 ? Double.parseDouble(args[2]) : 350;
         layers = args.length > 3 ? Integer.parseInt(args[3]) : 28;
@@ -308,6 +325,135 @@ public final class CpuKernelBench {
         return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
                 .add(a12).add(a13).add(a14).add(a15).reduceLanes(VectorOperators.ADD);
     }
+
+    /**
+     * The micro-kernel's rate with its operands in L1 (a panel slice of {@code KC x NR}, five rows of x as
+     * far apart as the hidden size) against the FMA ceiling loop, measured in turns in thread CPU time.
+     */
+    private static void tileAgainstCeiling(int rounds) {
+        int depth = Gemm.KC;
+        float[] a = TestTensors.random(new Random(5), MicroKernel.MR * HIDDEN, 1f);
+        float[] b = TestTensors.random(new Random(6), depth * MicroKernel.NR, 1f);
+        float[] c = new float[MicroKernel.MR * MicroKernel.NR];
+        double tileFlops = 2.0 * MicroKernel.MR * MicroKernel.NR * depth;
+        long calls = (long) (2e10 / tileFlops);
+        long steps = (long) (2e10 / (2.0 * 16 * Simd.LANES));
+        double[] tile = new double[rounds];
+        double[] ceiling = new double[rounds];
+        double[] ratio = new double[rounds];
+        for (int r = -2; r < rounds; r++) { // two rounds of warm-up
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            sink += fmaChains(steps);
+            long t1 = THREADS.getCurrentThreadCpuTime();
+            for (long i = 0; i < calls; i++) {
+                MicroKernel.tile(a, 0, HIDDEN, b, 0, MicroKernel.NR, depth, c, 0, MicroKernel.NR, false);
+            }
+            long t2 = THREADS.getCurrentThreadCpuTime();
+            if (r >= 0) {
+                ceiling[r] = 2.0 * 16 * Simd.LANES * steps / (t1 - t0);
+                tile[r] = tileFlops * calls / (t2 - t1);
+                ratio[r] = tile[r] / ceiling[r];
+            }
+        }
+        System.out.printf("micro-kernel %d x %d vectors, depth %d: %.1f GFLOP/CPU-s, FMA ceiling %.1f; tile/ceiling,"
+                + " median of %d rounds: %.3f (%.3f to %.3f)%n", MicroKernel.MR, MicroKernel.NR / Simd.LANES, depth,
+                median(tile), median(ceiling), rounds, median(ratio), Arrays.stream(ratio).min().orElseThrow(),
+                Arrays.stream(ratio).max().orElseThrow());
+    }
+
+    /** The cases of {@code compare}: products at the 0.6B shape for 4,096 and 512 rows, and attention. */
+    private static final String[] COMPARE_CASES = {"matmul 4096 x 1024 x 4096 (q/k/v)", "matmul 4096 x 2048 x 1024 (o)",
+        "matmul 4096 x 1024 x 6144 (gate/up)", "matmul 4096 x 3072 x 1024 (down)", "matmul 512 x 1024 x 6144",
+        "attention 8 x 512", "attention 1 x 2048"};
+
+    /**
+     * Runs case i of {@link #COMPARE_CASES} once per call, returning its wall and calling-thread CPU seconds;
+     * called through reflection in the class loader of one build.
+     */
+    public static IntFunction<double[]> compareCases(int threads) {
+        CpuBackend cpu = new CpuBackend(threads);
+        Random random = new Random(7);
+        Runnable[] cases = {
+            product(cpu, random, 4096, HIDDEN, HEADS * HEAD_DIM + 2 * KV_HEADS * HEAD_DIM),
+            product(cpu, random, 4096, HEADS * HEAD_DIM, HIDDEN),
+            product(cpu, random, 4096, HIDDEN, 2 * FFN),
+            product(cpu, random, 4096, FFN, HIDDEN),
+            product(cpu, random, 512, HIDDEN, 2 * FFN),
+            attentionCase(cpu, random, 8, 512),
+            attentionCase(cpu, random, 1, 2048)};
+        return i -> {
+            long cpu0 = THREADS.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            cases[i].run();
+            return new double[] {(System.nanoTime() - t0) / 1e9, (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e9};
+        };
+    }
+
+    private static Runnable product(CpuBackend cpu, Random random, int rows, int in, int out) {
+        Tensor x = randomActivation(cpu, random, rows, in);
+        Tensor w = weight(cpu, random, out, in);
+        Tensor y = cpu.alloc(rows, out);
+        return () -> cpu.matmul(x, w, y);
+    }
+
+    private static Runnable attentionCase(CpuBackend cpu, Random random, int sequences, int length) {
+        Batch batch = Batch.of(new int[sequences][length]);
+        int tokens = batch.tokens();
+        Tensor q = randomActivation(cpu, random, tokens, HEADS * HEAD_DIM);
+        Tensor k = randomActivation(cpu, random, tokens, KV_HEADS * HEAD_DIM);
+        Tensor v = randomActivation(cpu, random, tokens, KV_HEADS * HEAD_DIM);
+        Tensor out = cpu.alloc(tokens, HEADS * HEAD_DIM);
+        BoundBatch bound = cpu.bind(batch);
+        return () -> cpu.attention(q, k, v, HEAD_DIM, bound, out);
+    }
+
+    /**
+     * Two builds in one JVM, each in its own class loader (its classes, then these benchmark classes), every
+     * case warmed up for 3 s, then run in turns (A B, B A, ...): medians of wall and calling-thread CPU time
+     * and the median of the pairs' ratios A/B (above 1: B is faster). With one thread the calling thread does
+     * all the work; with more, its CPU time is its own share.
+     */
+    @SuppressWarnings("unchecked")
+    private static void compareBuilds(int threads, int rounds, Path classesA, Path classesB) throws Exception {
+        URL bench = CpuKernelBench.class.getProtectionDomain().getCodeSource().getLocation();
+        IntFunction<double[]>[] builds = new IntFunction[2];
+        Path[] dirs = {classesA, classesB};
+        for (int v = 0; v < 2; v++) {
+            ClassLoader loader = new URLClassLoader(new URL[] {dirs[v].toUri().toURL(), bench},
+                    ClassLoader.getPlatformClassLoader());
+            builds[v] = (IntFunction<double[]>) loader.loadClass(CpuKernelBench.class.getName())
+                    .getMethod("compareCases", int.class).invoke(null, threads);
+        }
+        System.out.printf("threads %d; A = %s, B = %s; %d rounds per case in turns%n", threads, classesA, classesB,
+                rounds);
+        for (int c = 0; c < COMPARE_CASES.length; c++) {
+            long warmUpEnd = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < warmUpEnd) {
+                builds[0].apply(c);
+                builds[1].apply(c);
+            }
+            double[][] wall = new double[2][rounds];
+            double[][] cpu = new double[2][rounds];
+            double[] wallRatio = new double[rounds];
+            double[] cpuRatio = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                for (int turn = 0; turn < 2; turn++) {
+                    int v = r % 2 == 0 ? turn : 1 - turn;
+                    double[] t = builds[v].apply(c);
+                    wall[v][r] = t[0];
+                    cpu[v][r] = t[1];
+                }
+                wallRatio[r] = wall[0][r] / wall[1][r];
+                cpuRatio[r] = cpu[0][r] / cpu[1][r];
+            }
+            System.out.printf("%-36s A %8.1f ms (CPU %8.1f)  B %8.1f ms (CPU %8.1f)  A/B wall %.3f, CPU %.3f (%.3f to"
+                    + " %.3f)%n", COMPARE_CASES[c], median(wall[0]) * 1e3, median(cpu[0]) * 1e3, median(wall[1]) * 1e3,
+                    median(cpu[1]) * 1e3, median(wallRatio), median(cpuRatio),
+                    Arrays.stream(cpuRatio).min().orElseThrow(), Arrays.stream(cpuRatio).max().orElseThrow());
+        }
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private static final String[] OPS = {"matmul", "attention", "norms", "rope", "swiglu"};
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""qembed's CPU backend against PyTorch + transformers (FP32 and BF16) on the same machine, one run after
+the other: the same random-weight checkpoint, the same token ids, the same thread count.
+
+For every thread count and batch shape it runs, in turn and `--pairs` times over (A B C A B C ...):
+  qembed    bin/qembed bench --json (the whole engine: packed batch, 28 layers, pooling, normalisation)
+  fp32      torch_reference.py bench --device cpu --dtype float32 (transformers' Qwen3Model, SDPA)
+  bf16      the same with --dtype bfloat16 (what transformers loads from a BF16 checkpoint by default)
+each in its own process, and prints per case the median tokens/s of each, the median CPU-seconds per pass,
+and qembed's ratio to each peer (the median of the ratios of the runs taken side by side). Both sides draw
+their ids with SplitMix64 from the same seed (bench/torch_reference.py: random_ids).
+
+Run it with the Python that has torch and transformers, from the repository root, after building
+(./mvnw -B -ntp -q package -DskipTests):
+
+  ~/ref/bin/python bench/cpu_compare.py --model /tmp/m06 --threads 1,2 --shapes 32x128,8x512,1x2048
+
+A missing --model folder is first filled with a random checkpoint (bin/qembed random-model --shape).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def parse_shape(text):
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"batch shape '{text}' is not SEQUENCESxTOKENS, e.g. 8x512")
+    return int(parts[0]), int(parts[1])
+
+
+def run_json(command, env=None):
+    """Runs a command that prints one JSON object last on stdout; returns it and the process's CPU seconds."""
+    before = os.times()
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    after = os.times()
+    if done.returncode != 0:
+        sys.exit(f"cpu_compare: {' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    text = done.stdout
+    start = text.find("{")
+    result = json.loads(text[start:])
+    result["process_cpu_s"] = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system)
+    return result
+
+
+def qembed(args, threads, sequences, length):
+    r = run_json([os.path.join(ROOT, "bin", "qembed"), "bench", "--model", args.model, "--backend", "cpu",
+                  "--threads", str(threads), "--batch", str(sequences), "--seq-len", str(length),
+                  "--warmup", str(args.warmup), "--rounds", str(args.rounds), "--seed", str(args.seed), "--json"])
+    return {"tokens_per_second": r["tokens_per_second"], "cpu_s_per_pass": r["median_cpu_seconds"],
+            "peak_rss_bytes": r["peak_rss_bytes"]}
+
+
+def torch(args, threads, sequences, length, dtype):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    r = run_json([sys.executable, os.path.join(HERE, "torch_reference.py"), "bench", "--model", args.model,
+                  "--device", "cpu", "--dtype", dtype, "--threads", str(threads), "--shapes",
+                  f"{sequences}x{length}", "--seed", str(args.seed), "--warmup", str(args.warmup),
+                  "--reps", str(args.rounds), "--budget-s", "1e9"], env=env)
+    b = r["batches"][0]
+    return {"tokens_per_second": b["median_tokens_per_second"], "cpu_s_per_pass": b["median_cpu_ms"] / 1000}
+
+
+def load_average():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except OSError:
+        return float("nan")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="checkpoint folder; written with random weights if missing")
+    p.add_argument("--shape", default="0.6b", help="random-model shape when --model is missing (default: 0.6b)")
+    p.add_argument("--threads", default="2", help="comma-separated thread counts (default: 2)")
+    p.add_argument("--shapes", default="32x128,8x512,1x2048", help="SEQUENCESxTOKENS, comma-separated")
+    p.add_argument("--peers", default="qembed,fp32,bf16", help="which of qembed,fp32,bf16 run (default: all)")
+    p.add_argument("--pairs", type=int, default=3, help="times each case runs every implementation (default: 3)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed passes per process (default: 1)")
+    p.add_argument("--rounds", type=int, default=3, help="timed passes per process (default: 3)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", help="also write every run here")
+    args = p.parse_args()
+    peers = [x for x in args.peers.split(",") if x]
+    if not os.path.exists(os.path.join(args.model, "config.json")):
+        subprocess.run([os.path.join(ROOT, "bin", "qembed"), "random-model", "--shape", args.shape, "--out",
+                        args.model], check=True)
+    runners = {"qembed": lambda t, s, l: qembed(args, t, s, l),
+               "fp32": lambda t, s, l: torch(args, t, s, l, "float32"),
+               "bf16": lambda t, s, l: torch(args, t, s, l, "bfloat16")}
+    cases = []
+    for threads in [int(t) for t in args.threads.split(",") if t]:
+        for sequences, length in [parse_shape(s) for s in args.shapes.split(",") if s]:
+            runs = {peer: [] for peer in peers}
+            loads = []
+            for pair in range(args.pairs):
+                for peer in peers:
+                    loads.append(load_average())
+                    result = runners[peer](threads, sequences, length)
+                    runs[peer].append(result)
+                    print(f"threads {threads}, {sequences}x{length}, run {pair + 1}, {peer}: "
+                          f"{result['tokens_per_second']:.1f} tokens/s, {result['cpu_s_per_pass']:.2f} CPU-s per pass",
+                          file=sys.stderr, flush=True)
+            case = {"threads": threads, "batch": f"{sequences}x{length}", "runs": runs,
+                    "load_average": [min(loads), max(loads)]}
+            for peer in peers:
+                case[peer] = statistics.median(r["tokens_per_second"] for r in runs[peer])
+                case[peer + "_cpu_s"] = statistics.median(r["cpu_s_per_pass"] for r in runs[peer])
+            if "qembed" in peers:
+                for peer in peers:
+                    if peer != "qembed":
+                        case["ratio_" + peer] = statistics.median(
+                            a["tokens_per_second"] / b["tokens_per_second"]
+                            for a, b in zip(runs["qembed"], runs[peer]))
+                        case["cpu_ratio_" + peer] = statistics.median(
+                            b["cpu_s_per_pass"] / a["cpu_s_per_pass"] for a, b in zip(runs["qembed"], runs[peer]))
+            cases.append(case)
+    report = {"model": args.model, "pairs": args.pairs, "warmup": args.warmup, "rounds": args.rounds,
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cases": cases}
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            f.write(json.dumps(report, indent=2) + "\n")
+    header = ["threads", "batch"] + [f"{peer} tok/s" for peer in peers] + [f"{peer} CPU-s" for peer in peers]
+    ratios = [peer for peer in peers if peer != "qembed"] if "qembed" in peers else []
+    header += [f"qembed/{peer} (wall, CPU)" for peer in ratios] + ["load"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for c in cases:
+        row = [str(c["threads"]), c["batch"]] + [f"{c[peer]:.1f}" for peer in peers]
+        row += [f"{c[peer + '_cpu_s']:.2f}" for peer in peers]
+        row += [f"{c['ratio_' + peer]:.2f}, {c['cpu_ratio_' + peer]:.2f}" for peer in ratios]
+        row += [f"{c['load_average'][0]:.0f}-{c['load_average'][1]:.0f}"]
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
