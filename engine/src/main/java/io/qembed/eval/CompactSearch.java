@@ -6,8 +6,8 @@ import java.util.stream.IntStream;
 /**
  * Exact top-k search over compact vectors: Hamming distance over packed bits ({@code Long.bitCount} of the
  * XOR, 64 dimensions an instruction), the integer dot product of int8 vectors, and a float rescore of a
- * candidate list. Queries are searched in parallel on the common pool. Ties rank the lower document index
- * first (see {@link TopK}).
+ * candidate list. Slices of the documents are scanned in parallel on the common pool, each document against
+ * every query while it is in cache. Ties rank the lower document index first (see {@link TopK}).
  */
 public final class CompactSearch {
     private CompactSearch() {}
@@ -41,18 +41,20 @@ public final class CompactSearch {
 
     /** The {@code k} documents nearest each query by Hamming distance (score: minus the distance). */
     public static TopK.Ranking[] hamming(long[][] queries, long[][] docs, int k) {
-        return rank(queries.length, k, (q, top) -> {
-            for (int d = 0; d < docs.length; d++) {
-                top.offer(-hamming(queries[q], docs[d]), d);
+        return scan(queries.length, docs.length, k, (doc, heaps) -> {
+            long[] d = docs[doc];
+            for (int q = 0; q < queries.length; q++) {
+                heaps[q].offer(-hamming(queries[q], d), doc);
             }
         });
     }
 
     /** The {@code k} documents of largest int8 dot product with each query. */
     public static TopK.Ranking[] int8(byte[][] queries, byte[][] docs, int k) {
-        return rank(queries.length, k, (q, top) -> {
-            for (int d = 0; d < docs.length; d++) {
-                top.offer(dot(queries[q], docs[d]), d);
+        return scan(queries.length, docs.length, k, (doc, heaps) -> {
+            byte[] d = docs[doc];
+            for (int q = 0; q < queries.length; q++) {
+                heaps[q].offer(dot(queries[q], d), doc);
             }
         });
     }
@@ -62,24 +64,48 @@ public final class CompactSearch {
      * best {@code k}: the second stage of a binary or int8 search.
      */
     public static TopK.Ranking[] rescore(float[][] queries, float[][] docs, TopK.Ranking[] candidates, int k) {
-        return rank(queries.length, k, (q, top) -> {
+        TopK.Ranking[] out = new TopK.Ranking[queries.length];
+        IntStream.range(0, queries.length).parallel().forEach(q -> {
+            TopK top = new TopK(k);
             for (int d : candidates[q].docs()) {
                 top.offer(VectorMath.dot(queries[q], 0, docs[d], 0, docs[d].length), d);
             }
-        });
-    }
-
-    private interface Scan {
-        void run(int query, TopK top);
-    }
-
-    private static TopK.Ranking[] rank(int queries, int k, Scan scan) {
-        TopK.Ranking[] out = new TopK.Ranking[queries];
-        IntStream.range(0, queries).parallel().forEach(q -> {
-            TopK top = new TopK(k);
-            scan.run(q, top);
             out[q] = top.ranking();
         });
+        return out;
+    }
+
+    /** Scores one document against every query into their heaps. */
+    private interface DocScan {
+        void score(int doc, TopK[] heaps);
+    }
+
+    /**
+     * Runs a scan over slices of the documents in parallel, each slice into heaps of its own that are merged
+     * at the end: a document is read from memory once for all queries.
+     */
+    private static TopK.Ranking[] scan(int queries, int docs, int k, DocScan scan) {
+        int slices = Math.max(1, Math.min(docs, Runtime.getRuntime().availableProcessors()));
+        TopK[][] perSlice = new TopK[slices][queries];
+        IntStream.range(0, slices).parallel().forEach(s -> {
+            TopK[] heaps = perSlice[s];
+            for (int q = 0; q < queries; q++) {
+                heaps[q] = new TopK(k);
+            }
+            int from = (int) ((long) docs * s / slices);
+            int to = (int) ((long) docs * (s + 1) / slices);
+            for (int doc = from; doc < to; doc++) {
+                scan.score(doc, heaps);
+            }
+        });
+        TopK.Ranking[] out = new TopK.Ranking[queries];
+        for (int q = 0; q < queries; q++) {
+            TopK merged = new TopK(k);
+            for (TopK[] heaps : perSlice) {
+                merged.addAll(heaps[q]);
+            }
+            out[q] = merged.ranking();
+        }
         return out;
     }
 }
