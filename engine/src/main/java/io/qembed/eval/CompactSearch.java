@@ -2,6 +2,11 @@ package io.qembed.eval;
 
 import io.qembed.post.VectorMath;
 import java.util.stream.IntStream;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Exact top-k search over compact vectors: Hamming distance over packed bits ({@code Long.bitCount} of the
@@ -10,6 +15,11 @@ import java.util.stream.IntStream;
  * every query while it is in cache. Ties rank the lower document index first (see {@link TopK}).
  */
 public final class CompactSearch {
+    private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+    /** As many bytes as {@link #INTS} has lanes: one load widens to one int vector. */
+    private static final VectorSpecies<Byte> BYTES =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(INTS.vectorBitSize() / 4));
+
     private CompactSearch() {}
 
     /** Packed bits (as {@code ubinary} lays them out) read as 64-bit words, the last one padded with zero bits. */
@@ -30,10 +40,18 @@ public final class CompactSearch {
         return distance;
     }
 
-    /** The dot product of two int8 vectors, exact in {@code int}. */
+    /** The dot product of two int8 vectors, exact in {@code int}: bytes widened to int lanes (Vector API). */
     public static int dot(byte[] a, byte[] b) {
-        int sum = 0;
-        for (int i = 0; i < a.length; i++) {
+        int step = BYTES.length();
+        IntVector acc = IntVector.zero(INTS);
+        int i = 0;
+        for (int bound = BYTES.loopBound(a.length); i < bound; i += step) {
+            IntVector x = (IntVector) ByteVector.fromArray(BYTES, a, i).convertShape(VectorOperators.B2I, INTS, 0);
+            IntVector y = (IntVector) ByteVector.fromArray(BYTES, b, i).convertShape(VectorOperators.B2I, INTS, 0);
+            acc = x.mul(y).add(acc);
+        }
+        int sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < a.length; i++) {
             sum += a[i] * b[i];
         }
         return sum;

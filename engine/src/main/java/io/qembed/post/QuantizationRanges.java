@@ -1,5 +1,8 @@
 package io.qembed.post;
 
+import static io.qembed.post.TransformMetadata.emptyToNull;
+import static io.qembed.post.TransformMetadata.required;
+
 import io.qembed.api.Calibration;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
@@ -121,18 +124,6 @@ public final class QuantizationRanges implements Calibration {
             } catch (NumberFormatException | DateTimeParseException e) {
                 throw new IllegalArgumentException("malformed metadata value: " + e.getMessage(), e);
             }
-        }
-
-        private static String required(Map<String, String> m, String key) {
-            String v = m.get(key);
-            if (v == null) {
-                throw new IllegalArgumentException("metadata key '" + key + "' is missing");
-            }
-            return v;
-        }
-
-        private static String emptyToNull(String s) {
-            return s == null || s.isEmpty() ? null : s;
         }
     }
 

@@ -39,6 +39,19 @@ class CompactSearchTest {
         byte[] a = {-128, 127, 3, -4};
         byte[] b = {-128, -128, 5, 6};
         assertEquals(16384 - 16256 + 15 - 24, CompactSearch.dot(a, b));
+        // lengths around the vector width: the vector loop and the tail against a plain sum
+        Random random = new Random(5);
+        for (int n : new int[] {1, 7, 16, 31, 64, 100, 1024}) {
+            byte[] x = new byte[n];
+            byte[] y = new byte[n];
+            random.nextBytes(x);
+            random.nextBytes(y);
+            int plain = 0;
+            for (int i = 0; i < n; i++) {
+                plain += x[i] * y[i];
+            }
+            assertEquals(plain, CompactSearch.dot(x, y), "length " + n);
+        }
         TopK.Ranking[] r = CompactSearch.int8(new byte[][] {{1, 1}}, new byte[][] {{1, 0}, {5, 5}, {-3, 9}, {5, 5}}, 3);
         assertArrayEquals(new int[] {1, 3, 2}, r[0].docs()); // ties: the lower index first
     }
