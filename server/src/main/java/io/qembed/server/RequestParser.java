@@ -169,7 +169,7 @@ final class RequestParser {
         return new EmbeddingsRequest(inputs, options.build(), encoding, postprocessName, user);
     }
 
-    /** Cohere's {@code embedding_types}, in the order asked, each at most once. */
+    /** The {@code embedding_types} the Cohere route makes ({@code base64}: little-endian float32). */
     private static final List<String> COHERE_TYPES = List.of("float", "int8", "uint8", "binary", "ubinary", "base64");
 
     /**

@@ -5,6 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.cohere.api.Cohere;
+import com.cohere.api.resources.v2.requests.V2EmbedRequest;
+import com.cohere.api.resources.v2.types.V2EmbedRequestTruncate;
+import com.cohere.api.types.EmbedByTypeResponse;
+import com.cohere.api.types.EmbedByTypeResponseEmbeddings;
+import com.cohere.api.types.EmbedInputType;
+import com.cohere.api.types.EmbeddingType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qembed.api.Calibration;
@@ -18,6 +25,7 @@ import io.qembed.post.RangeAccumulator;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -193,6 +201,44 @@ class CompactOutputContractTest {
         // classification: the tiny model has no prompt of that name, so none
         assertArrayEquals(direct("goodbye", EmbedOptions.defaults()), floats(json.get("embeddings").get("float").get(1)), 1e-6f);
         assertTrue(json.get("meta").get("billed_units").get("input_tokens").asInt() > 0);
+    }
+
+    @Test
+    void cohereJavaClientGetsEveryTypeAndTheDefaultCalibration() {
+        Cohere cohere = Cohere.builder().token("none").clientName("qembed-test")
+                .url("http://127.0.0.1:" + server.port()).build();
+        List<String> texts = List.of("What is the capital of China?", "Beijing is the capital of China.");
+        EmbedByTypeResponse r = cohere.v2().embed(V2EmbedRequest.builder()
+                .model(embedder.info().name())
+                .inputType(EmbedInputType.SEARCH_DOCUMENT)
+                .texts(texts)
+                .embeddingTypes(List.of(EmbeddingType.FLOAT, EmbeddingType.INT_8, EmbeddingType.UINT_8,
+                        EmbeddingType.BINARY, EmbeddingType.UBINARY, EmbeddingType.BASE_64))
+                .truncate(V2EmbedRequestTruncate.END)
+                .build());
+        assertEquals(texts, r.getTexts().orElseThrow());
+        EmbedByTypeResponseEmbeddings e = r.getEmbeddings();
+        for (int i = 0; i < texts.size(); i++) {
+            List<Double> doubles = e.getFloat().orElseThrow().get(i);
+            float[] vector = new float[doubles.size()];
+            for (int j = 0; j < vector.length; j++) {
+                vector[j] = doubles.get(j).floatValue();
+            }
+            assertArrayEquals(direct(texts.get(i), EmbedOptions.builder().promptName("document").build()), vector, 1e-6f);
+            // no calibration named: the server's "default"
+            assertEquals(ints(OutputType.INT8, vector, full), e.getInt8().orElseThrow().get(i));
+            assertEquals(ints(OutputType.UINT8, vector, full), e.getUint8().orElseThrow().get(i));
+            assertEquals(ints(OutputType.BINARY, vector, null), e.getBinary().orElseThrow().get(i));
+            assertEquals(ints(OutputType.UBINARY, vector, null), e.getUbinary().orElseThrow().get(i));
+            assertArrayEquals(OutputType.FLOAT.encode(vector, null),
+                    Base64.getDecoder().decode(e.getBase64().orElseThrow().get(i)));
+        }
+        assertEquals("2", r.getMeta().orElseThrow().getApiVersion().orElseThrow().getVersion());
+        assertTrue(r.getMeta().orElseThrow().getBilledUnits().orElseThrow().getInputTokens().orElseThrow() > 0);
+    }
+
+    private static List<Integer> ints(OutputType type, float[] vector, Calibration calibration) {
+        return Arrays.stream(type.integers(type.encode(vector, calibration))).boxed().toList();
     }
 
     @Test
