@@ -22,6 +22,9 @@ public interface Calibration {
     /** The length of the vectors the ranges were measured on. */
     int dimensions();
 
+    /** Whether the measured vectors were L2-normalised. */
+    boolean normalized();
+
     /**
      * Checks that the calibration fits vectors of the given model, length and normalisation.
      *

@@ -227,6 +227,11 @@ public final class QuantizationRanges implements Calibration {
     }
 
     @Override
+    public boolean normalized() {
+        return metadata.normalized();
+    }
+
+    @Override
     public void checkCompatible(ModelInfo model, int dimensions, boolean normalized) {
         String fix = "; fit one for this configuration with: qembed calibrate";
         if (!metadata.modelIdentity().equals(model.identity())) {

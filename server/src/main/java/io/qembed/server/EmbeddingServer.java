@@ -149,10 +149,10 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Serves a loaded model: checks the post-processing profiles against it, warms it up, then takes
-     * requests. The server owns the embedder from here on and closes it in {@link #close}.
+     * Serves a loaded model: checks the post-processing profiles and calibrations against it, warms it up,
+     * then takes requests. The server owns the embedder from here on and closes it in {@link #close}.
      *
-     * @throws IllegalArgumentException when a post-processing profile does not fit the model
+     * @throws IllegalArgumentException when a post-processing profile or a calibration does not fit the model
      */
     public void serve(Embedder embedder) {
         ModelInfo info = embedder.info();
@@ -164,6 +164,13 @@ public final class EmbeddingServer implements AutoCloseable {
                         "postprocess profile '" + profile.getKey() + "' does not fit the model: " + e.getMessage());
             }
         }
+        config.calibrations().forEach((name, calibration) -> {
+            try {
+                calibration.checkCompatible(info, calibration.dimensions(), calibration.normalized());
+            } catch (InvalidRequestException e) {
+                throw new IllegalArgumentException("calibration '" + name + "' does not fit the model: " + e.getMessage());
+            }
+        });
         String servedName = config.servedModelName() != null ? config.servedModelName() : info.name();
         long start = System.nanoTime();
         EmbedOptions warmUp = EmbedOptions.builder().truncate(true).build();

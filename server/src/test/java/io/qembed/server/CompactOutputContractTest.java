@@ -143,6 +143,21 @@ class CompactOutputContractTest {
                 ints(tei.json().get(0)));
     }
 
+    @Test
+    void aCalibrationOfAnotherModelIsRefusedAtStart() {
+        RangeAccumulator acc = new RangeAccumulator(64);
+        acc.add(new float[64]);
+        Calibration foreign = QuantizationRanges.fit(acc, new QuantizationRanges.Metadata("other-model", "other-identity",
+                64, true, "", null, null, 1, Instant.now(), "test"));
+        try (Embedder second = Embedder.open(MODEL, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU))) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> EmbeddingServer.start(ServerConfig.defaults().withPort(0).withAccessLog(line -> {})
+                            .withCalibrations(Map.of("foreign", foreign)), second));
+            assertTrue(e.getMessage().contains("calibration 'foreign'") && e.getMessage().contains("other-model"),
+                    e.getMessage());
+        }
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "{\"input\":\"a\",\"embedding_type\":\"int4\"}                             | embedding_type",
