@@ -9,6 +9,7 @@ import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
+import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.NonFiniteOutputException;
@@ -288,7 +289,12 @@ public final class EmbeddingServer implements AutoCloseable {
     private void cohereEmbed(Context ctx, Exchange exchange) {
         Model m = readyModel();
         CohereEmbedRequest request = m.parser().cohereEmbed(readObject(exchange));
-        embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request));
+        try {
+            embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request));
+        } catch (InputTooLongException e) {
+            throw ApiException.invalid("texts[" + e.index() + "] has " + e.tokens() + " tokens, more than the limit of "
+                    + e.limit() + "; shorten it, or set 'truncate' to END or START", "texts");
+        }
     }
 
     /**

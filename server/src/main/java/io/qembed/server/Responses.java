@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
-import java.util.List;
 import java.util.UUID;
 
 /** Writes response bodies with Jackson's streaming generator (vectors are the bulk of the bytes). */

@@ -260,7 +260,8 @@ class CompactOutputContractTest {
     void cohereTruncateStartKeepsTheEnd() {
         String text = "one two three four five six seven eight nine ten eleven twelve";
         Http.Response none = http.post("/v2/embed", "{\"texts\":[\"" + text + "\"],\"truncate\":\"NONE\",\"max_tokens\":4}");
-        assertError(none, 400, "input");
+        assertError(none, 400, "texts");
+        assertTrue(none.error().get("message").asText().contains("'truncate'"), none.raw().body());
         Http.Response start = http.post("/v2/embed", "{\"texts\":[\"" + text + "\"],\"truncate\":\"START\",\"max_tokens\":4}");
         assertEquals(200, start.status(), start.raw().body());
         float[] expected = direct(text, EmbedOptions.builder().truncate(true)
