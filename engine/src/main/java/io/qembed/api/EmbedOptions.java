@@ -1,7 +1,7 @@
 package io.qembed.api;
 
 /**
- * How to embed: prompt, output size, normalisation, truncation, post-processing.
+ * How to embed: prompt, output size, normalisation, truncation, post-processing, output type.
  *
  * @param instruction a task description; a text becomes {@code "Instruct: {instruction}\nQuery:{text}"}
  *     (null for none)
@@ -17,6 +17,10 @@ package io.qembed.api;
  * @param maxTokens token limit per input (0 for the model's maximum)
  * @param postProcessor whitening or PCA applied to the pooled vector before truncation to {@code
  *     dimensions} and normalisation (null for none)
+ * @param outputType the form of {@link Embeddings.Embedding#encoded()}, made from the finished vector:
+ *     post-processing → dimensions → normalise → quantise ({@link OutputType#FLOAT} by default)
+ * @param calibration the per-dimension ranges int8 and uint8 need (null for none); when given, it is
+ *     checked against the model and the output size whatever the output type
  */
 public record EmbedOptions(
         String instruction,
@@ -26,10 +30,12 @@ public record EmbedOptions(
         boolean truncate,
         TruncationDirection truncationDirection,
         int maxTokens,
-        PostProcessor postProcessor) {
+        PostProcessor postProcessor,
+        OutputType outputType,
+        Calibration calibration) {
 
     private static final EmbedOptions DEFAULTS =
-            new EmbedOptions(null, null, 0, true, false, TruncationDirection.RIGHT, 0, null);
+            new EmbedOptions(null, null, 0, true, false, TruncationDirection.RIGHT, 0, null, OutputType.FLOAT, null);
 
     public EmbedOptions {
         if (instruction != null && promptName != null) {
@@ -44,6 +50,15 @@ public record EmbedOptions(
         }
         if (truncationDirection == null) {
             truncationDirection = TruncationDirection.RIGHT;
+        }
+        if (outputType == null) {
+            outputType = OutputType.FLOAT;
+        }
+        if (outputType.needsCalibration() && calibration == null) {
+            throw new InvalidRequestException(
+                    outputType.label() + " needs a calibration, per-dimension ranges fitted on a corpus: fit one with"
+                            + " 'qembed calibrate --corpus FILE --out FILE' and pass it as the calibration",
+                    "calibration");
         }
     }
 
@@ -77,6 +92,8 @@ public record EmbedOptions(
         private TruncationDirection truncationDirection;
         private int maxTokens;
         private PostProcessor postProcessor;
+        private OutputType outputType;
+        private Calibration calibration;
 
         private Builder(EmbedOptions o) {
             instruction = o.instruction;
@@ -87,6 +104,8 @@ public record EmbedOptions(
             truncationDirection = o.truncationDirection;
             maxTokens = o.maxTokens;
             postProcessor = o.postProcessor;
+            outputType = o.outputType;
+            calibration = o.calibration;
         }
 
         public Builder instruction(String instruction) {
@@ -129,6 +148,16 @@ public record EmbedOptions(
             return this;
         }
 
+        public Builder outputType(OutputType outputType) {
+            this.outputType = outputType;
+            return this;
+        }
+
+        public Builder calibration(Calibration calibration) {
+            this.calibration = calibration;
+            return this;
+        }
+
         public EmbedOptions build() {
             return new EmbedOptions(
                     instruction,
@@ -138,7 +167,9 @@ public record EmbedOptions(
                     truncate,
                     truncationDirection,
                     maxTokens,
-                    postProcessor);
+                    postProcessor,
+                    outputType,
+                    calibration);
         }
     }
 }

@@ -27,6 +27,14 @@ public record Embeddings(List<Embedding> data, int promptTokens, long queueNanos
      * @param vector the embedding (normalised unless asked otherwise)
      * @param tokens tokens the model read for this input (after truncation)
      * @param truncatedTokens tokens removed by truncation (0 when the input fitted)
+     * @param encoded the vector in the requested {@link EmbedOptions#outputType()}, laid out as {@link
+     *     OutputType#encode} says; null for {@link OutputType#FLOAT}, where {@code vector} is the answer
      */
-    public record Embedding(float[] vector, int tokens, int truncatedTokens) {}
+    public record Embedding(float[] vector, int tokens, int truncatedTokens, byte[] encoded) {
+
+        /** A float embedding. */
+        public Embedding(float[] vector, int tokens, int truncatedTokens) {
+            this(vector, tokens, truncatedTokens, null);
+        }
+    }
 }

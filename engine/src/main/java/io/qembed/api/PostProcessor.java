@@ -4,7 +4,8 @@ package io.qembed.api;
  * A linear transform fitted on a corpus (whitening or PCA), applied to pooled vectors.
  *
  * <p>Order of post-processing: pooled vector, Matryoshka truncation to {@link #inputDimensions()},
- * {@link #apply}, optional truncation to the request's dimensions, L2 normalisation.
+ * {@link #apply}, optional truncation to the request's dimensions, L2 normalisation, then the requested
+ * {@link OutputType}.
  */
 public interface PostProcessor {
 

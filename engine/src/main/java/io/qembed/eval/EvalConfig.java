@@ -1,5 +1,6 @@
 package io.qembed.eval;
 
+import io.qembed.api.OutputType;
 import io.qembed.post.TransformMethod;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +18,13 @@ import java.util.Locale;
  * post=none|pca[:K]|whiten[:K]|file:PATH
  *                          post-processing: fitted on the corpus (K components, default all of dims),
  *                          or a transform file from "qembed whiten fit" (default: none)
+ * type=float|float16|bfloat16|int8|uint8|binary|ubinary
+ *                          the output type searched (default: float): half precision by dot product,
+ *                          int8/uint8 by integer dot product with ranges calibrated on the corpus,
+ *                          binary/ubinary by Hamming distance
+ * rescore=N                after an int8 or binary search, rescore its top N × 100 candidates (N times
+ *                          the result depth) by the float vectors and keep the best 100 (oversampling
+ *                          factor N; default: no rescoring)
  * name=LABEL               the label in tables and charts (default: the spec itself)
  * </pre>
  *
@@ -27,8 +35,24 @@ import java.util.Locale;
  * @param dimensions Matryoshka prefix length (0 for the model's full size)
  * @param instruction the query instruction, or null for none
  * @param post post-processing
+ * @param type the output type searched
+ * @param rescore the oversampling factor of a float rescore after a compact search (0 for none)
  */
-public record EvalConfig(String label, int dimensions, String instruction, Post post) {
+public record EvalConfig(String label, int dimensions, String instruction, Post post, OutputType type, int rescore) {
+
+    public EvalConfig {
+        if (type == null) {
+            type = OutputType.FLOAT;
+        }
+        if (rescore < 0) {
+            throw new IllegalArgumentException("rescore must not be negative, got " + rescore);
+        }
+    }
+
+    /** A float configuration. */
+    public EvalConfig(String label, int dimensions, String instruction, Post post) {
+        this(label, dimensions, instruction, post, OutputType.FLOAT, 0);
+    }
 
     /** The task used for {@code instruct=on}: the model card's default for retrieval. */
     public static final String DEFAULT_TASK = "Given a web search query, retrieve relevant passages that answer the query";
@@ -59,6 +83,8 @@ public record EvalConfig(String label, int dimensions, String instruction, Post 
         String instruction = DEFAULT_TASK;
         Post post = new Post.None();
         String name = null;
+        OutputType type = OutputType.FLOAT;
+        int rescore = 0;
         List<String> canonical = new ArrayList<>();
         for (String part : splitOutsideQuotes(spec.strip())) {
             if (part.isBlank()) {
@@ -83,15 +109,34 @@ public record EvalConfig(String label, int dimensions, String instruction, Post 
                     post = parsePost(value);
                     canonical.add("post=" + (post instanceof Post.FromFile f ? "file:" + f.file().getFileName() : value.strip()));
                 }
+                case "type" -> {
+                    type = OutputType.parse(value);
+                    canonical.add("type=" + type.label());
+                }
+                case "rescore" -> {
+                    try {
+                        rescore = Integer.parseInt(value);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("rescore needs a number, got '" + value + "'");
+                    }
+                    if (rescore < 1) {
+                        throw new IllegalArgumentException("rescore must be positive, got " + rescore);
+                    }
+                    canonical.add("rescore=" + rescore);
+                }
                 case "name", "label" -> name = value;
                 default -> throw new IllegalArgumentException(
-                        "unknown key '" + key + "' in spec '" + spec + "'; keys are dims, instruct, post, name");
+                        "unknown key '" + key + "' in spec '" + spec + "'; keys are dims, instruct, post, type, rescore,"
+                                + " name");
             }
         }
         if (name == null || name.isBlank()) {
             name = canonical.isEmpty() ? "default" : String.join(",", canonical);
         }
-        return new EvalConfig(name, dims, instruction, post);
+        if (rescore > 0 && !type.integral()) {
+            throw new IllegalArgumentException("rescore follows an int8, uint8, binary or ubinary search, not " + type.label());
+        }
+        return new EvalConfig(name, dims, instruction, post, type, rescore);
     }
 
     private static int parseDims(String value) {

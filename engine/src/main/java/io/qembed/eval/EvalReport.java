@@ -76,8 +76,13 @@ public final class EvalReport {
             labelWidth = Math.max(labelWidth, c.label().length());
         }
         List<Integer> shown = shown(r);
+        boolean compact = compact(r);
         out.append(pad("configuration", labelWidth));
         out.append("  ").append(padLeft("dims", 7));
+        if (compact) {
+            out.append("  ").append(pad("type", 8)).append("  ").append(padLeft("bytes", 6))
+                    .append("  ").append(padLeft("search ms", 9));
+        }
         for (int m : shown) {
             String name = RetrievalMetrics.Scores.NAMES.get(m);
             out.append("  ").append(padLeft(name, Math.max(name.length(), 7)));
@@ -87,6 +92,10 @@ public final class EvalReport {
         for (EvalResult.ConfigResult c : r.configs()) {
             out.append(pad(c.label(), labelWidth));
             out.append("  ").append(padLeft(Integer.toString(c.outputDimensions()), 7));
+            if (compact) {
+                out.append("  ").append(pad(c.type(), 8)).append("  ").append(padLeft(Integer.toString(c.bytesPerVector()), 6))
+                        .append("  ").append(padLeft(Long.toString(c.searchMillis()), 9));
+            }
             double[] v = c.scores().values();
             for (int m : shown) {
                 String cell = format(v[m]) + (v[m] == best[m] && r.configs().size() > 1 ? "*" : " ");
@@ -102,6 +111,11 @@ public final class EvalReport {
                     + " chance; evaluate a real checkpoint for real figures").append(System.lineSeparator());
         }
         return out.toString();
+    }
+
+    /** Whether any configuration searches another type than float: then size and speed are shown. */
+    private static boolean compact(EvalResult r) {
+        return r.configs().stream().anyMatch(c -> !c.type().equals("float"));
     }
 
     private static String pad(String s, int width) {
@@ -146,6 +160,9 @@ public final class EvalReport {
             o.put("scored_queries", c.scoredQueries());
             o.put("skipped_queries", c.skippedQueries());
             o.put("search_ms", c.searchMillis());
+            o.put("type", c.type());
+            o.put("bytes_per_vector", c.bytesPerVector());
+            o.put("rescore", c.rescore());
         }
         ArrayNode notes = root.putArray("notes");
         notes(r).forEach(notes::add);
@@ -201,6 +218,13 @@ public final class EvalReport {
         chart(h, r);
         h.append("<figcaption>Each group is one configuration; bars are the metrics (0 to 1, higher is better).</figcaption>\n");
         h.append("</figure>\n");
+        if (compact(r)) {
+            h.append("<figure>\n");
+            sizeChart(h, r);
+            h.append("<figcaption>Quality against size: each point is one configuration's nDCG@10 (higher is better)")
+                    .append(" against the bytes one stored vector takes (logarithmic; left is smaller).</figcaption>\n");
+            h.append("</figure>\n");
+        }
         table(h, r);
         List<String> notes = notes(r);
         if (!notes.isEmpty()) {
@@ -278,6 +302,70 @@ public final class EvalReport {
         h.append("</svg>\n");
     }
 
+    private static final int SIZE_WIDTH = 640;
+    private static final int SIZE_HEIGHT = 360;
+    private static final int NDCG10 = RetrievalMetrics.Scores.KEYS.indexOf("ndcg@10");
+
+    /** A scatter plot of nDCG@10 against bytes per vector (log scale), one labelled point per configuration. */
+    private static void sizeChart(StringBuilder h, EvalResult r) {
+        int left = LEFT;
+        int right = SIZE_WIDTH - 24;
+        int top = TOP;
+        int bottom = SIZE_HEIGHT - 48;
+        double minLog = Double.MAX_VALUE;
+        double maxLog = -Double.MAX_VALUE;
+        for (EvalResult.ConfigResult c : r.configs()) {
+            double l = log2(c.bytesPerVector());
+            minLog = Math.min(minLog, Math.floor(l));
+            maxLog = Math.max(maxLog, Math.ceil(l));
+        }
+        if (maxLog == minLog) {
+            maxLog = minLog + 1;
+        }
+        double lo = minLog;
+        double span = maxLog - minLog;
+        java.util.function.DoubleUnaryOperator xOf = bytes -> left + (log2(bytes) - lo) / span * (right - left);
+        h.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"size-chart\" role=\"img\" width=\"").append(SIZE_WIDTH)
+                .append("\" height=\"").append(SIZE_HEIGHT).append("\" viewBox=\"0 0 ").append(SIZE_WIDTH).append(' ')
+                .append(SIZE_HEIGHT).append("\">\n<title>nDCG@10 against bytes per vector</title>\n");
+        h.append("<g class=\"axis\" font-size=\"11\" fill=\"#555\">\n");
+        for (int tick = 0; tick <= 5; tick++) {
+            double v = tick / 5.0;
+            int y = bottom - (int) Math.round(v * (bottom - top));
+            h.append("<line x1=\"").append(left - 4).append("\" x2=\"").append(right).append("\" y1=\"").append(y)
+                    .append("\" y2=\"").append(y).append("\" stroke=\"").append(tick == 0 ? "#888" : "#e3e3e3")
+                    .append("\"/><text x=\"").append(left - 8).append("\" y=\"").append(y + 4)
+                    .append("\" text-anchor=\"end\">").append(String.format(Locale.ROOT, "%.1f", v)).append("</text>\n");
+        }
+        for (int e = (int) minLog; e <= (int) maxLog; e++) {
+            long bytes = 1L << e;
+            int x = (int) Math.round(xOf.applyAsDouble(bytes));
+            h.append("<line x1=\"").append(x).append("\" x2=\"").append(x).append("\" y1=\"").append(bottom)
+                    .append("\" y2=\"").append(bottom + 4).append("\" stroke=\"#888\"/><text x=\"").append(x)
+                    .append("\" y=\"").append(bottom + 16).append("\" text-anchor=\"middle\">")
+                    .append(bytes >= 1024 ? bytes / 1024 + " KiB" : bytes + " B").append("</text>\n");
+        }
+        h.append("<text x=\"").append((left + right) / 2).append("\" y=\"").append(bottom + 36)
+                .append("\" text-anchor=\"middle\">bytes per vector</text>\n");
+        h.append("<text x=\"14\" y=\"").append((top + bottom) / 2).append("\" text-anchor=\"middle\" transform=\"rotate(-90 14 ")
+                .append((top + bottom) / 2).append(")\">nDCG@10</text>\n</g>\n");
+        for (EvalResult.ConfigResult c : r.configs()) {
+            double v = Math.max(0, Math.min(1, c.scores().values()[NDCG10]));
+            int x = (int) Math.round(xOf.applyAsDouble(c.bytesPerVector()));
+            int y = bottom - (int) Math.round(v * (bottom - top));
+            h.append("<g class=\"point\" data-config=\"").append(esc(c.label())).append("\"><circle cx=\"").append(x)
+                    .append("\" cy=\"").append(y).append("\" r=\"5\" fill=\"").append(COLOURS[NDCG10]).append("\"><title>")
+                    .append(esc(c.label() + " · " + c.bytesPerVector() + " bytes · nDCG@10 " + format(v)))
+                    .append("</title></circle><text x=\"").append(x + 8).append("\" y=\"").append(y - 6)
+                    .append("\" font-size=\"10\">").append(esc(labelLines(c.label()).getLast())).append("</text></g>\n");
+        }
+        h.append("</svg>\n");
+    }
+
+    private static double log2(double x) {
+        return Math.log(x) / Math.log(2);
+    }
+
     /** A label broken at its commas into at most {@link #LABEL_LINES} short lines. */
     static List<String> labelLines(String label) {
         List<String> lines = new ArrayList<>();
@@ -303,7 +391,8 @@ public final class EvalReport {
         for (int m : shown) {
             h.append("<th>").append(esc(RetrievalMetrics.Scores.NAMES.get(m))).append("</th>");
         }
-        h.append("<th>Kept variance</th><th>Queries scored</th><th>Search ms</th></tr></thead>\n<tbody>\n");
+        h.append("<th>Type</th><th>Bytes / vector</th><th>Kept variance</th><th>Queries scored</th><th>Search ms</th>")
+                .append("</tr></thead>\n<tbody>\n");
         for (EvalResult.ConfigResult c : r.configs()) {
             h.append("<tr><td>").append(esc(c.label())).append("</td><td>").append(c.inputDimensions());
             if (c.outputDimensions() != c.inputDimensions()) {
@@ -315,6 +404,8 @@ public final class EvalReport {
                 boolean isBest = v[m] == best[m] && r.configs().size() > 1;
                 h.append(isBest ? "<td class=\"best\">" : "<td>").append(format(v[m])).append("</td>");
             }
+            h.append("<td>").append(esc(c.type())).append(c.rescore() > 0 ? " + rescore ×" + c.rescore() : "")
+                    .append("</td><td>").append(c.bytesPerVector()).append("</td>");
             h.append("<td>").append(c.keptVariance() == null ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * c.keptVariance()))
                     .append("</td><td>").append(c.scoredQueries()).append("</td><td>").append(c.searchMillis())
                     .append("</td></tr>\n");

@@ -46,7 +46,10 @@ public record EvalResult(
      * @param scores the metrics averaged over scored queries
      * @param scoredQueries queries with at least one relevant document
      * @param skippedQueries searched queries without a relevant document
-     * @param searchMillis time of the exact search
+     * @param searchMillis time of the exact search (of the compact search and its rescore, for a compact type)
+     * @param type the output type searched ({@code float}, {@code int8}, {@code binary}, ...)
+     * @param bytesPerVector the size of one stored vector in that type
+     * @param rescore the oversampling factor of the float rescore (0 for none)
      */
     public record ConfigResult(
             String label,
@@ -58,5 +61,8 @@ public record EvalResult(
             RetrievalMetrics.Scores scores,
             int scoredQueries,
             int skippedQueries,
-            long searchMillis) {}
+            long searchMillis,
+            String type,
+            int bytesPerVector,
+            int rescore) {}
 }

@@ -1,8 +1,12 @@
 package io.qembed.eval;
 
 import io.qembed.api.ModelInfo;
+import io.qembed.api.OutputType;
+import io.qembed.io.BFloat16;
 import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
+import io.qembed.post.QuantizationRanges;
+import io.qembed.post.RangeAccumulator;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.VectorMath;
 import java.io.IOException;
@@ -241,9 +245,9 @@ public final class Evaluator {
         float[][] docs = map(corpusRaw, project);
         float[][] queries = map(queryRaw, project);
 
-        long start = System.nanoTime();
-        TopK.Ranking[] rankings = search.search(queries, docs, DEPTH);
-        long searchMillis = (System.nanoTime() - start) / 1_000_000;
+        long[] searchNanos = new long[1];
+        TopK.Ranking[] rankings = search(c, model, queries, docs, search, searchNanos);
+        long searchMillis = searchNanos[0] / 1_000_000;
 
         Map<String, List<String>> ranked = new LinkedHashMap<>();
         for (int i = 0; i < rankings.length; i++) {
@@ -264,7 +268,88 @@ public final class Evaluator {
                 summary.scores(),
                 summary.scoredQueries(),
                 summary.skippedQueries(),
-                searchMillis);
+                searchMillis,
+                c.type().label(),
+                c.type().bytesPerVector(docs[0].length),
+                c.rescore());
+    }
+
+    /**
+     * Searches in the configuration's output type, made from the finished float vectors as the runtime
+     * makes it: half precision by dot product of the rounded vectors, int8 and uint8 by the integer dot
+     * product of their bucket codes (ranges calibrated on the corpus; uint8 holds the same buckets as int8,
+     * shifted by 128, and is searched by the same codes), binary and ubinary by Hamming distance; then the
+     * optional float rescore. Only the search itself (and the rescore) is timed, into {@code nanos[0]}.
+     */
+    private static TopK.Ranking[] search(
+            EvalConfig c, ModelInfo model, float[][] queries, float[][] docs, BruteForceSearch search, long[] nanos) {
+        OutputType type = c.type();
+        int depth = c.rescore() > 0 ? Math.min(docs.length, c.rescore() * DEPTH) : DEPTH;
+        long start;
+        TopK.Ranking[] rankings;
+        switch (type) {
+            case FLOAT -> {
+                start = System.nanoTime();
+                rankings = search.search(queries, docs, DEPTH);
+            }
+            case FLOAT16, BFLOAT16 -> {
+                float[][] roundedDocs = map(docs, v -> rounded(v, type));
+                float[][] roundedQueries = map(queries, v -> rounded(v, type));
+                start = System.nanoTime();
+                rankings = search.search(roundedQueries, roundedDocs, DEPTH);
+            }
+            case INT8, UINT8 -> {
+                RangeAccumulator ranges = new RangeAccumulator(docs[0].length);
+                for (float[] d : docs) {
+                    ranges.add(d);
+                }
+                QuantizationRanges calibration = QuantizationRanges.fit(ranges, new QuantizationRanges.Metadata(
+                        model.name(), model.identity(), ranges.dimensions(), true, "", null, null, ranges.count(),
+                        Instant.now(), "eval"));
+                byte[][] codeDocs = encode(docs, OutputType.INT8, calibration);
+                byte[][] codeQueries = encode(queries, OutputType.INT8, calibration);
+                start = System.nanoTime();
+                rankings = CompactSearch.int8(codeQueries, codeDocs, depth);
+            }
+            case BINARY, UBINARY -> {
+                long[][] bitDocs = bits(docs);
+                long[][] bitQueries = bits(queries);
+                start = System.nanoTime();
+                rankings = CompactSearch.hamming(bitQueries, bitDocs, depth);
+            }
+            default -> throw new IllegalStateException(type.label());
+        }
+        if (c.rescore() > 0) {
+            rankings = CompactSearch.rescore(queries, docs, rankings, DEPTH);
+        }
+        nanos[0] = System.nanoTime() - start;
+        return rankings;
+    }
+
+    private static float[] rounded(float[] v, OutputType type) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = type == OutputType.FLOAT16
+                    ? Float.float16ToFloat(Float.floatToFloat16(v[i]))
+                    : BFloat16.toFloat(BFloat16.fromFloat(v[i]));
+        }
+        return out;
+    }
+
+    private static byte[][] encode(float[][] vectors, OutputType type, QuantizationRanges calibration) {
+        byte[][] out = new byte[vectors.length][];
+        for (int i = 0; i < vectors.length; i++) {
+            out[i] = type.encode(vectors[i], calibration);
+        }
+        return out;
+    }
+
+    private static long[][] bits(float[][] vectors) {
+        long[][] out = new long[vectors.length][];
+        for (int i = 0; i < vectors.length; i++) {
+            out[i] = CompactSearch.words(OutputType.UBINARY.encode(vectors[i], null));
+        }
+        return out;
     }
 
     private LinearTransform fit(EvalConfig c, EvalConfig.Post.Fit fit, int dims, float[][] corpus, ModelInfo model) {

@@ -112,7 +112,8 @@ public record TransformMetadata(
         }
     }
 
-    private static String required(Map<String, String> m, String key) {
+    /** The value of a metadata key that must be present (shared with {@link QuantizationRanges}). */
+    static String required(Map<String, String> m, String key) {
         String v = m.get(key);
         if (v == null) {
             throw new IllegalArgumentException("metadata key '" + key + "' is missing");
@@ -120,7 +121,7 @@ public record TransformMetadata(
         return v;
     }
 
-    private static String emptyToNull(String s) {
+    static String emptyToNull(String s) {
         return s == null || s.isEmpty() ? null : s;
     }
 }

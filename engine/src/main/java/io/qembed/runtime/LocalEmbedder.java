@@ -1,5 +1,6 @@
 package io.qembed.runtime;
 
+import io.qembed.api.Calibration;
 import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
@@ -12,6 +13,7 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.NonFiniteOutputException;
+import io.qembed.api.OutputType;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backend;
@@ -186,7 +188,18 @@ public final class LocalEmbedder implements Embedder {
     public CompletableFuture<Embeddings> submit(List<EmbedInput> inputs, EmbedOptions options) {
         Finisher finisher = finisher(options);
         List<TokenizedInput> tokenized = tokenize(inputs, options);
-        return queue.submit(tokenized, finisher);
+        CompletableFuture<Embeddings> floats = queue.submit(tokenized, finisher);
+        OutputType type = options.outputType();
+        if (type == OutputType.FLOAT) {
+            return floats;
+        }
+        Calibration calibration = options.calibration();
+        return floats.thenApply(result -> new Embeddings(
+                result.data().stream()
+                        .map(e -> new Embeddings.Embedding(
+                                e.vector(), e.tokens(), e.truncatedTokens(), type.encode(e.vector(), calibration)))
+                        .toList(),
+                result.promptTokens(), result.queueNanos(), result.inferenceNanos()));
     }
 
     @Override
@@ -282,6 +295,9 @@ public final class LocalEmbedder implements Embedder {
                     "dimensions");
         }
         boolean normalize = options.normalize();
+        if (options.calibration() != null) {
+            options.calibration().checkCompatible(info, dims != 0 ? dims : available, normalize);
+        }
         return pooled -> {
             float[] v = pooled;
             if (post != null) {
@@ -316,7 +332,7 @@ public final class LocalEmbedder implements Embedder {
         }
     }
 
-    /** Turns a pooled vector into the returned embedding (post-processing, truncation, L2). */
+    /** Turns a pooled vector into the returned float embedding (post-processing, truncation, L2). */
     @FunctionalInterface
     interface Finisher {
         float[] finish(float[] pooled);

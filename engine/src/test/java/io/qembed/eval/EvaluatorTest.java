@@ -124,6 +124,29 @@ class EvaluatorTest {
     }
 
     @Test
+    void compactTypesReportTheirSizeAndStillFindPlantedDocuments() {
+        EvalResult r = evaluator(new TopicEncoder(0), null).run(dataset(60, 20), configs(
+                "type=float", "type=float16", "type=bfloat16", "type=int8", "type=uint8", "type=binary",
+                "type=ubinary,rescore=2", "dims=32,type=int8,rescore=1"));
+        int[] bytes = {4 * DIMS, 2 * DIMS, 2 * DIMS, DIMS, DIMS, DIMS / 8, DIMS / 8, 32};
+        for (int i = 0; i < bytes.length; i++) {
+            EvalResult.ConfigResult c = r.configs().get(i);
+            assertEquals(bytes[i], c.bytesPerVector(), c.label());
+            // a query is its document's vector: identical codes, so every type ranks it first
+            assertEquals(1.0, c.scores().top1(), c.label());
+        }
+        assertEquals("ubinary", r.configs().get(6).type());
+        assertEquals(2, r.configs().get(6).rescore());
+        String text = EvalReport.text(r);
+        assertTrue(text.contains("bytes") && text.contains("ubinary"), text);
+        String html = EvalReport.html(r);
+        assertTrue(html.contains("class=\"size-chart\"") && html.contains("bytes per vector"), html);
+        assertTrue(EvalReport.json(r).contains("\"bytes_per_vector\" : 6"), EvalReport.json(r));
+        assertThrows(IllegalArgumentException.class, () -> EvalConfig.parse("type=float,rescore=2"));
+        assertThrows(IllegalArgumentException.class, () -> EvalConfig.parse("type=int4"));
+    }
+
+    @Test
     void queriesThatEmbedLikeAnotherDocumentNeverHitFirst() {
         EvalResult r = evaluator(new TopicEncoder(1), null).run(dataset(60, 20), configs("instruct=off"));
         var s = r.configs().getFirst().scores();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.qembed.api.Calibration;
 import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
@@ -12,11 +13,15 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
+import io.qembed.api.ModelLoadException;
 import io.qembed.api.NonFiniteOutputException;
+import io.qembed.api.OutputType;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -35,7 +40,9 @@ import picocli.CommandLine.Option;
             "Embed texts or token ids read as JSONL and write their vectors as JSONL.",
             "Each input line is an object with \"text\" (a string) or \"token_ids\" (an array of ints), and an"
                     + " optional \"id\" echoed back.",
-            "Each output line, in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}."
+            "Each output line, in input order: {\"id\": ..., \"tokens\": N, \"embedding\": [...]}.",
+            "With --embedding-type, \"embedding\" holds integers (int8, uint8, binary, ubinary) or the base64 of the"
+                    + " little-endian values (float16, bfloat16)."
         })
 public final class EmbedCommand implements Callable<Integer> {
     /** Inputs submitted at once: enough to fill packed batches, small enough to stream big files. */
@@ -79,6 +86,19 @@ public final class EmbedCommand implements Callable<Integer> {
             description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
     int maxTokens;
 
+    @Option(names = "--postprocess", paramLabel = "FILE",
+            description = "A whitening/PCA transform applied before --dimensions and normalisation.")
+    Path postprocess;
+
+    @Option(names = "--embedding-type", defaultValue = "float", paramLabel = "TYPE",
+            description = "The output type: float, float16, bfloat16, int8, uint8, binary or ubinary, made after"
+                    + " post-processing, --dimensions and normalisation (default: ${DEFAULT-VALUE}).")
+    String embeddingType;
+
+    @Option(names = "--calibration", paramLabel = "FILE",
+            description = "The ranges int8 and uint8 need, from qembed calibrate.")
+    Path calibration;
+
     private final ObjectMapper json = new ObjectMapper();
 
     @Override
@@ -117,8 +137,25 @@ public final class EmbedCommand implements Callable<Integer> {
                     default -> throw new UserException(
                             "--truncation-direction must be right or left, got " + truncationDirection);
                 };
+        OutputType type;
+        try {
+            type = OutputType.parse(embeddingType);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--embedding-type: " + e.getMessage());
+        }
+        Calibration ranges = null;
+        if (calibration != null) {
+            try {
+                ranges = Calibration.load(calibration);
+            } catch (ModelLoadException e) {
+                throw new UserException("--calibration: " + e.getMessage());
+            }
+        }
         try {
             return EmbedOptions.builder()
+                    .postProcessor(postprocess == null ? null : ServeCommand.loadPostProcessor(postprocess))
+                    .outputType(type)
+                    .calibration(ranges)
                     .instruction(instruction)
                     .promptName(promptName)
                     .dimensions(dimensions)
@@ -128,7 +165,7 @@ public final class EmbedCommand implements Callable<Integer> {
                     .maxTokens(maxTokens)
                     .build();
         } catch (InvalidRequestException e) {
-            throw new UserException(e.getMessage());
+            throw new UserException("calibration".equals(e.param()) ? "--calibration: " + e.getMessage() : e.getMessage());
         }
     }
 
@@ -193,11 +230,19 @@ public final class EmbedCommand implements Callable<Integer> {
             json.writeTree(gen, chunk.get(i).id());
             gen.writeNumberField("tokens", e.tokens());
             gen.writeFieldName("embedding");
-            gen.writeStartArray();
-            for (float x : e.vector()) {
-                gen.writeNumber(x);
+            OutputType type = options.outputType();
+            if (type == OutputType.FLOAT) {
+                gen.writeStartArray();
+                for (float x : e.vector()) {
+                    gen.writeNumber(x);
+                }
+                gen.writeEndArray();
+            } else if (type.integral()) {
+                int[] values = type.integers(e.encoded());
+                gen.writeArray(values, 0, values.length);
+            } else {
+                gen.writeString(Base64.getEncoder().encodeToString(e.encoded()));
             }
-            gen.writeEndArray();
             gen.writeEndObject();
             gen.writeRaw('\n');
         }

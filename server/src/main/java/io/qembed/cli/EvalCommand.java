@@ -39,8 +39,13 @@ import picocli.CommandLine.Option;
             "  instruct=on|off|\"TEXT\"  query instruction; on = web-search task (default)",
             "  post=none|pca[:K]|whiten[:K]|file:PATH",
             "                          fitted on the corpus, or from 'qembed whiten fit'",
+            "  type=float|float16|bfloat16|int8|uint8|binary|ubinary",
+            "                          output type searched; int8 ranges are calibrated on the corpus,",
+            "                          binary is searched by Hamming distance (default: float)",
+            "  rescore=N               after an int8/binary search, rescore N x 100 candidates by float",
             "  name=LABEL              label in the table and chart",
-            "Example: --config instruct=off --config dims=256,post=whiten:128"
+            "Example: --config instruct=off --config dims=256,post=whiten:128",
+            "         --config type=float --config type=int8 --config type=binary --config type=binary,rescore=4"
         })
 public final class EvalCommand implements Runnable {
 

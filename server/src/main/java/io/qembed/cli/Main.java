@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             ServeCommand.class,
             WhitenCommand.class,
+            CalibrateCommand.class,
             EvalCommand.class,
             DownloadCommand.class,
             EmbedCommand.class,

@@ -1,5 +1,6 @@
 package io.qembed.cli;
 
+import io.qembed.api.Calibration;
 import io.qembed.api.Embedder;
 import io.qembed.api.EmbedException;
 import io.qembed.api.EngineConfig;
@@ -99,6 +100,13 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (comma-separated).")
     List<String> postprocess;
 
+    @Option(names = "--calibration", paramLabel = "NAME=FILE", split = ",",
+            defaultValue = "${env:QEMBED_CALIBRATION}",
+            description = "A named int8/uint8 calibration (from qembed calibrate) that requests select with"
+                    + " \"calibration\": \"NAME\"; the one named default serves requests that name none;"
+                    + " repeatable (default: none). Env: QEMBED_CALIBRATION (comma-separated).")
+    List<String> calibration;
+
     @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "${env:QEMBED_DRAIN_TIMEOUT:-30}",
             description = "Seconds shutdown waits for requests in flight; those still running then get 503"
                     + " (default: ${DEFAULT-VALUE}). Env: QEMBED_DRAIN_TIMEOUT.")
@@ -171,6 +179,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withMaxInputsPerRequest(maxInputsPerRequest)
                 .withServedModelName(servedModelName == null || servedModelName.isBlank() ? null : servedModelName)
                 .withPostProcessors(postProcessors())
+                .withCalibrations(calibrations())
                 .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
     }
@@ -190,25 +199,44 @@ public final class ServeCommand implements Callable<Integer> {
 
     private Map<String, PostProcessor> postProcessors() {
         Map<String, PostProcessor> profiles = new LinkedHashMap<>();
-        for (String spec : postprocess == null ? List.<String>of() : postprocess) {
+        namedFiles("--postprocess", postprocess).forEach((name, file) -> profiles.put(name, loadPostProcessor(file)));
+        return profiles;
+    }
+
+    private Map<String, Calibration> calibrations() {
+        Map<String, Calibration> named = new LinkedHashMap<>();
+        namedFiles("--calibration", calibration).forEach((name, file) -> {
+            try {
+                named.put(name, Calibration.load(file));
+            } catch (ModelLoadException e) {
+                throw new UserException("--calibration: " + e.getMessage());
+            }
+        });
+        return named;
+    }
+
+    /** Reads NAME=FILE specs: each name once, each file present. */
+    private static Map<String, Path> namedFiles(String option, List<String> specs) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String spec : specs == null ? List.<String>of() : specs) {
             if (spec.isBlank()) {
                 continue;
             }
             int eq = spec.indexOf('=');
             if (eq <= 0 || eq == spec.length() - 1) {
-                throw new UserException("--postprocess wants NAME=FILE, got '" + spec + "'");
+                throw new UserException(option + " wants NAME=FILE, got '" + spec + "'");
             }
             String name = spec.substring(0, eq).trim();
             Path file = Path.of(spec.substring(eq + 1).trim());
-            if (profiles.containsKey(name)) {
-                throw new UserException("--postprocess names '" + name + "' twice");
+            if (files.containsKey(name)) {
+                throw new UserException(option + " names '" + name + "' twice");
             }
             if (!Files.isRegularFile(file)) {
-                throw new UserException("--postprocess " + name + ": file not found: " + file);
+                throw new UserException(option + " " + name + ": file not found: " + file);
             }
-            profiles.put(name, loadPostProcessor(file));
+            files.put(name, file);
         }
-        return profiles;
+        return files;
     }
 
     /** Loads one post-processing transform file; a bad file is a one-line error naming it. */

@@ -13,14 +13,8 @@ import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -185,31 +179,8 @@ public final class WhitenFitCommand implements Runnable {
                 .maxTokens(embedding.maxTokens)
                 .build();
         CovarianceAccumulator stats = new CovarianceAccumulator(d);
-        ProgressBars progress = embedding.progress();
-        progress.start("embedding " + source.corpus.getFileName(), countLines(source.corpus));
-        try {
-            List<String> batch = new ArrayList<>(embedding.batchSize);
-            Datasets.forEachText(source.corpus, record -> {
-                batch.add(record.text());
-                if (batch.size() == embedding.batchSize) {
-                    embedInto(embedder, batch, options, stats, progress);
-                }
-            });
-            embedInto(embedder, batch, options, stats, progress);
-        } finally {
-            progress.finish();
-        }
+        embedding.embedCorpus(embedder, source.corpus, options, stats::addAll);
         return stats;
-    }
-
-    private static void embedInto(
-            Embedder embedder, List<String> batch, EmbedOptions options, CovarianceAccumulator stats, ProgressBars progress) {
-        if (batch.isEmpty()) {
-            return;
-        }
-        stats.addAll(embedder.embedTexts(batch, options));
-        progress.advance(batch.size());
-        batch.clear();
     }
 
     private CovarianceAccumulator readEmbeddings(ModelInfo info) {
@@ -229,13 +200,5 @@ public final class WhitenFitCommand implements Runnable {
             throw new UserException(source.embeddings + ": no embeddings");
         }
         return stats[0];
-    }
-
-    private static long countLines(Path file) {
-        try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
-            return lines.filter(l -> !l.isBlank()).count();
-        } catch (IOException | UncheckedIOException e) {
-            throw new UserException(file + ": cannot read: " + e.getMessage());
-        }
     }
 }

@@ -9,9 +9,11 @@ import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
+import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.NonFiniteOutputException;
+import io.qembed.api.OutputType;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
@@ -30,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -110,6 +113,7 @@ public final class EmbeddingServer implements AutoCloseable {
             var routes = javalin.routes;
             routes.post("/v1/embeddings", route("/v1/embeddings", true, this::embeddings));
             routes.post("/embed", route("/embed", true, this::teiEmbed));
+            routes.post("/v2/embed", route("/v2/embed", true, this::cohereEmbed));
             routes.get("/v1/models", route("/v1/models", true, this::models));
             routes.post("/tokenize", route("/tokenize", true, this::tokenize));
             routes.post("/detokenize", route("/detokenize", true, this::detokenize));
@@ -146,10 +150,10 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Serves a loaded model: checks the post-processing profiles against it, warms it up, then takes
-     * requests. The server owns the embedder from here on and closes it in {@link #close}.
+     * Serves a loaded model: checks the post-processing profiles and calibrations against it, warms it up,
+     * then takes requests. The server owns the embedder from here on and closes it in {@link #close}.
      *
-     * @throws IllegalArgumentException when a post-processing profile does not fit the model
+     * @throws IllegalArgumentException when a post-processing profile or a calibration does not fit the model
      */
     public void serve(Embedder embedder) {
         ModelInfo info = embedder.info();
@@ -161,6 +165,13 @@ public final class EmbeddingServer implements AutoCloseable {
                         "postprocess profile '" + profile.getKey() + "' does not fit the model: " + e.getMessage());
             }
         }
+        config.calibrations().forEach((name, calibration) -> {
+            try {
+                calibration.checkCompatible(info, calibration.dimensions(), calibration.normalized());
+            } catch (InvalidRequestException e) {
+                throw new IllegalArgumentException("calibration '" + name + "' does not fit the model: " + e.getMessage());
+            }
+        });
         String servedName = config.servedModelName() != null ? config.servedModelName() : info.name();
         long start = System.nanoTime();
         EmbedOptions warmUp = EmbedOptions.builder().truncate(true).build();
@@ -168,7 +179,8 @@ public final class EmbeddingServer implements AutoCloseable {
             embedder.embed(List.of(EmbedInput.text("The quick brown fox jumps over the lazy dog.")), warmUp);
         }
         model = new Model(embedder, info, servedName,
-                new RequestParser(info, servedName, config.postProcessors(), config.maxInputsPerRequest()));
+                new RequestParser(info, servedName, config.postProcessors(), config.calibrations(),
+                        config.maxInputsPerRequest()));
         synchronized (this) {
             if (state == State.LOADING) {
                 state = State.READY;
@@ -260,28 +272,37 @@ public final class EmbeddingServer implements AutoCloseable {
 
     /** OpenAI's {@code POST /v1/embeddings}. */
     private void embeddings(Context ctx, Exchange exchange) {
-        embed(ctx, exchange, "input",
-                (m, request, result) -> Responses.embeddings(result, m.servedName(), request.encoding()));
+        Model m = readyModel();
+        EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), "input");
+        embed(ctx, exchange, m, request, result ->
+                Responses.embeddings(result, m.servedName(), request.encoding(), request.options().outputType()));
     }
 
     /** TEI's {@code POST /embed}: {@code {"inputs": ...}} with the same options, answered with bare vectors. */
     private void teiEmbed(Context ctx, Exchange exchange) {
-        embed(ctx, exchange, "inputs", (m, request, result) -> Responses.vectors(result));
+        Model m = readyModel();
+        EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), "inputs");
+        embed(ctx, exchange, m, request, result -> Responses.vectors(result, request.options().outputType()));
     }
 
-    /** Writes the answer to an embeddings request. */
-    @FunctionalInterface
-    private interface EmbeddingsWriter {
-        byte[] write(Model model, EmbeddingsRequest request, Embeddings result);
+    /** Cohere's {@code POST /v2/embed}, as vLLM serves it. */
+    private void cohereEmbed(Context ctx, Exchange exchange) {
+        Model m = readyModel();
+        CohereEmbedRequest request = m.parser().cohereEmbed(readObject(exchange));
+        try {
+            embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request));
+        } catch (InputTooLongException e) {
+            throw ApiException.invalid("texts[" + e.index() + "] has " + e.tokens() + " tokens, more than the limit of "
+                    + e.limit() + "; shorten it, or set 'truncate' to END or START", "texts");
+        }
     }
 
     /**
-     * Reads and checks the request, then takes a concurrency slot for the engine's part only: a client
+     * Runs a read and checked request, taking a concurrency slot for the engine's part only: a client
      * that is slow to send its body holds no slot.
      */
-    private void embed(Context ctx, Exchange exchange, String inputField, EmbeddingsWriter writer) {
-        Model m = readyModel();
-        EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), inputField);
+    private void embed(Context ctx, Exchange exchange, Model m, EmbeddingsRequest request,
+            Function<Embeddings, byte[]> writer) {
         RequestRecord record = exchange.record;
         if (!permits.tryAcquire()) {
             throw ApiException.overloaded(
@@ -293,7 +314,8 @@ public final class EmbeddingServer implements AutoCloseable {
             record.dimensions = options.dimensions() > 0 ? options.dimensions()
                     : options.postProcessor() != null ? options.postProcessor().outputDimensions()
                     : m.info().dimensions();
-            record.encoding = request.encoding().name().toLowerCase(Locale.ROOT);
+            record.encoding = request.encoding().name().toLowerCase(Locale.ROOT)
+                    + (options.outputType() == OutputType.FLOAT ? "" : ":" + options.outputType().label());
             record.prompt = options.instruction() != null ? "instruction"
                     : options.promptName() != null ? options.promptName() : "none";
             record.postprocess = request.postprocess();
@@ -311,7 +333,7 @@ public final class EmbeddingServer implements AutoCloseable {
             metrics.embeddings.labelValues(Integer.toString(record.dimensions), record.prompt, record.encoding)
                     .inc(record.inputs);
 
-            byte[] body = writer.write(m, request, result);
+            byte[] body = writer.apply(result);
             ctx.header("x-queue-time-ms", Double.toString(RequestRecord.millis(result.queueNanos())));
             ctx.header("x-inference-time-ms", Double.toString(RequestRecord.millis(result.inferenceNanos())));
             ctx.header("x-prompt-tokens", Integer.toString(result.promptTokens()));

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qembed.api.Calibration;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.ModelInfo;
+import io.qembed.api.OutputType;
 import io.qembed.api.PostProcessor;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +22,9 @@ import java.util.Map;
  */
 final class RequestParser {
 
+    /** The calibration that serves requests naming none, when the server has one by this name. */
+    static final String DEFAULT_CALIBRATION = "default";
+
     static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -27,12 +32,19 @@ final class RequestParser {
     private final ModelInfo model;
     private final String servedModelName;
     private final Map<String, PostProcessor> postProcessors;
+    private final Map<String, Calibration> calibrations;
     private final int maxInputs;
 
-    RequestParser(ModelInfo model, String servedModelName, Map<String, PostProcessor> postProcessors, int maxInputs) {
+    RequestParser(
+            ModelInfo model,
+            String servedModelName,
+            Map<String, PostProcessor> postProcessors,
+            Map<String, Calibration> calibrations,
+            int maxInputs) {
         this.model = model;
         this.servedModelName = servedModelName;
         this.postProcessors = postProcessors;
+        this.calibrations = calibrations;
         this.maxInputs = maxInputs;
     }
 
@@ -92,29 +104,7 @@ final class RequestParser {
         options.instruction(instruction).promptName(promptName);
 
         String postprocessName = optionalString(body, "postprocess");
-        PostProcessor postProcessor = null;
-        if (postprocessName != null) {
-            postProcessor = postProcessors.get(postprocessName);
-            if (postProcessor == null) {
-                throw ApiException.invalid(
-                        "unknown postprocess profile '" + postprocessName + "'; this server has "
-                                + sorted(postProcessors.keySet()),
-                        "postprocess");
-            }
-            options.postProcessor(postProcessor);
-        }
-
-        Integer dimensions = optionalInt(body, "dimensions");
-        if (dimensions != null) {
-            int max = postProcessor != null ? postProcessor.outputDimensions() : model.dimensions();
-            if (dimensions < ModelInfo.MIN_DIMENSIONS || dimensions > max) {
-                throw ApiException.invalid(
-                        "'dimensions' must be between " + ModelInfo.MIN_DIMENSIONS + " and " + max + ", got "
-                                + dimensions,
-                        "dimensions");
-            }
-            options.dimensions(dimensions);
-        }
+        outputSize(body, postprocessName, "dimensions", options);
 
         Boolean normalize = optionalBoolean(body, "normalize");
         if (normalize != null) {
@@ -169,7 +159,193 @@ final class RequestParser {
             default -> throw ApiException.invalid(
                     "'encoding_format' must be 'float' or 'base64', got '" + format + "'", "encoding_format");
         };
+        String typeLabel = optionalString(body, "embedding_type");
+        OutputType type = typeLabel == null ? OutputType.FLOAT : outputType(typeLabel, "embedding_type");
+        if (encoding == EmbeddingsRequest.Encoding.FLOAT && !type.integral() && type != OutputType.FLOAT) {
+            throw ApiException.invalid("'embedding_type' " + type.label() + " travels only as base64; set"
+                    + " 'encoding_format' to 'base64'", "embedding_type");
+        }
+        options.outputType(type).calibration(calibration(body, List.of(type), "embedding_type"));
         return new EmbeddingsRequest(inputs, options.build(), encoding, postprocessName, user);
+    }
+
+    /** The {@code embedding_types} the Cohere route makes ({@code base64}: little-endian float32). */
+    private static final List<String> COHERE_TYPES = List.of("float", "int8", "uint8", "binary", "ubinary", "base64");
+
+    /**
+     * Reads a Cohere {@code POST /v2/embed} body: {@code texts}, {@code model}, {@code input_type}, {@code
+     * embedding_types}, {@code output_dimension}, {@code truncate}, {@code max_tokens}, and qembed's {@code
+     * calibration} and {@code postprocess}. Vectors are always normalised, as Cohere's are.
+     */
+    CohereEmbedRequest cohereEmbed(JsonNode body) {
+        checkModel(body);
+        for (String other : List.of("images", "inputs")) {
+            if (body.hasNonNull(other)) {
+                throw ApiException.invalid("'" + other + "' is not supported: this model embeds text; send 'texts'", other);
+            }
+        }
+        JsonNode textsNode = body.get("texts");
+        if (textsNode == null || textsNode.isNull()) {
+            throw ApiException.invalid("'texts' is required", "texts");
+        }
+        if (!textsNode.isArray() || textsNode.isEmpty()) {
+            throw ApiException.invalid("'texts' must be a non-empty array of strings", "texts");
+        }
+        if (textsNode.size() > maxInputs) {
+            throw ApiException.tooLarge("'texts' has " + textsNode.size() + " items, more than this server's limit of "
+                    + maxInputs + " per request", "texts");
+        }
+        List<String> texts = new ArrayList<>(textsNode.size());
+        for (int i = 0; i < textsNode.size(); i++) {
+            if (!textsNode.get(i).isTextual()) {
+                throw ApiException.invalid("texts[" + i + "] must be a string", "texts");
+            }
+            texts.add(textsNode.get(i).textValue());
+        }
+
+        EmbedOptions.Builder options = EmbedOptions.builder().promptName(cohereInputType(optionalString(body, "input_type")));
+        outputSize(body, optionalString(body, "postprocess"), "output_dimension", options);
+
+        String truncate = optionalString(body, "truncate");
+        switch (truncate == null ? "END" : truncate.toUpperCase(Locale.ROOT)) {
+            case "NONE" -> options.truncate(false);
+            case "END" -> options.truncate(true).truncationDirection(EmbedOptions.TruncationDirection.RIGHT);
+            case "START" -> options.truncate(true).truncationDirection(EmbedOptions.TruncationDirection.LEFT);
+            default -> throw ApiException.invalid(
+                    "'truncate' must be NONE, START or END, got '" + truncate + "'", "truncate");
+        }
+        Integer maxTokens = optionalInt(body, "max_tokens");
+        if (maxTokens != null) {
+            if (maxTokens < 1 || maxTokens > model.maxTokens()) {
+                throw ApiException.invalid("'max_tokens' must be between 1 and the model's limit of "
+                        + model.maxTokens() + ", got " + maxTokens, "max_tokens");
+            }
+            options.maxTokens(maxTokens);
+        }
+
+        List<String> types = new ArrayList<>();
+        JsonNode typesNode = body.get("embedding_types");
+        if (typesNode == null || typesNode.isNull()) {
+            types.add("float");
+        } else {
+            if (!typesNode.isArray() || typesNode.isEmpty()) {
+                throw ApiException.invalid("'embedding_types' must be a non-empty array of " + COHERE_TYPES, "embedding_types");
+            }
+            for (JsonNode t : typesNode) {
+                if (!t.isTextual() || !COHERE_TYPES.contains(t.textValue())) {
+                    throw ApiException.invalid("'embedding_types' may hold " + COHERE_TYPES + ", got " + t, "embedding_types");
+                }
+                if (!types.contains(t.textValue())) {
+                    types.add(t.textValue());
+                }
+            }
+        }
+        List<OutputType> outputTypes = types.stream()
+                .map(t -> t.equals("base64") ? OutputType.FLOAT : OutputType.parse(t))
+                .toList();
+        options.calibration(calibration(body, outputTypes, "embedding_types"));
+        List<EmbedInput> inputs = texts.stream().map(EmbedInput::text).toList();
+        return new CohereEmbedRequest(
+                new EmbeddingsRequest(inputs, options.build(), EmbeddingsRequest.Encoding.FLOAT,
+                        optionalString(body, "postprocess"), null),
+                texts, types);
+    }
+
+    /**
+     * The model prompt for Cohere's {@code input_type}: {@code search_query} the model's {@code query}
+     * prompt, {@code search_document} its {@code document} prompt; {@code classification}, {@code clustering}
+     * and any other of the model's prompt names select the prompt of that name, or none where the model has
+     * none for a Cohere type.
+     */
+    private String cohereInputType(String inputType) {
+        if (inputType == null) {
+            return null;
+        }
+        String prompt = switch (inputType) {
+            case "search_query" -> "query";
+            case "search_document" -> "document";
+            default -> inputType;
+        };
+        if (model.prompts().containsKey(prompt)) {
+            return prompt;
+        }
+        if (List.of("search_query", "search_document", "classification", "clustering").contains(inputType)) {
+            return null;
+        }
+        throw ApiException.invalid("'input_type' must be search_query, search_document, classification, clustering"
+                + " or one of this model's prompts " + sorted(model.prompts().keySet()) + ", got '" + inputType + "'",
+                "input_type");
+    }
+
+    /**
+     * Reads the post-processing profile and the output size ({@code dimensions}, or Cohere's {@code
+     * output_dimension}) into {@code options}.
+     */
+    private void outputSize(JsonNode body, String postprocessName, String dimensionsField, EmbedOptions.Builder options) {
+        PostProcessor postProcessor = null;
+        if (postprocessName != null) {
+            postProcessor = postProcessors.get(postprocessName);
+            if (postProcessor == null) {
+                throw ApiException.invalid(
+                        "unknown postprocess profile '" + postprocessName + "'; this server has "
+                                + sorted(postProcessors.keySet()),
+                        "postprocess");
+            }
+            options.postProcessor(postProcessor);
+        }
+        Integer dimensions = optionalInt(body, dimensionsField);
+        if (dimensions != null) {
+            int max = postProcessor != null ? postProcessor.outputDimensions() : model.dimensions();
+            if (dimensions < ModelInfo.MIN_DIMENSIONS || dimensions > max) {
+                throw ApiException.invalid(
+                        "'" + dimensionsField + "' must be between " + ModelInfo.MIN_DIMENSIONS + " and " + max
+                                + ", got " + dimensions,
+                        dimensionsField);
+            }
+            options.dimensions(dimensions);
+        }
+    }
+
+    /**
+     * The calibration a request selects with {@code "calibration"}: the named one, else the server's
+     * {@code default} when one of the requested types needs ranges, else none.
+     *
+     * @param typeField the field that asked for the types, named in the error when int8 finds no calibration
+     */
+    private Calibration calibration(JsonNode body, List<OutputType> types, String typeField) {
+        String name = optionalString(body, "calibration");
+        if (name != null) {
+            Calibration calibration = calibrations.get(name);
+            if (calibration == null) {
+                throw ApiException.invalid("unknown calibration '" + name + "'; this server has "
+                        + sorted(calibrations.keySet()), "calibration");
+            }
+            return calibration;
+        }
+        OutputType needing = types.stream().filter(OutputType::needsCalibration).findFirst().orElse(null);
+        if (needing == null) {
+            return null;
+        }
+        Calibration fallback = calibrations.get(DEFAULT_CALIBRATION);
+        if (fallback != null) {
+            return fallback;
+        }
+        throw ApiException.invalid("'" + typeField + "' " + needing.label() + " needs a calibration (per-dimension"
+                + " ranges fitted on a corpus) named with 'calibration'; "
+                + (calibrations.isEmpty()
+                        ? "this server has none: fit one with 'qembed calibrate' and start the server with"
+                                + " --calibration NAME=FILE"
+                        : "this server has " + sorted(calibrations.keySet())),
+                "calibration");
+    }
+
+    /** Parses an embedding type label; {@code field} is named in the error. */
+    private static OutputType outputType(String label, String field) {
+        try {
+            return OutputType.parse(label);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("'" + field + "': " + e.getMessage(), field);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.qembed.server;
 
+import io.qembed.api.Calibration;
 import io.qembed.api.PostProcessor;
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.function.Consumer;
  * @param drainTimeout how long shutdown waits for requests in flight; those still running then are answered 503
  * @param readTimeout how long a request's body may take to arrive, all of it; a slower one is answered 408
  * @param accessLog receives one JSON line per request
+ * @param calibrations named int8/uint8 calibrations a request selects with {@code "calibration"}; the one
+ *     named {@code default}, if any, serves requests that name none
  */
 public record ServerConfig(
         String host,
@@ -34,7 +37,8 @@ public record ServerConfig(
         Map<String, PostProcessor> postProcessors,
         Duration drainTimeout,
         Duration readTimeout,
-        Consumer<String> accessLog) {
+        Consumer<String> accessLog,
+        Map<String, Calibration> calibrations) {
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -51,6 +55,7 @@ public record ServerConfig(
         }
         corsOrigins = List.copyOf(corsOrigins);
         postProcessors = Map.copyOf(postProcessors);
+        calibrations = Map.copyOf(calibrations);
     }
 
     /**
@@ -60,66 +65,84 @@ public record ServerConfig(
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", 8080, null, List.of(), 2_000_000, 512, 2048, null, Map.of(), Duration.ofSeconds(30),
-                Duration.ofSeconds(30), System.out::println);
+                Duration.ofSeconds(30), System.out::println, Map.of());
     }
 
     public ServerConfig withHost(String host) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withPort(int port) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withApiKey(String apiKey) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withCorsOrigins(List<String> corsOrigins) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withPayloadLimitBytes(long payloadLimitBytes) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withMaxConcurrentRequests(int maxConcurrentRequests) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withMaxInputsPerRequest(int maxInputsPerRequest) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withServedModelName(String servedModelName) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withPostProcessors(Map<String, PostProcessor> postProcessors) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withDrainTimeout(Duration drainTimeout) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withReadTimeout(Duration readTimeout) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 
     public ServerConfig withAccessLog(Consumer<String> accessLog) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog);
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
+    }
+
+    public ServerConfig withCalibrations(Map<String, Calibration> calibrations) {
+        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations);
     }
 }

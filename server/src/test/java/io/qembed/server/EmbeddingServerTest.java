@@ -265,6 +265,8 @@ class EmbeddingServerTest {
         "{\"input\":\"a\",\"max_tokens\":41}               | 400 | max_tokens",
         "{\"input\":\"a\",\"max_tokens\":\"8\"}            | 400 | max_tokens",
         "{\"input\":\"a\",\"postprocess\":true}            | 400 | postprocess",
+        "{\"input\":\"a\",\"embedding_type\":\"int8\"}     | 400 | calibration",
+        "{\"input\":\"a\",\"embedding_type\":\"ternary\"}  | 400 | embedding_type",
         "{\"input\":[[1],[2],[3],[4],[5],[6],[7],[8],[9]]} | 413 | input",
     })
     void invalidRequestsGiveOpenAiErrors(String body, int status, String param) {

@@ -91,7 +91,11 @@ final class FakeEmbedder implements Embedder {
             List<Embeddings.Embedding> data = new ArrayList<>();
             int total = 0;
             for (TokenizedInput t : tokenized) {
-                data.add(new Embeddings.Embedding(vector(t.ids(), options), t.ids().length, t.truncatedTokens()));
+                float[] vector = vector(t.ids(), options);
+                // as the engine: the requested type made from the finished vector
+                byte[] encoded = options.outputType() == io.qembed.api.OutputType.FLOAT
+                        ? null : options.outputType().encode(vector, options.calibration());
+                data.add(new Embeddings.Embedding(vector, t.ids().length, t.truncatedTokens(), encoded));
                 total += t.ids().length;
             }
             return new Embeddings(data, total, started - queuedAt, System.nanoTime() - started);
