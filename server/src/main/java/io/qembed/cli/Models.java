@@ -4,6 +4,7 @@ import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
+import io.qembed.api.Reranker;
 import io.qembed.hub.HubException;
 import io.qembed.hub.HubSettings;
 import io.qembed.hub.ModelResolver;
@@ -42,6 +43,20 @@ public final class Models {
             return Embedder.open(dir, config);
         } catch (ModelLoadException e) {
             throw UserException.model("cannot load model: " + e.getMessage());
+        } catch (EmbedException e) {
+            throw UserException.model(e.getMessage());
+        }
+    }
+
+    /**
+     * Resolves and opens a reranker (no default: {@code modelOrRepoId} is required); one that cannot be loaded
+     * is a {@link UserException} naming the file.
+     */
+    public static Reranker openReranker(String modelOrRepoId, EngineConfig config) {
+        try {
+            return Reranker.open(resolve(modelOrRepoId), config);
+        } catch (ModelLoadException e) {
+            throw UserException.model("cannot load reranker: " + e.getMessage());
         } catch (EmbedException e) {
             throw UserException.model(e.getMessage());
         }
