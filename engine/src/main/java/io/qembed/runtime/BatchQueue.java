@@ -101,7 +101,7 @@ final class BatchQueue {
         lock.lock();
         try {
             if (closed) {
-                throw new EngineClosedException("the embedder is shutting down");
+                throw new EngineClosedException("the model is shutting down");
             }
             // An oversized request is still taken when nothing waits, else it could never run.
             if (!jobs.isEmpty() && queuedTokens + tokens > maxQueuedTokens) {
@@ -168,7 +168,7 @@ final class BatchQueue {
     private void run(List<Job> batch) {
         batch.sort(Comparator.comparingInt(j -> j.ids().length));
         long start = System.nanoTime();
-        float[] pooled; // [sequences, hidden]
+        float[] pooled; // [sequences, model.outputWidth()]
         try {
             pooled = model.forward(Batch.of(batch.stream().map(Job::ids).toList()));
         } catch (RuntimeException | Error e) {
@@ -178,7 +178,7 @@ final class BatchQueue {
             return;
         }
         long elapsed = System.nanoTime() - start;
-        int hidden = model.config().hiddenSize();
+        int width = model.outputWidth(); // a pooled vector, or a reranker's logits
         List<Request> finished = new ArrayList<>();
         Set<Request> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int s = 0; s < batch.size(); s++) {
@@ -192,7 +192,7 @@ final class BatchQueue {
             }
             if (r.failure == null) {
                 try {
-                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, s * hidden, (s + 1) * hidden));
+                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, s * width, (s + 1) * width));
                     if (!allFinite(vector)) {
                         throw new NonFiniteOutputException(job.index());
                     }

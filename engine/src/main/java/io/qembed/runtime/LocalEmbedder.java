@@ -153,14 +153,14 @@ public final class LocalEmbedder implements Embedder {
     }
 
     /** {@code Org/Name} for a Hugging Face cache snapshot, else the directory's name. */
-    private static String modelName(Path modelDir) {
+    static String modelName(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();
         return ModelResolver.repoIdOf(dir)
                 .orElse(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
     }
 
     /** A hash of config.json and every tensor's name, dtype and shape: stable across copies of a model. */
-    private static String identity(Path modelDir, Checkpoint checkpoint) {
+    static String identity(Path modelDir, Checkpoint checkpoint) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(Files.readAllBytes(modelDir.resolve("config.json")));
