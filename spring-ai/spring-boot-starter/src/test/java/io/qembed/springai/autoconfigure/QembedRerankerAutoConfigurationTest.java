@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qembed.api.EngineClosedException;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.Reranker;
+import io.qembed.runtime.RerankerReference;
 import io.qembed.springai.QembedDocumentReranker;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,8 +30,10 @@ import org.springframework.context.annotation.Configuration;
 
 /** The reranker of the starter in real Spring application contexts, configured by qembed.reranker.* properties. */
 class QembedRerankerAutoConfigurationTest {
-    private static final Path RERANKER = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-reranker");
+    private static final Path RERANKER = RerankerReference.tiedModel();
     private static final String MODEL = "qembed.reranker.model=" + RERANKER;
+    /** How far two scores of the same pair may differ: float32 rounding that is not the same in every pass. */
+    private static final double SAME_PAIR = 1e-6;
     private static final String CAPITAL = "What is the capital of China?";
     private static final String BEIJING = "The capital of China is Beijing.";
     private static final String GRAVITY = "Gravity makes apples fall.";
@@ -56,7 +59,7 @@ class QembedRerankerAutoConfigurationTest {
         runner.withPropertyValues(MODEL).run(context -> {
             assertNull(context.getStartupFailure());
             Reranker reranker = context.getBean(Reranker.class);
-            assertEquals("tiny-qwen3-reranker", reranker.info().name());
+            assertEquals(RERANKER.getFileName().toString(), reranker.info().name());
             assertTrue(context.getBeansOfType(EmbeddingModel.class).isEmpty(), "no qembed.model: no embedding model");
             DocumentPostProcessor postProcessor = context.getBean(DocumentPostProcessor.class);
             assertSame(reranker, assertInstanceOf(QembedDocumentReranker.class, postProcessor).reranker());
@@ -67,7 +70,7 @@ class QembedRerankerAutoConfigurationTest {
             assertEquals(expected.size(), reranked.size());
             for (int i = 0; i < expected.size(); i++) {
                 assertEquals(List.of(BEIJING, GRAVITY).get(expected.get(i).index()), reranked.get(i).getText());
-                assertEquals(expected.get(i).score(), reranked.get(i).getScore(), 0);
+                assertEquals(expected.get(i).score(), reranked.get(i).getScore(), SAME_PAIR);
             }
             opened.set(reranker);
         });
@@ -92,7 +95,7 @@ class QembedRerankerAutoConfigurationTest {
             List<Document> reranked = context.getBean(DocumentPostProcessor.class)
                     .process(new Query(CAPITAL), List.of(new Document(BEIJING), new Document(GRAVITY)));
             assertEquals(1, reranked.size(), "top-n");
-            assertEquals(expected.getFirst().score(), reranked.getFirst().getScore(), 0);
+            assertEquals(expected.getFirst().score(), reranked.getFirst().getScore(), SAME_PAIR);
         });
     }
 
