@@ -160,8 +160,7 @@ public final class ServeCommand implements Callable<Integer> {
                     throw e;
                 }
                 try {
-                    server.serve(embedder, rerankerModel, new RerankerConfig(
-                            servedRerankerName, rerankSpecialTokensAsText));
+                    server.serve(embedder, rerankerModel, rerankerConfig());
                 } catch (RuntimeException e) {
                     if (embedder != null) {
                         embedder.close();
@@ -210,6 +209,10 @@ public final class ServeCommand implements Callable<Integer> {
                 .withPostProcessors(postProcessors())
                 .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
+    }
+
+    RerankerConfig rerankerConfig() {
+        return new RerankerConfig(servedRerankerName, rerankSpecialTokensAsText);
     }
 
     EngineConfig engineConfig() {

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A deterministic test double of {@link Reranker}: a pair is {@value #PROMPT} prompt tokens around one token
@@ -36,6 +37,8 @@ final class FakeReranker implements Reranker {
     volatile boolean failing;
     volatile boolean nonFinite;
     volatile boolean closed;
+    /** Pairs lists queued (three of them by the server's warm-up). */
+    final AtomicInteger submits = new AtomicInteger();
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private final ExecutorService worker = Executors.newSingleThreadExecutor();
 
@@ -75,6 +78,7 @@ final class FakeReranker implements Reranker {
         if (overloaded) {
             throw new OverloadedException("the queue is full");
         }
+        submits.incrementAndGet();
         return CompletableFuture.supplyAsync(() -> {
             try {
                 gate.await();
