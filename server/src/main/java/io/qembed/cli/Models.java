@@ -49,12 +49,13 @@ public final class Models {
     }
 
     /**
-     * Resolves and opens a reranker (no default: {@code modelOrRepoId} is required); one that cannot be loaded
-     * is a {@link UserException} naming the file.
+     * Resolves and opens a reranker; one that cannot be found, downloaded or loaded is a {@link UserException}
+     * ({@link ExitCode#MODEL}) naming the file.
      */
     public static Reranker openReranker(String modelOrRepoId, EngineConfig config) {
+        Path dir = resolve(modelOrRepoId);
         try {
-            return Reranker.open(resolve(modelOrRepoId), config);
+            return Reranker.open(dir, config);
         } catch (ModelLoadException e) {
             throw UserException.model("cannot load reranker: " + e.getMessage());
         } catch (EmbedException e) {
