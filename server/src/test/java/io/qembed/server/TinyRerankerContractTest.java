@@ -27,15 +27,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * FP32 bounds, alone and with the other documents of a request.
  */
 class TinyRerankerContractTest {
+    static Reranker reranker;
     static EmbeddingServer server;
     static Http http;
     static String name;
 
     @BeforeAll
     static void start() {
+        reranker = Reranker.open(RerankerReference.tiedModel(),
+                EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU));
         server = EmbeddingServer.start(ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), null,
-                Reranker.open(RerankerReference.tiedModel(), EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU)),
-                RerankerConfig.defaults());
+                reranker, RerankerConfig.defaults());
         http = new Http(server.port());
         name = http.get("/v1/models").json().get("data").get(0).get("id").asText();
     }
@@ -77,11 +79,8 @@ class TinyRerankerContractTest {
      * document, less the space token a document's first word takes in, plus the document's tokens.
      */
     static int maxTokensPerDoc(Case c) {
-        try (Reranker reranker = Reranker.open(RerankerReference.tiedModel(),
-                EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU).withThreads(1))) {
-            int withoutDocument = reranker.tokenize(c.query(), List.of(""), RerankOptions.defaults()).getFirst().length;
-            return c.maxLength() - (withoutDocument - 1);
-        }
+        int withoutDocument = reranker.tokenize(c.query(), List.of(""), RerankOptions.defaults()).getFirst().length;
+        return c.maxLength() - (withoutDocument - 1);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -34,6 +34,8 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
         this.reranker = Objects.requireNonNull(builder.reranker, "reranker");
         this.options = builder.options.withTopN(builder.topN);
         this.minScore = builder.minScore;
+        // Options that do not fit the model (a pair length above its limit) fail here, not at the first query.
+        reranker.rerank("check", List.of("check"), options);
     }
 
     public static Builder builder() {
@@ -114,6 +116,9 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
             return this;
         }
 
+        /**
+         * @throws io.qembed.api.InvalidRequestException when the options do not fit the reranker's model
+         */
         public QembedDocumentReranker build() {
             if (reranker == null) {
                 throw new IllegalStateException("give the reranker(...) to score with");

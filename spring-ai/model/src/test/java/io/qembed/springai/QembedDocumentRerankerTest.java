@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.api.EngineConfig;
+import io.qembed.api.InvalidRequestException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.Reranker;
 import io.qembed.runtime.RerankerReference;
@@ -105,6 +106,9 @@ class QembedDocumentRerankerTest {
                 () -> postProcessor.process(new Query(CAPITAL), List.of(new Document(BEIJING), image)));
         assertTrue(e.getMessage().contains("document 1"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> QembedDocumentReranker.builder().build());
+        InvalidRequestException tooLong = assertThrows(InvalidRequestException.class, () -> QembedDocumentReranker
+                .builder().reranker(reranker).options(RerankOptions.defaults().withMaxLength(1_000_000)).build());
+        assertTrue(tooLong.getMessage().contains("1000000"), tooLong.getMessage());
         assertThrows(IllegalArgumentException.class, () -> QembedDocumentReranker.builder().topN(-1));
         assertThrows(IllegalArgumentException.class, () -> QembedDocumentReranker.builder().minScore(1.5));
     }

@@ -128,6 +128,11 @@ class QembedRerankerAutoConfigurationTest {
             assertTrue(report.getDescription().contains("no-such-reranker"), report.getDescription());
             assertTrue(report.getAction().contains("qembed.reranker.model"), report.getAction());
         });
+        runner.withPropertyValues(MODEL, "qembed.reranker.max-length=1000000").run(context -> {
+            FailureAnalysis report = new QembedFailureAnalyzer().analyze(context.getStartupFailure());
+            assertNotNull(report);
+            assertTrue(report.getDescription().contains("max_length 1000000"), report.getDescription());
+        });
         for (String bad : List.of("qembed.reranker.top-n=-1", "qembed.reranker.min-score=2",
                 "qembed.reranker.threads=-2", "qembed.reranker.max-length=-5")) {
             runner.withPropertyValues(MODEL, bad).run(context -> {
