@@ -110,6 +110,18 @@ class RerankServerTest {
     }
 
     @Test
+    void equalScoresKeepTheDocumentsOrder() {
+        JsonNode results = ok("/v1/rerank", body(QUERY, List.of("other", "same", "x", "same"))).get("results");
+        List<Integer> same = new ArrayList<>();
+        results.forEach(r -> {
+            if (r.get("index").asInt() % 2 == 1) {
+                same.add(r.get("index").asInt());
+            }
+        });
+        assertEquals(List.of(1, 3), same);
+    }
+
+    @Test
     void returnDocumentsAndTextObjects() {
         ObjectNode body = body().put("return_documents", true);
         ArrayNode mixed = body.putArray("documents");
