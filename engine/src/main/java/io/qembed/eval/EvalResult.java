@@ -46,7 +46,9 @@ public record EvalResult(
      * @param scores the metrics averaged over scored queries
      * @param scoredQueries queries with at least one relevant document
      * @param skippedQueries searched queries without a relevant document
-     * @param searchMillis time of the exact search
+     * @param searchMillis time of the exact search (and of the reranking, in a reranked row)
+     * @param reranker the model that reordered the top of the search's ranking, or null for the search alone
+     * @param rerankTop how many of the search's best documents it reordered (0 without a reranker)
      */
     public record ConfigResult(
             String label,
@@ -58,5 +60,7 @@ public record EvalResult(
             RetrievalMetrics.Scores scores,
             int scoredQueries,
             int skippedQueries,
-            long searchMillis) {}
+            long searchMillis,
+            String reranker,
+            int rerankTop) {}
 }

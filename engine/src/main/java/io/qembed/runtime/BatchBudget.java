@@ -90,6 +90,20 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
         return new BatchBudget(batch, maxInput, deviceBytes(config, outputRows, passBytes, batch));
     }
 
+    /**
+     * The budget for {@code model} on its backend, measured with the weights on the device and no activation
+     * yet; a backend that pools device memory is then told to keep no more than one pass's worth.
+     */
+    static BatchBudget forModel(Qwen3Model model, int requestedBatchTokens) {
+        Backend backend = model.backend();
+        OptionalLong deviceFree = backend.freeDeviceMemory();
+        BatchBudget budget = of(model.config(), model.outputRows(), deviceFree, requestedBatchTokens, backend::passBytes);
+        if (deviceFree.isPresent()) {
+            backend.limitReusedMemory(budget.batchDeviceBytes());
+        }
+        return budget;
+    }
+
     /** The share of {@code freeBytes} passes may take: {@link #USABLE_FRACTION} after {@link #RESERVED_BYTES}. */
     public static long usableBytes(long freeBytes) {
         return Math.max(0, (long) ((freeBytes - RESERVED_BYTES) * USABLE_FRACTION));

@@ -3,6 +3,7 @@ package io.qembed.runtime;
 import io.qembed.api.EmbedException;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
+import io.qembed.api.EngineConfig;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.TokenizedInput;
@@ -43,6 +44,17 @@ final class BatchQueue {
     private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
     private int queuedTokens;
     private volatile boolean closed;
+
+    /**
+     * The queue of {@code model} with batches of {@code budget} and the queue limit of {@code engineConfig}
+     * (default: 16 batches).
+     */
+    static BatchQueue of(Qwen3Model model, BatchBudget budget, EngineConfig engineConfig) {
+        int queuedTokens = engineConfig.maxQueuedTokens() > 0
+                ? engineConfig.maxQueuedTokens()
+                : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
+        return new BatchQueue(model, budget.batchTokens(), queuedTokens);
+    }
 
     BatchQueue(Qwen3Model model, int batchTokens, int maxQueuedTokens) {
         this.model = model;

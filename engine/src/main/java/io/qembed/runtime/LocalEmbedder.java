@@ -36,7 +36,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -69,10 +68,7 @@ public final class LocalEmbedder implements Embedder {
         this.prompts = prompts;
         this.checkpoint = checkpoint;
         this.model = model;
-        int queuedTokens = engineConfig.maxQueuedTokens() > 0
-                ? engineConfig.maxQueuedTokens()
-                : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
-        this.queue = new BatchQueue(model, budget.batchTokens(), queuedTokens);
+        this.queue = BatchQueue.of(model, budget, engineConfig);
     }
 
     /** Loads a model directory and starts its worker; the model is warmed up before this returns. */
@@ -93,12 +89,7 @@ public final class LocalEmbedder implements Embedder {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             backend = backends.apply(engineConfig);
             Qwen3Model model = new Qwen3Model(config, weights, backend);
-            // Measured with the weights on the device and no activation yet.
-            OptionalLong deviceFree = backend.freeDeviceMemory();
-            BatchBudget budget = BatchBudget.of(config, deviceFree, engineConfig.maxBatchTokens(), backend::passBytes);
-            if (deviceFree.isPresent()) {
-                backend.limitReusedMemory(budget.batchDeviceBytes());
-            }
+            BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             ModelInfo info =
                     new ModelInfo(
                             modelName(modelDir),

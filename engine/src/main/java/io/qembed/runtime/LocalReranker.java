@@ -29,9 +29,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
 
 /**
  * The in-process {@link Reranker}: the Qwen3 decoder with the two rows of its output layer that make the
@@ -75,18 +73,15 @@ public final class LocalReranker implements Reranker {
 
     /** Loads a reranker directory and starts its worker; the model is warmed up before this returns. */
     public static Reranker open(Path modelDir, EngineConfig engineConfig) {
-        return open(modelDir, engineConfig, c -> Backends.create(c.backend(), c.threads()));
-    }
-
-    /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
-    static Reranker open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
         LocalEmbedder.requireDirectory(modelDir);
         Path configFile = modelDir.resolve("config.json");
         Qwen3Config config = Qwen3Config.load(configFile);
         requireCausalLm(configFile);
         Path tokenizerFile = modelDir.resolve("tokenizer.json");
         Tokenizer tokenizer = LocalEmbedder.loadTokenizer(tokenizerFile);
-        int[] yesNo = {answerToken(tokenizer, tokenizerFile, "yes", config), answerToken(tokenizer, tokenizerFile, "no", config)};
+        int[] yesNo = {
+            answerToken(tokenizer, tokenizerFile, "yes", config), answerToken(tokenizer, tokenizerFile, "no", config)
+        };
         if (tokenizer.specialTokensToAdd() != 0) {
             throw new ModelLoadException(tokenizerFile, "its post-processor adds " + tokenizer.specialTokensToAdd()
                     + " token(s) to every text, as the Qwen3-Embedding tokenizer appends <|endoftext|>; a"
@@ -99,23 +94,14 @@ public final class LocalReranker implements Reranker {
             requirePrefixedNames(checkpoint);
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             OutputLayer output = OutputLayer.of(checkpoint, config, weights);
-            backend = backends.apply(engineConfig);
+            backend = Backends.create(engineConfig.backend(), engineConfig.threads());
             Qwen3Model model = new Qwen3Model(config, weights, output.rows(yesNo), backend);
-            // Measured with the weights on the device and no activation yet.
-            OptionalLong deviceFree = backend.freeDeviceMemory();
-            BatchBudget budget = BatchBudget.of(config, model.outputRows(), deviceFree, engineConfig.maxBatchTokens(),
-                    backend::passBytes);
-            if (deviceFree.isPresent()) {
-                backend.limitReusedMemory(budget.batchDeviceBytes());
-            }
-            int queuedTokens = engineConfig.maxQueuedTokens() > 0
-                    ? engineConfig.maxQueuedTokens()
-                    : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
+            BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             RerankerInfo info = new RerankerInfo(LocalEmbedder.modelName(modelDir),
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
                     budget.batchTokens());
             reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint, model,
-                    new BatchQueue(model, budget.batchTokens(), queuedTokens));
+                    BatchQueue.of(model, budget, engineConfig));
             try {
                 reranker.rerank("warm-up", List.of("warm-up"));
             } catch (NonFiniteOutputException e) {

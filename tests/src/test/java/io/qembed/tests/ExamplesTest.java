@@ -12,6 +12,7 @@ import io.qembed.api.Reranker;
 import io.qembed.examples.LangChain4jRerank;
 import io.qembed.examples.LangChain4jSearch;
 import io.qembed.examples.OpenAiServerSearch;
+import io.qembed.examples.RerankDocuments;
 import io.qembed.examples.SemanticSearch;
 import io.qembed.examples.SpringAiRerank;
 import io.qembed.examples.SpringAiSearch;
@@ -101,6 +102,33 @@ class ExamplesTest {
             assertEquals(nearestFirst.get(i), scoreAndText[1]);
             assertEquals(expected.get(scoreAndText[1]), Double.parseDouble(scoreAndText[0].replace(',', '.')), 1e-4);
         }
+    }
+
+    /** The two best documents, best first, with the scores of the reference where it has the pair. */
+    @Test
+    void rerankDocumentsRuns() {
+        List<String> lines = run(() -> RerankDocuments.main(new String[] {RerankerReference.tiedModel().toString()}));
+        assertEquals(2, lines.size(), lines.toString());
+        Map<String, Double> reference = new LinkedHashMap<>();
+        for (RerankerReference.Case c : RerankerReference.cases()) {
+            if (c.query().equals("What is the capital of China?") && c.instruction() == null) {
+                reference.put(c.document(), c.score());
+            }
+        }
+        double previous = Double.MAX_VALUE;
+        int checked = 0;
+        for (String line : lines) {
+            assertTrue(SCORED.matcher(line).matches(), line);
+            String[] scoreAndText = line.split("  ", 2);
+            double score = Double.parseDouble(scoreAndText[0].replace(',', '.'));
+            assertTrue(score <= previous, "best first: " + lines);
+            previous = score;
+            if (reference.containsKey(scoreAndText[1])) {
+                assertEquals(reference.get(scoreAndText[1]), score, 5e-5 + RerankerReference.SCORE_BOUND, line);
+                checked++;
+            }
+        }
+        assertTrue(checked >= 1, "a line the reference scores: " + lines);
     }
 
     @Test

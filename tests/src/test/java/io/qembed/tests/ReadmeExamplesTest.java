@@ -37,9 +37,10 @@ class ReadmeExamplesTest {
                         "tests/src/test/java/io/qembed/examples/LangChain4jSearch.java",
                         "tests/src/test/java/io/qembed/examples/OpenAiServerSearch.java",
                         "tests/src/test/java/io/qembed/examples/SpringAiSearch.java",
+                        "tests/src/test/java/io/qembed/examples/RerankDocuments.java",
                         "tests/src/test/java/io/qembed/examples/LangChain4jRerank.java",
                         "tests/src/test/java/io/qembed/examples/SpringAiRerank.java"),
                 java.util.Set.copyOf(checked));
-        assertEquals(6, checked.size(), "each example appears once");
+        assertEquals(7, checked.size(), "each example appears once");
     }
 }

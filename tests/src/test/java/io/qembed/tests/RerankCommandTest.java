@@ -135,6 +135,31 @@ class RerankCommandTest {
         assertTrue(r.err().contains("--max-length"), r.err());
     }
 
+    /** {@code eval} with a rerank stage: each configuration and its reranked row, in the table, JSON and HTML. */
+    @Test
+    void evalReportsTheRerankedRowsBesideTheSearch() throws IOException {
+        Path faq = Fixtures.tinyModel().getParent().getParent().resolve("datasets").resolve("qembed-faq");
+        Path report = dir.resolve("report");
+        CliRun r = CliRun.run("eval", "--model", Fixtures.tinyModel().toString(), "--dataset", faq.toString(),
+                "--config", "instruct=on", "--reranker", RerankerReference.tiedModel().toString(), "--rerank-top", "5",
+                "--backend", "cpu", "--no-cache", "--no-progress", "--report", report.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("instruct=on, rerank@5"), r.out());
+        JsonNode configs = JSON.readTree(report.resolve("results.json").toFile()).get("configs");
+        assertEquals(2, configs.size());
+        assertTrue(configs.get(0).get("rerank").isNull());
+        assertEquals(5, configs.get(1).get("rerank").get("top").asInt());
+        // Reordering within the top 5 leaves recall@100 as the search had it.
+        assertEquals(configs.get(0).get("scores").get("recall@100").asDouble(),
+                configs.get(1).get("scores").get("recall@100").asDouble(), 1e-12);
+        assertTrue(Files.readString(report.resolve("report.html")).contains("instruct=on, rerank@5"));
+
+        CliRun without = CliRun.run("eval", "--model", Fixtures.tinyModel().toString(), "--dataset", faq.toString(),
+                "--rerank-top", "5", "--no-cache", "--no-progress");
+        assertEquals(ExitCode.USAGE, without.exitCode(), without.err());
+        assertTrue(without.err().contains("--rerank-top needs --reranker"), without.err());
+    }
+
     @Test
     void anEmbeddingModelIsNotAReranker() throws IOException {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "{\"query\": \"q\", \"documents\": [\"d\"]}\n");
