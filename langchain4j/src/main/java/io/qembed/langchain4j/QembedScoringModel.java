@@ -49,11 +49,11 @@ public final class QembedScoringModel implements ScoringModel, AutoCloseable {
         return new Builder();
     }
 
-    /** The scores of the segments for the query, in the segments' order, with the tokens read. */
+    /** The scores of the segments for the query, in the segments' order, with the tokens read (none for none). */
     @Override
     public Response<List<Double>> scoreAll(List<TextSegment> segments, String query) {
         List<String> documents = segments.stream().map(TextSegment::text).toList();
-        List<RerankScore> scores = reranker.rerank(query, documents, options);
+        List<RerankScore> scores = documents.isEmpty() ? List.of() : reranker.rerank(query, documents, options);
         return Response.from(inOrder(scores, documents.size()), new TokenUsage(tokens(scores)));
     }
 
@@ -61,12 +61,14 @@ public final class QembedScoringModel implements ScoringModel, AutoCloseable {
     @Override
     public CompletableFuture<ScoringResponse> doScoreAsync(ScoringRequest request) {
         int n = request.documents().size();
-        return reranker.submit(request.query(), request.documents(), options)
-                .thenApply(scores -> ScoringResponse.builder()
-                        .scores(inOrder(scores, n))
-                        .modelName(modelName())
-                        .tokenUsage(new TokenUsage(tokens(scores)))
-                        .build());
+        CompletableFuture<List<RerankScore>> scored = n == 0
+                ? CompletableFuture.completedFuture(List.of())
+                : reranker.submit(request.query(), request.documents(), options);
+        return scored.thenApply(scores -> ScoringResponse.builder()
+                .scores(inOrder(scores, n))
+                .modelName(modelName())
+                .tokenUsage(new TokenUsage(tokens(scores)))
+                .build());
     }
 
     /** The reranker returns its scores best first; LangChain4j wants them in the documents' order. */

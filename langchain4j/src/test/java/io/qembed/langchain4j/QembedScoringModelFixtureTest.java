@@ -142,6 +142,15 @@ class QembedScoringModelFixtureTest {
     }
 
     @Test
+    void noSegmentsNoScores() throws Exception {
+        Response<List<Double>> none = model.scoreAll(List.of(), CAPITAL);
+        assertEquals(List.of(), none.content());
+        assertEquals(0, none.tokenUsage().inputTokenCount());
+        assertEquals(List.of(), model.scoreAsync(ScoringRequest.builder().query(CAPITAL).documents(List.of()).build())
+                .get(10, TimeUnit.SECONDS).scores());
+    }
+
+    @Test
     void theBuilderWantsExactlyOneSource() {
         assertThrows(IllegalStateException.class, () -> QembedScoringModel.builder().build());
         assertThrows(IllegalStateException.class,
