@@ -416,6 +416,25 @@ class RerankServerTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"/v1/rerank", "/rerank"})
+    void brokenBodiesAre4xxWithTheJsonError(String path) {
+        String head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+        try (RawHttp c = new RawHttp(server.port())) {
+            c.send(head + "Content-Length: 100\r\n\r\n{\"query\":").halfClose();
+            JsonNode error = HostileClientContractTest.assertJsonError(c.response(), 400, null);
+            assertTrue(error.get("message").asText().contains("ended early"), error.toString());
+        }
+        try (RawHttp c = new RawHttp(server.port())) {
+            c.send(head + "Transfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n");
+            HostileClientContractTest.assertJsonError(c.response(), 400, null);
+        }
+        try (RawHttp c = new RawHttp(server.port())) {
+            c.send(head + "Content-Length: 999999\r\n\r\n{");
+            HostileClientContractTest.assertJsonError(c.response(), 413, "request_too_large");
+        }
+    }
+
     static JsonNode ok(Http client, String path, JsonNode body) {
         Http.Response r = client.post(path, body);
         assertEquals(200, r.status(), r.raw().body());

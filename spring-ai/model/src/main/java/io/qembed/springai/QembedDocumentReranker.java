@@ -31,7 +31,7 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
     private final double minScore;
 
     private QembedDocumentReranker(Builder builder) {
-        this.reranker = Objects.requireNonNull(builder.reranker, "reranker");
+        this.reranker = builder.reranker;
         this.options = builder.options.withTopN(builder.topN);
         this.minScore = builder.minScore;
         // Options that do not fit the model (a pair length above its limit) fail here, not at the first query.
