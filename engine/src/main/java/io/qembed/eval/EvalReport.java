@@ -40,6 +40,9 @@ public final class EvalReport {
     /** The result's notes, then why a metric is left out. */
     private static List<String> notes(EvalResult r) {
         List<String> notes = new ArrayList<>(r.notes());
+        r.configs().stream().filter(c -> c.reranker() != null).findFirst().ifPresent(c -> notes.add(
+                "a row '..., rerank@" + c.rerankTop() + "' is the row above it with the top " + c.rerankTop()
+                        + " documents of each query reordered by the reranker " + c.reranker()));
         for (int m = 0; m < METRICS; m++) {
             if (!RetrievalMetrics.Scores.informative(m, r.corpus())) {
                 notes.add(RetrievalMetrics.Scores.NAMES.get(m) + " is left out: with " + r.corpus()
@@ -163,6 +166,13 @@ public final class EvalReport {
             o.put("type", c.type());
             o.put("bytes_per_vector", c.bytesPerVector());
             o.put("rescore", c.rescore());
+            if (c.reranker() != null) {
+                ObjectNode rerank = o.putObject("rerank");
+                rerank.put("model", c.reranker());
+                rerank.put("top", c.rerankTop());
+            } else {
+                o.putNull("rerank");
+            }
         }
         ArrayNode notes = root.putArray("notes");
         notes(r).forEach(notes::add);

@@ -46,10 +46,13 @@ public record EvalResult(
      * @param scores the metrics averaged over scored queries
      * @param scoredQueries queries with at least one relevant document
      * @param skippedQueries searched queries without a relevant document
-     * @param searchMillis time of the exact search (of the compact search and its rescore, for a compact type)
+     * @param searchMillis time of the exact search (of the compact search and its rescore, for a compact type;
+     *     and of the reranking, in a reranked row)
      * @param type the output type searched ({@code float}, {@code int8}, {@code binary}, ...)
      * @param bytesPerVector the size of one stored vector in that type
      * @param rescore the oversampling factor of the float rescore (0 for none)
+     * @param reranker the model that reordered the top of the search's ranking, or null for the search alone
+     * @param rerankTop how many of the search's best documents it reordered (0 without a reranker)
      */
     public record ConfigResult(
             String label,
@@ -64,5 +67,7 @@ public record EvalResult(
             long searchMillis,
             String type,
             int bytesPerVector,
-            int rescore) {}
+            int rescore,
+            String reranker,
+            int rerankTop) {}
 }

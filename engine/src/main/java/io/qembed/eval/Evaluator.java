@@ -25,7 +25,8 @@ import java.util.function.UnaryOperator;
 /**
  * Runs a retrieval evaluation: embeds the corpus and the queries once per distinct model input (with
  * a disk cache), then for each configuration truncates, transforms and normalises the vectors the way
- * the runtime does, searches exactly, and scores the rankings against the qrels.
+ * the runtime does, searches exactly, and scores the rankings against the qrels. With a rerank stage, each
+ * configuration also gets a row whose rankings have their best documents reordered by a reranker.
  */
 public final class Evaluator {
     /** Depth of the result lists (Recall@100 needs 100). */
@@ -35,6 +36,7 @@ public final class Evaluator {
     private final EmbeddingCache cache;
     private final Progress progress;
     private final Options options;
+    private final Rerank rerank;
 
     /**
      * How to run.
@@ -67,11 +69,29 @@ public final class Evaluator {
             List<Datasets.TextRecord> corpus,
             Map<String, Map<String, Integer>> qrels) {}
 
+    /**
+     * The rerank stage: the {@code top} best documents of each search reordered by {@code scorer}, the rest
+     * left below them as the search ranked them.
+     */
+    public record Rerank(PairScorer scorer, int top) {
+        public Rerank {
+            if (top < 1 || top > DEPTH) {
+                throw new IllegalArgumentException("the rerank stage takes 1 to " + DEPTH + " documents, got " + top);
+            }
+        }
+    }
+
     public Evaluator(TextEncoder encoder, EmbeddingCache cache, Progress progress, Options options) {
+        this(encoder, cache, progress, options, null);
+    }
+
+    /** An evaluator with a rerank stage ({@code rerank} null for none). */
+    public Evaluator(TextEncoder encoder, EmbeddingCache cache, Progress progress, Options options, Rerank rerank) {
         this.encoder = encoder;
         this.cache = cache;
         this.progress = progress;
         this.options = options;
+        this.rerank = rerank;
     }
 
     /**
@@ -124,10 +144,15 @@ public final class Evaluator {
         }
 
         List<EvalResult.ConfigResult> results = new ArrayList<>();
+        Map<String, Double> pairScores = new HashMap<>(); // "query index:document index" -> rerank score
         try (BruteForceSearch search = new BruteForceSearch(options.searchThreads())) {
             for (EvalConfig c : configs) {
                 float[][] queries = queryVectors.get(c.instruction() == null ? "" : c.instruction());
-                results.add(evaluate(c, model, corpusVectors, queries, plan, data, search, files));
+                Evaluated retrieval = evaluate(c, model, corpusVectors, queries, plan, data, search, files);
+                results.add(retrieval.result());
+                if (rerank != null) {
+                    results.add(reranked(retrieval, plan, data, pairScores));
+                }
             }
         }
         return new EvalResult(
@@ -217,7 +242,10 @@ public final class Evaluator {
         }
     }
 
-    private EvalResult.ConfigResult evaluate(
+    /** A configuration's result, with its rankings (document indexes, best first, one array per query). */
+    private record Evaluated(EvalResult.ConfigResult result, List<int[]> rankings) {}
+
+    private Evaluated evaluate(
             EvalConfig c,
             ModelInfo model,
             float[][] corpusRaw,
@@ -249,16 +277,12 @@ public final class Evaluator {
         TopK.Ranking[] rankings = search(c, model, queries, docs, search, searchNanos);
         long searchMillis = searchNanos[0] / 1_000_000;
 
-        Map<String, List<String>> ranked = new LinkedHashMap<>();
-        for (int i = 0; i < rankings.length; i++) {
-            List<String> ids = new ArrayList<>(rankings[i].docs().length);
-            for (int doc : rankings[i].docs()) {
-                ids.add(data.corpus().get(doc).id());
-            }
-            ranked.put(plan.queryIds().get(i), ids);
+        List<int[]> ranked = new ArrayList<>(rankings.length);
+        for (TopK.Ranking ranking : rankings) {
+            ranked.add(ranking.docs());
         }
-        RetrievalMetrics.Summary summary = RetrievalMetrics.summarize(ranked, data.qrels());
-        return new EvalResult.ConfigResult(
+        RetrievalMetrics.Summary summary = RetrievalMetrics.summarize(byId(ranked, plan, data), data.qrels());
+        return new Evaluated(new EvalResult.ConfigResult(
                 c.label(),
                 dims,
                 docs[0].length,
@@ -271,7 +295,9 @@ public final class Evaluator {
                 searchMillis,
                 c.type().label(),
                 c.type().bytesPerVector(docs[0].length),
-                c.rescore());
+                c.rescore(),
+                null,
+                0), ranked);
     }
 
     /**
@@ -350,6 +376,68 @@ public final class Evaluator {
             out[i] = CompactSearch.words(OutputType.UBINARY.encode(vectors[i], null));
         }
         return out;
+    }
+
+    /** Rankings as the metrics read them: query id -> document ids, best first. */
+    private static Map<String, List<String>> byId(List<int[]> ranked, Plan plan, Dataset data) {
+        Map<String, List<String>> byId = new LinkedHashMap<>();
+        for (int i = 0; i < ranked.size(); i++) {
+            List<String> ids = new ArrayList<>(ranked.get(i).length);
+            for (int doc : ranked.get(i)) {
+                ids.add(data.corpus().get(doc).id());
+            }
+            byId.put(plan.queryIds().get(i), ids);
+        }
+        return byId;
+    }
+
+    /**
+     * The rerank stage over a configuration's rankings: the {@link Rerank#top} best documents of each query
+     * reordered by their scores (highest first; ties keep the search's order), the rest unchanged. A pair is
+     * scored once for all configurations.
+     */
+    private EvalResult.ConfigResult reranked(Evaluated evaluated, Plan plan, Dataset data,
+            Map<String, Double> pairScores) {
+        EvalResult.ConfigResult retrieval = evaluated.result();
+        long start = System.nanoTime();
+        List<int[]> reordered = new ArrayList<>();
+        progress.start("reranking the top " + rerank.top() + " (" + retrieval.label() + ")", plan.queryIds().size());
+        try {
+            for (int q = 0; q < evaluated.rankings().size(); q++) {
+                int[] docs = evaluated.rankings().get(q);
+                int top = Math.min(rerank.top(), docs.length);
+                List<Integer> unscored = new ArrayList<>();
+                for (int i = 0; i < top; i++) {
+                    if (!pairScores.containsKey(q + ":" + docs[i])) {
+                        unscored.add(docs[i]);
+                    }
+                }
+                if (!unscored.isEmpty()) {
+                    double[] scores = rerank.scorer().score(plan.queryTexts().get(q),
+                            unscored.stream().map(d -> data.corpus().get(d).text()).toList());
+                    for (int i = 0; i < scores.length; i++) {
+                        pairScores.put(q + ":" + unscored.get(i), scores[i]);
+                    }
+                }
+                int query = q;
+                Integer[] best = Arrays.stream(docs, 0, top).boxed().toArray(Integer[]::new);
+                Arrays.sort(best, (a, b) -> Double.compare(pairScores.get(query + ":" + b), pairScores.get(query + ":" + a)));
+                int[] order = docs.clone();
+                for (int i = 0; i < top; i++) {
+                    order[i] = best[i];
+                }
+                reordered.add(order);
+                progress.advance(1);
+            }
+        } finally {
+            progress.finish();
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        RetrievalMetrics.Summary summary = RetrievalMetrics.summarize(byId(reordered, plan, data), data.qrels());
+        return new EvalResult.ConfigResult(retrieval.label() + ", rerank@" + rerank.top(), retrieval.inputDimensions(),
+                retrieval.outputDimensions(), retrieval.instruction(), retrieval.post(), retrieval.keptVariance(),
+                summary.scores(), summary.scoredQueries(), summary.skippedQueries(), retrieval.searchMillis() + millis,
+                retrieval.type(), retrieval.bytesPerVector(), retrieval.rescore(), rerank.scorer().name(), rerank.top());
     }
 
     private LinearTransform fit(EvalConfig c, EvalConfig.Post.Fit fit, int dims, float[][] corpus, ModelInfo model) {

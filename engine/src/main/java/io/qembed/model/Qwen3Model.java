@@ -6,6 +6,7 @@ import io.qembed.backend.BoundBatch;
 import io.qembed.backend.PassMemory;
 import io.qembed.backend.PassMemory.Shape;
 import io.qembed.backend.Tensor;
+import io.qembed.io.TensorView;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -14,10 +15,13 @@ import java.util.Map;
 import java.util.function.ToIntFunction;
 
 /**
- * The Qwen3 decoder as an embedding model, written once over the {@link Backend} operations.
+ * The Qwen3 decoder, written once over the {@link Backend} operations, as an embedding model or as a
+ * reranker.
  *
- * <p>One prefill pass per packed batch: no KV cache, no lm_head. The output is the final-norm hidden
- * state of each sequence's last token (last-token pooling), unnormalised.
+ * <p>One prefill pass per packed batch: no KV cache. The embedding model's output is the final-norm hidden
+ * state of each sequence's last token (last-token pooling), unnormalised. A model given rows of the output
+ * layer (the reranker's "yes" and "no") returns instead the logits of those rows alone at each sequence's
+ * last token: one small product {@code [sequences, hidden] x [rows, hidden]ᵀ}, never the whole vocabulary.
  */
 public final class Qwen3Model implements AutoCloseable {
     /** Rows of the MLP processed at once, bounding its {@code [rows, 2 * ffn]} buffer on long inputs. */
@@ -31,6 +35,7 @@ public final class Qwen3Model implements AutoCloseable {
     private final Tensor embedTokens; // [vocab, hidden]
     private final List<Layer> layers;
     private final Tensor norm; // [1, hidden]
+    private final Tensor outputRows; // [rows, hidden], or null for the embedding model
     private final float eps;
     private Workspace workspace; // activations reused from call to call
 
@@ -95,13 +100,24 @@ public final class Qwen3Model implements AutoCloseable {
      * they are uploaded once, before any pass.
      */
     public static PassMemory passMemory(Qwen3Config config, int tokens, int sequences) {
+        return passMemory(config, 0, tokens, sequences);
+    }
+
+    /**
+     * {@link #passMemory(Qwen3Config, int, int)} for a model that returns the logits of {@code outputRows}
+     * rows of the output layer (0 for the embedding model): those take {@code [sequences, outputRows]} more.
+     */
+    public static PassMemory passMemory(Qwen3Config config, int outputRows, int tokens, int sequences) {
         if (tokens < 1 || sequences < 1 || sequences > tokens) {
             throw new IllegalArgumentException(
                     "a batch of " + sequences + " sequences in " + tokens + " tokens is not possible");
         }
-        List<Shape> activations = Arrays.stream(Activation.values())
+        List<Shape> activations = new ArrayList<>(Arrays.stream(Activation.values())
                 .map(a -> a.shape(config, tokens, sequences))
-                .toList();
+                .toList());
+        if (outputRows > 0) {
+            activations.add(new Shape(sequences, outputRows));
+        }
         Shape activatedGate =
                 new Shape(Activation.GATE_UP.shape(config, tokens, sequences).rows(), config.intermediateSize());
         List<Shape> matmulInputs = List.of(
@@ -131,13 +147,23 @@ public final class Qwen3Model implements AutoCloseable {
         }
     }
 
-    /** Makes the weights usable by the backend (zero-copy on the CPU, one upload on a GPU). */
+    /** An embedding model; makes the weights usable by the backend (zero-copy on the CPU, one upload on a GPU). */
     public Qwen3Model(Qwen3Config config, Qwen3Weights weights, Backend backend) {
+        this(config, weights, List.of(), backend);
+    }
+
+    /**
+     * A model whose pass returns the logits of {@code outputRows} (each {@code [1, hidden]}, rows of the
+     * output layer, e.g. those of the tokens "yes" and "no") at the last token of each sequence; an
+     * embedding model when {@code outputRows} is empty.
+     */
+    public Qwen3Model(Qwen3Config config, Qwen3Weights weights, List<TensorView> outputRows, Backend backend) {
         this.config = config;
         this.backend = backend;
         this.eps = (float) config.rmsNormEps();
         this.embedTokens = backend.upload(weights.embedTokens());
         this.norm = backend.upload(weights.norm());
+        this.outputRows = outputRows.isEmpty() ? null : backend.uploadStacked(outputRows);
         List<Layer> uploaded = new ArrayList<>();
         for (Qwen3Weights.Layer w : weights.layers()) {
             uploaded.add(
@@ -162,11 +188,22 @@ public final class Qwen3Model implements AutoCloseable {
         return backend;
     }
 
+    /** Values a pass returns per sequence: the hidden size, or the number of output rows. */
+    public int outputWidth() {
+        return outputRows == null ? config.hiddenSize() : outputRows.rows();
+    }
+
+    /** The output rows this model computes logits for, 0 for an embedding model (see {@link #passMemory}). */
+    public int outputRows() {
+        return outputRows == null ? 0 : outputRows.rows();
+    }
+
     /**
      * Runs the decoder over a packed batch. Calls come from one thread at a time (the thread that owns
      * the backend); activation buffers are reused from call to call.
      *
-     * @return the pooled hidden states, row-major {@code [sequences, hidden]}
+     * @return the pooled hidden states, row-major {@code [sequences, hidden]}, or for a model with output
+     *     rows their logits, {@code [sequences, rows]}
      */
     public float[] forward(Batch batch) {
         return forward(batch, Trace.NONE);
@@ -241,7 +278,12 @@ public final class Qwen3Model implements AutoCloseable {
                     backend.addRmsNorm(rx, rdelta, norm, eps, rh);
                     trace.activation("after_mlp", l, rx);
                     trace.activation("final_norm", Trace.NO_LAYER, rh);
-                    return backend.download(rh); // [seqs, hidden]
+                    if (outputRows == null) {
+                        return backend.download(rh); // [seqs, hidden]
+                    }
+                    Tensor logits = buf.alloc(new Shape(seqs, outputRows.rows())); // [seqs, rows]
+                    backend.matmul(rh, outputRows, logits);
+                    return backend.download(logits);
                 }
                 backend.addRmsNorm(x, delta, layers.get(l + 1).inputLayernorm(), eps, h);
                 trace.activation("after_mlp", l, x);
@@ -347,6 +389,9 @@ public final class Qwen3Model implements AutoCloseable {
         }
         embedTokens.close();
         norm.close();
+        if (outputRows != null) {
+            outputRows.close();
+        }
         for (Layer l : layers) {
             l.tensors().forEach(Tensor::close);
         }

@@ -1,7 +1,9 @@
 package io.qembed.model;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.DType;
@@ -20,11 +22,13 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * Writes a Qwen3-Embedding checkpoint with random BF16 weights at a given shape, in the exact Hugging Face
- * layout of the real models: {@code model.safetensors} (or shards named {@code model-00001-of-0000N.safetensors}
- * with {@code model.safetensors.index.json} once the weights pass the shard size), {@code config.json}, the
- * sentence-transformers files, and the real Qwen3 tokenizer. Used to test and benchmark the real shapes
- * without the real weights.
+ * Writes a Qwen3-Embedding or Qwen3-Reranker checkpoint with random BF16 weights at a given shape, in the exact
+ * Hugging Face layout of the real models: {@code model.safetensors} (or shards named {@code
+ * model-00001-of-0000N.safetensors} with {@code model.safetensors.index.json} once the weights pass the shard
+ * size), {@code config.json}, and the real Qwen3 tokenizer; an embedding model also has the
+ * sentence-transformers files, a reranker has {@code model.} tensor names, its own {@code lm_head.weight} where
+ * the shape does not tie it to the embeddings (the 8B), and the tokenizer whose post-processor appends nothing.
+ * Used to test and benchmark the real shapes without the real weights.
  *
  * <p>Weights are streamed to disk, never held in memory: the 8B shape (15 GB) writes with a few MB of heap per
  * thread. Each tensor draws from its own random stream seeded by the seed and the tensor's position, so the
@@ -63,18 +67,37 @@ public final class RandomModel {
         }
     }
 
-    /** Writes a random model of {@code shape} into {@code outDir} (created if needed), sharding at 5 GB. */
+    /** Which model a checkpoint is: the same decoder, saved and tokenised as each real one is. */
+    public enum Kind {
+        /** Qwen3-Embedding: tensors of the base class (no {@code model.} prefix, no lm_head). */
+        EMBEDDING,
+        /** Qwen3-Reranker: a {@code Qwen3ForCausalLM} with {@code model.} names and an output layer. */
+        RERANKER
+    }
+
+    /** Writes a random embedding model of {@code shape} into {@code outDir} (created if needed), sharding at 5 GB. */
     public static Written write(Qwen3Config shape, Path outDir, long seed) throws IOException {
-        return write(shape, outDir, seed, DEFAULT_MAX_SHARD_BYTES);
+        return write(shape, Kind.EMBEDDING, outDir, seed, DEFAULT_MAX_SHARD_BYTES);
+    }
+
+    /** Writes a random model of {@code kind} and {@code shape} into {@code outDir}, sharding at 5 GB. */
+    public static Written write(Qwen3Config shape, Kind kind, Path outDir, long seed) throws IOException {
+        return write(shape, kind, outDir, seed, DEFAULT_MAX_SHARD_BYTES);
+    }
+
+    /** {@link #write(Qwen3Config, Kind, Path, long, long)} for an embedding model. */
+    public static Written write(Qwen3Config shape, Path outDir, long seed, long maxShardBytes) throws IOException {
+        return write(shape, Kind.EMBEDDING, outDir, seed, maxShardBytes);
     }
 
     /**
      * Writes a random model, starting a new shard before a tensor that would take the current one past
      * {@code maxShardBytes} (a tensor larger than that gets a shard of its own, as in Hugging Face).
      */
-    public static Written write(Qwen3Config shape, Path outDir, long seed, long maxShardBytes) throws IOException {
+    public static Written write(Qwen3Config shape, Kind kind, Path outDir, long seed, long maxShardBytes)
+            throws IOException {
         Files.createDirectories(outDir);
-        List<Spec> specs = tensors(shape);
+        List<Spec> specs = tensors(shape, kind);
         Map<String, Integer> positions = new LinkedHashMap<>();
         specs.forEach(spec -> positions.put(spec.name(), positions.size()));
         List<List<Spec>> shards = shard(specs, maxShardBytes);
@@ -101,8 +124,33 @@ public final class RandomModel {
             index.put("weight_map", weightMap);
             writeJson(outDir.resolve(Checkpoint.INDEX_FILE), index);
         }
-        writeMetadataFiles(shape, outDir);
+        if (kind == Kind.EMBEDDING) {
+            writeEmbeddingFiles(shape, outDir);
+        } else {
+            Files.writeString(outDir.resolve("config.json"), shape.toJson());
+            try (InputStream in = resource("tokenizer.json")) {
+                writeRerankerTokenizer(JSON.readTree(in), outDir.resolve("tokenizer.json"));
+            }
+            copyResource("tokenizer_config.json", outDir);
+        }
         return new Written(List.copyOf(files), totalBytes);
+    }
+
+    /**
+     * Every tensor of a checkpoint of {@code kind} in Hugging Face order: an embedding model's without the
+     * {@code model.} prefix and lm_head, a reranker's with the prefix and, when not tied, lm_head last.
+     */
+    static List<Spec> tensors(Qwen3Config c, Kind kind) {
+        List<Spec> base = tensors(c);
+        if (kind == Kind.EMBEDDING) {
+            return base;
+        }
+        List<Spec> specs = new ArrayList<>();
+        base.forEach(s -> specs.add(new Spec("model." + s.name(), s.shape(), s.isNorm())));
+        if (!c.tieWordEmbeddings()) {
+            specs.add(new Spec(OutputLayer.LM_HEAD, new long[] {c.vocabSize(), c.hiddenSize()}, false));
+        }
+        return specs;
     }
 
     /** Every tensor of the checkpoint in Hugging Face order, without the {@code model.} prefix and lm_head. */
@@ -129,9 +177,30 @@ public final class RandomModel {
         return specs;
     }
 
-    /** Bytes of BF16 weights a model of this shape holds. */
+    /** Bytes of BF16 weights an embedding model of this shape holds. */
     public static long weightBytes(Qwen3Config shape) {
-        return tensors(shape).stream().mapToLong(Spec::bytes).sum();
+        return weightBytes(shape, Kind.EMBEDDING);
+    }
+
+    /** Bytes of BF16 weights a model of this kind and shape holds. */
+    public static long weightBytes(Qwen3Config shape, Kind kind) {
+        return tensors(shape, kind).stream().mapToLong(Spec::bytes).sum();
+    }
+
+    /**
+     * Writes the Qwen3-Reranker's tokenizer.json: the Qwen3-Embedding one ({@code embeddingTokenizer}) with
+     * only the post-processor replaced by the byte-level one, which appends nothing (the embedding model's
+     * appends {@code <|endoftext|>}), as in the Qwen3 and Qwen3-Reranker repositories.
+     */
+    public static void writeRerankerTokenizer(JsonNode embeddingTokenizer, Path file) throws IOException {
+        ObjectNode tokenizer = embeddingTokenizer.deepCopy();
+        ObjectNode byteLevel = tokenizer.objectNode();
+        byteLevel.put("type", "ByteLevel");
+        byteLevel.put("add_prefix_space", false);
+        byteLevel.put("trim_offsets", false);
+        byteLevel.put("use_regex", false);
+        tokenizer.set("post_processor", byteLevel);
+        writeJson(file, tokenizer);
     }
 
     private static List<List<Spec>> shard(List<Spec> specs, long maxShardBytes) {
@@ -171,7 +240,7 @@ public final class RandomModel {
     }
 
     /** config.json, the sentence-transformers files, and the tokenizer. */
-    private static void writeMetadataFiles(Qwen3Config shape, Path outDir) throws IOException {
+    private static void writeEmbeddingFiles(Qwen3Config shape, Path outDir) throws IOException {
         Files.writeString(outDir.resolve("config.json"), shape.toJson());
         Map<String, Object> prompts = new LinkedHashMap<>();
         prompts.put("query",
@@ -210,12 +279,17 @@ public final class RandomModel {
     }
 
     private static void copyResource(String name, Path outDir) throws IOException {
-        try (InputStream in = RandomModel.class.getResourceAsStream(RESOURCES + name)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + RESOURCES + name + " is missing from the engine jar");
-            }
+        try (InputStream in = resource(name)) {
             Files.copy(in, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    private static InputStream resource(String name) {
+        InputStream in = RandomModel.class.getResourceAsStream(RESOURCES + name);
+        if (in == null) {
+            throw new IllegalStateException("resource " + RESOURCES + name + " is missing from the engine jar");
+        }
+        return in;
     }
 
     private static void writeJson(Path file, Object value) throws IOException {

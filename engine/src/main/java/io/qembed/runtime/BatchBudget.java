@@ -53,6 +53,15 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
      */
     public static BatchBudget of(Qwen3Config config, OptionalLong deviceFreeBytes, int requestedBatchTokens,
             ToLongFunction<PassMemory> passBytes) {
+        return of(config, 0, deviceFreeBytes, requestedBatchTokens, passBytes);
+    }
+
+    /**
+     * {@link #of(Qwen3Config, OptionalLong, int, ToLongFunction)} for a model whose pass returns the logits of
+     * {@code outputRows} rows of the output layer (the reranker's 2), 0 for an embedding model.
+     */
+    public static BatchBudget of(Qwen3Config config, int outputRows, OptionalLong deviceFreeBytes,
+            int requestedBatchTokens, ToLongFunction<PassMemory> passBytes) {
         if (requestedBatchTokens < 0) {
             throw new IllegalArgumentException("batch budget " + requestedBatchTokens + " is negative");
         }
@@ -62,15 +71,15 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
         }
         long free = deviceFreeBytes.getAsLong();
         long usable = usableBytes(free);
-        int fit = tokensThatFit(config, passBytes, usable);
+        int fit = tokensThatFit(config, outputRows, passBytes, usable);
         if (fit < MIN_DEVICE_TOKENS) {
             throw new EmbedException("not enough device memory for activations: " + mib(free)
                     + " free after loading the weights, " + mib(usable) + " usable; a batch of " + MIN_DEVICE_TOKENS
-                    + " tokens needs " + mib(deviceBytes(config, passBytes, MIN_DEVICE_TOKENS)));
+                    + " tokens needs " + mib(deviceBytes(config, outputRows, passBytes, MIN_DEVICE_TOKENS)));
         }
         if (requestedBatchTokens > fit) {
             throw new EmbedException("a batch of " + requestedBatchTokens + " tokens needs "
-                    + mib(deviceBytes(config, passBytes, requestedBatchTokens)) + " of device memory, but "
+                    + mib(deviceBytes(config, outputRows, passBytes, requestedBatchTokens)) + " of device memory, but "
                     + mib(usable) + " of the " + mib(free) + " free after loading the weights are usable; at most "
                     + fit + " tokens fit");
         }
@@ -78,7 +87,21 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
                 ? requestedBatchTokens
                 : Math.min(fit, config.maxPositionEmbeddings());
         int maxInput = Math.min(fit, config.maxPositionEmbeddings());
-        return new BatchBudget(batch, maxInput, deviceBytes(config, passBytes, batch));
+        return new BatchBudget(batch, maxInput, deviceBytes(config, outputRows, passBytes, batch));
+    }
+
+    /**
+     * The budget for {@code model} on its backend, measured with the weights on the device and no activation
+     * yet; a backend that pools device memory is then told to keep no more than one pass's worth.
+     */
+    static BatchBudget forModel(Qwen3Model model, int requestedBatchTokens) {
+        Backend backend = model.backend();
+        OptionalLong deviceFree = backend.freeDeviceMemory();
+        BatchBudget budget = of(model.config(), model.outputRows(), deviceFree, requestedBatchTokens, backend::passBytes);
+        if (deviceFree.isPresent()) {
+            backend.limitReusedMemory(budget.batchDeviceBytes());
+        }
+        return budget;
     }
 
     /** The share of {@code freeBytes} passes may take: {@link #USABLE_FRACTION} after {@link #RESERVED_BYTES}. */
@@ -91,16 +114,26 @@ public record BatchBudget(int batchTokens, int maxInputTokens, long batchDeviceB
      * one token long), on a backend that counts a pass with {@code passBytes}.
      */
     public static long deviceBytes(Qwen3Config config, ToLongFunction<PassMemory> passBytes, int tokens) {
-        return passBytes.applyAsLong(Qwen3Model.passMemory(config, tokens, tokens));
+        return deviceBytes(config, 0, passBytes, tokens);
+    }
+
+    private static long deviceBytes(Qwen3Config config, int outputRows, ToLongFunction<PassMemory> passBytes,
+            int tokens) {
+        return passBytes.applyAsLong(Qwen3Model.passMemory(config, outputRows, tokens, tokens));
     }
 
     /** The most tokens whose pass fits in {@code usableBytes}, or 0 when not even one does. */
     static int tokensThatFit(Qwen3Config config, ToLongFunction<PassMemory> passBytes, long usableBytes) {
+        return tokensThatFit(config, 0, passBytes, usableBytes);
+    }
+
+    private static int tokensThatFit(Qwen3Config config, int outputRows, ToLongFunction<PassMemory> passBytes,
+            long usableBytes) {
         int low = 0; // fits (a pass over no tokens takes nothing)
         int high = Integer.MAX_VALUE; // bound; found by the search
         while (low < high) {
             int mid = (int) (((long) low + high + 1) / 2);
-            if (deviceBytes(config, passBytes, mid) <= usableBytes) {
+            if (deviceBytes(config, outputRows, passBytes, mid) <= usableBytes) {
                 low = mid;
             } else {
                 high = mid - 1;

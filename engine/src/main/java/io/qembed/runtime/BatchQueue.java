@@ -3,6 +3,7 @@ package io.qembed.runtime;
 import io.qembed.api.EmbedException;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineClosedException;
+import io.qembed.api.EngineConfig;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.TokenizedInput;
@@ -43,6 +44,17 @@ final class BatchQueue {
     private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
     private int queuedTokens;
     private volatile boolean closed;
+
+    /**
+     * The queue of {@code model} with batches of {@code budget} and the queue limit of {@code engineConfig}
+     * (default: 16 batches).
+     */
+    static BatchQueue of(Qwen3Model model, BatchBudget budget, EngineConfig engineConfig) {
+        int queuedTokens = engineConfig.maxQueuedTokens() > 0
+                ? engineConfig.maxQueuedTokens()
+                : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
+        return new BatchQueue(model, budget.batchTokens(), queuedTokens);
+    }
 
     BatchQueue(Qwen3Model model, int batchTokens, int maxQueuedTokens) {
         this.model = model;
@@ -101,7 +113,7 @@ final class BatchQueue {
         lock.lock();
         try {
             if (closed) {
-                throw new EngineClosedException("the embedder is shutting down");
+                throw new EngineClosedException("the model is shutting down");
             }
             // An oversized request is still taken when nothing waits, else it could never run.
             if (!jobs.isEmpty() && queuedTokens + tokens > maxQueuedTokens) {
@@ -168,7 +180,7 @@ final class BatchQueue {
     private void run(List<Job> batch) {
         batch.sort(Comparator.comparingInt(j -> j.ids().length));
         long start = System.nanoTime();
-        float[] pooled; // [sequences, hidden]
+        float[] pooled; // [sequences, model.outputWidth()]
         try {
             pooled = model.forward(Batch.of(batch.stream().map(Job::ids).toList()));
         } catch (RuntimeException | Error e) {
@@ -178,7 +190,7 @@ final class BatchQueue {
             return;
         }
         long elapsed = System.nanoTime() - start;
-        int hidden = model.config().hiddenSize();
+        int width = model.outputWidth(); // a pooled vector, or a reranker's logits
         List<Request> finished = new ArrayList<>();
         Set<Request> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int s = 0; s < batch.size(); s++) {
@@ -192,7 +204,7 @@ final class BatchQueue {
             }
             if (r.failure == null) {
                 try {
-                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, s * hidden, (s + 1) * hidden));
+                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, s * width, (s + 1) * width));
                     if (!allFinite(vector)) {
                         throw new NonFiniteOutputException(job.index());
                     }

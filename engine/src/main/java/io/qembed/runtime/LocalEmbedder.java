@@ -38,7 +38,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -71,10 +70,7 @@ public final class LocalEmbedder implements Embedder {
         this.prompts = prompts;
         this.checkpoint = checkpoint;
         this.model = model;
-        int queuedTokens = engineConfig.maxQueuedTokens() > 0
-                ? engineConfig.maxQueuedTokens()
-                : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
-        this.queue = new BatchQueue(model, budget.batchTokens(), queuedTokens);
+        this.queue = BatchQueue.of(model, budget, engineConfig);
     }
 
     /** Loads a model directory and starts its worker; the model is warmed up before this returns. */
@@ -95,12 +91,7 @@ public final class LocalEmbedder implements Embedder {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             backend = backends.apply(engineConfig);
             Qwen3Model model = new Qwen3Model(config, weights, backend);
-            // Measured with the weights on the device and no activation yet.
-            OptionalLong deviceFree = backend.freeDeviceMemory();
-            BatchBudget budget = BatchBudget.of(config, deviceFree, engineConfig.maxBatchTokens(), backend::passBytes);
-            if (deviceFree.isPresent()) {
-                backend.limitReusedMemory(budget.batchDeviceBytes());
-            }
+            BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             ModelInfo info =
                     new ModelInfo(
                             modelName(modelDir),
@@ -155,14 +146,14 @@ public final class LocalEmbedder implements Embedder {
     }
 
     /** {@code Org/Name} for a Hugging Face cache snapshot, else the directory's name. */
-    private static String modelName(Path modelDir) {
+    static String modelName(Path modelDir) {
         Path dir = modelDir.toAbsolutePath().normalize();
         return ModelResolver.repoIdOf(dir)
                 .orElse(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
     }
 
     /** A hash of config.json and every tensor's name, dtype and shape: stable across copies of a model. */
-    private static String identity(Path modelDir, Checkpoint checkpoint) {
+    static String identity(Path modelDir, Checkpoint checkpoint) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(Files.readAllBytes(modelDir.resolve("config.json")));

@@ -44,7 +44,7 @@ class EvalReportTest {
     }
 
     static EvalResult.ConfigResult config(String label, int in, int out, Double kept, RetrievalMetrics.Scores s) {
-        return new EvalResult.ConfigResult(label, in, out, null, "none", kept, s, 80, 0, 3, "float", 4 * out, 0);
+        return new EvalResult.ConfigResult(label, in, out, null, "none", kept, s, 80, 0, 3, "float", 4 * out, 0, null, 0);
     }
 
     static Document parse(String html) throws Exception {

@@ -156,6 +156,53 @@ class EvaluatorTest {
         assertEquals((19 + 0.5) / 20, s.recall100(), 1e-12);
     }
 
+    /**
+     * Queries that embed like another document, reranked by a scorer that knows the topics: where the relevant
+     * document is within the top K it moves to the top; the search's own row is unchanged; each pair is scored
+     * once for all configurations.
+     */
+    @Test
+    void theRerankStageReordersTheTopOfEachSearch() {
+        Map<String, Integer> scored = new HashMap<>();
+        PairScorer topics = new PairScorer() {
+            @Override
+            public String name() {
+                return "topic-reranker";
+            }
+
+            @Override
+            public double[] score(String query, List<String> documents) {
+                Matcher q = TOPIC.matcher(query);
+                q.find();
+                double[] scores = new double[documents.size()];
+                for (int i = 0; i < scores.length; i++) {
+                    scored.merge(query + " | " + documents.get(i), 1, Integer::sum);
+                    Matcher d = TOPIC.matcher(documents.get(i));
+                    d.find();
+                    scores[i] = d.group(1).equals(q.group(1)) ? 1 : 0;
+                }
+                return scores;
+            }
+        };
+        Evaluator reranking = new Evaluator(new TopicEncoder(1), new EmbeddingCache(null), Progress.none(),
+                new Evaluator.Options(16, 2, 0.0, false, "test"), new Evaluator.Rerank(topics, 60));
+        EvalResult r = reranking.run(dataset(60, 20), configs("instruct=off", "instruct=off,dims=32"));
+        assertEquals(4, r.configs().size(), "each configuration, then its reranked row");
+        EvalResult.ConfigResult search = r.configs().get(0);
+        EvalResult.ConfigResult reranked = r.configs().get(1);
+        assertEquals(0.0, search.scores().top1());
+        assertEquals(null, search.reranker());
+        assertEquals("instruct=off, rerank@60", reranked.label());
+        assertEquals("topic-reranker", reranked.reranker());
+        assertEquals(60, reranked.rerankTop());
+        assertEquals(1.0, reranked.scores().top1(), "every relevant document is in the top 60 of 60");
+        assertTrue(scored.values().stream().allMatch(n -> n == 1), "each pair scored once");
+        assertEquals(20 * 60, scored.size());
+        assertTrue(EvalReport.text(r).contains("rerank@60"));
+        assertTrue(EvalReport.json(r).contains("\"model\" : \"topic-reranker\""), EvalReport.json(r));
+        assertThrows(IllegalArgumentException.class, () -> new Evaluator.Rerank(topics, 101));
+    }
+
     @Test
     void embedsEachDistinctInputOnceAndReusesTheCache() {
         TopicEncoder first = new TopicEncoder(0);

@@ -13,6 +13,7 @@ import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.io.Checkpoint;
 import io.qembed.runtime.Reference;
+import io.qembed.runtime.RerankerReference;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +66,24 @@ class PassMemoryTest {
             assertTrue(peak <= worstCase(model.config(), batch.tokens()), "the worst case bounds every split");
             assertEquals(declared.largestMatmulInput(), counting.largestMatmulInput, what + ": largest product input");
             assertEquals(declared.attentionKeys(), counting.attentionKeys, what + ": attention's k");
+        }
+    }
+
+    /** A reranker's pass holds the embedding pass's activations and its {@code [sequences, 2]} logits. */
+    @Test
+    void theRerankerPassAddsItsLogits() {
+        Path dir = RerankerReference.tiedModel();
+        Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+            Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
+            try (Qwen3Model reranker = new Qwen3Model(config, weights,
+                    OutputLayer.of(checkpoint, config, weights).rows(9693, 2152), counting)) {
+                Batch batch = batch(new Random(9), new int[] {40, 1, 17});
+                PassMemory declared = Qwen3Model.passMemory(config, reranker.outputRows(), batch.tokens(), 3);
+                assertEquals(declared.activationBytes(), counting.peakOf(() -> reranker.forward(batch)));
+                assertEquals(Qwen3Model.passMemory(config, batch.tokens(), 3).activationBytes() + 3 * 2 * Float.BYTES,
+                        declared.activationBytes());
+            }
         }
     }
 

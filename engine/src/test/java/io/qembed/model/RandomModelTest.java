@@ -3,12 +3,17 @@ package io.qembed.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.EngineConfig;
+import io.qembed.api.Reranker;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.Fixtures;
 import io.qembed.io.TensorView;
+import io.qembed.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,6 +102,46 @@ class RandomModelTest {
         assertEquals(2 * 595_776_512L, RandomModel.weightBytes(Qwen3Config.shape("0.6b")));
         assertEquals(2 * 4_021_774_336L, RandomModel.weightBytes(Qwen3Config.shape("4b")));
         assertEquals(2 * 7_567_295_488L, RandomModel.weightBytes(Qwen3Config.shape("8b")));
+    }
+
+    /** The 8B reranker adds its own output layer, [151665, 4096]: 8.19B parameters, Qwen3-8B's count. */
+    @Test
+    void rerankerShapesHaveTheirOutputLayer() {
+        for (String shape : List.of("0.6b", "4b")) {
+            Qwen3Config config = Qwen3Config.shape(shape);
+            assertEquals(RandomModel.weightBytes(config), RandomModel.weightBytes(config, RandomModel.Kind.RERANKER), shape);
+        }
+        Qwen3Config eight = Qwen3Config.shape("8b");
+        assertEquals(2 * 8_188_515_328L, RandomModel.weightBytes(eight, RandomModel.Kind.RERANKER));
+        List<RandomModel.Spec> specs = RandomModel.tensors(eight, RandomModel.Kind.RERANKER);
+        assertEquals("model.embed_tokens.weight", specs.getFirst().name());
+        assertEquals(OutputLayer.LM_HEAD, specs.getLast().name());
+        assertArrayEquals(new long[] {151665, 4096}, specs.getLast().shape());
+    }
+
+    /** Tiny rerankers, tied (as the 0.6B and 4B) and untied (as the 8B), open and score; their tokenizer appends nothing. */
+    @Test
+    void tinyRerankersOpenAndScore() throws IOException {
+        Qwen3Config untiedTiny = new Qwen3Config(64, 2, 4, 2, 32, 128, 151669, 32768, 1e6, 1e-6, false);
+        for (Qwen3Config config : List.of(tiny, untiedTiny)) {
+            Path out = dir.resolve("reranker-" + config.tieWordEmbeddings());
+            RandomModel.write(config, RandomModel.Kind.RERANKER, out, 5);
+            assertFalse(Files.exists(out.resolve("modules.json")), "no sentence-transformers files");
+            try (Checkpoint checkpoint = Checkpoint.open(out)) {
+                assertEquals(!config.tieWordEmbeddings(), checkpoint.find(OutputLayer.LM_HEAD).isPresent());
+                assertTrue(checkpoint.names().stream().filter(n -> !n.equals(OutputLayer.LM_HEAD))
+                        .allMatch(n -> n.startsWith("model.")));
+            }
+            JsonNode expected = json(Fixtures.tinyModel().resolve("tokenizer.json"));
+            ((ObjectNode) expected).set("post_processor", json(out.resolve("tokenizer.json")).get("post_processor"));
+            assertEquals(expected, json(out.resolve("tokenizer.json")), "only the post-processor differs");
+            assertArrayEquals(new int[] {14990}, Tokenizer.load(out.resolve("tokenizer.json")).encode("hello"));
+            try (Reranker reranker = Reranker.open(out, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU))) {
+                assertEquals(config.tieWordEmbeddings(), reranker.info().tiedOutput());
+                double score = reranker.rerank("q", List.of("d")).getFirst().score();
+                assertTrue(score > 0 && score < 1, "score " + score);
+            }
+        }
     }
 
     private static JsonNode json(Path file) throws IOException {

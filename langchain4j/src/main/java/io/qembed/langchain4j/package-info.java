@@ -1,2 +1,2 @@
-/** A LangChain4j {@code EmbeddingModel} backed by the in-process qembed engine. */
+/** LangChain4j's {@code EmbeddingModel} and {@code ScoringModel} backed by the in-process qembed engine. */
 package io.qembed.langchain4j;

@@ -3,6 +3,7 @@ package io.qembed.cli;
 import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.NonFiniteOutputException;
+import io.qembed.api.Reranker;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.eval.EmbedderEncoder;
@@ -11,6 +12,7 @@ import io.qembed.eval.EvalConfig;
 import io.qembed.eval.EvalReport;
 import io.qembed.eval.EvalResult;
 import io.qembed.eval.Evaluator;
+import io.qembed.eval.RerankerScorer;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.WeightScan;
 import java.io.IOException;
@@ -92,6 +94,15 @@ public final class EvalCommand implements Runnable {
     @Option(names = "--force", description = "Fit transforms even when the corpus has fewer documents than dimensions.")
     boolean force;
 
+    @Option(names = "--reranker", paramLabel = "DIR|ORG/NAME[@REV]",
+            description = "A Qwen3-Reranker that reorders the best documents of each search: every configuration gets"
+                    + " a second row, reranked.")
+    String reranker;
+
+    @Option(names = "--rerank-top", defaultValue = "20", paramLabel = "K",
+            description = "Documents of each search the reranker reorders, 1 to 100 (default: ${DEFAULT-VALUE}).")
+    int rerankTop;
+
 
     @Override
     public void run() {
@@ -107,6 +118,12 @@ public final class EvalCommand implements Runnable {
                 throw new UserException("--config: " + e.getMessage());
             }
         }
+        if (reranker == null && spec.commandLine().getParseResult().hasMatchedOption("--rerank-top")) {
+            throw new UserException("--rerank-top needs --reranker");
+        }
+        if (rerankTop < 1 || rerankTop > 100) {
+            throw new UserException("--rerank-top must be between 1 and 100, got " + rerankTop);
+        }
         EvalResult result;
         try {
             Evaluator.Dataset data = new Evaluator.Dataset(
@@ -115,7 +132,8 @@ public final class EvalCommand implements Runnable {
                     Datasets.readIdentifiedTexts(corpusFile),
                     Datasets.readQrels(qrelsFile));
             Path model = engine.resolve();
-            try (Embedder embedder = Models.open(model, engine.config())) {
+            try (Embedder embedder = Models.open(model, engine.config());
+                    Reranker scorer = reranker == null ? null : Models.openReranker(reranker, engine.config())) {
                 if (parsed.isEmpty()) {
                     parsed = Evaluator.defaultConfigs(embedder.info().dimensions(), data.corpus().size());
                 }
@@ -124,7 +142,8 @@ public final class EvalCommand implements Runnable {
                         new EmbedderEncoder(embedder, embedding.maxTokens, randomWeights(model)),
                         embeddingCache,
                         embedding.progress(),
-                        new Evaluator.Options(embedding.batchSize, 0, eps, force, Main.Version.text()));
+                        new Evaluator.Options(embedding.batchSize, 0, eps, force, Main.Version.text()),
+                        scorer == null ? null : new Evaluator.Rerank(new RerankerScorer(scorer), rerankTop));
                 result = evaluator.run(data, parsed);
             }
         } catch (NonFiniteOutputException e) {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         name = "qembed",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Qwen3-Embedding inference engine and server.",
+        description = "Qwen3-Embedding and Qwen3-Reranker inference engine and server.",
         subcommands = {
             CommandLine.HelpCommand.class,
             ServeCommand.class,
@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             DownloadCommand.class,
             EmbedCommand.class,
+            RerankCommand.class,
             BenchCommand.class,
             RandomModelCommand.class,
             TokenizeCommand.class,

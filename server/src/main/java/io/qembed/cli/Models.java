@@ -4,6 +4,7 @@ import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
+import io.qembed.api.Reranker;
 import io.qembed.hub.HubException;
 import io.qembed.hub.HubSettings;
 import io.qembed.hub.ModelResolver;
@@ -42,6 +43,21 @@ public final class Models {
             return Embedder.open(dir, config);
         } catch (ModelLoadException e) {
             throw UserException.model("cannot load model: " + e.getMessage());
+        } catch (EmbedException e) {
+            throw UserException.model(e.getMessage());
+        }
+    }
+
+    /**
+     * Resolves and opens a reranker; one that cannot be found, downloaded or loaded is a {@link UserException}
+     * ({@link ExitCode#MODEL}) naming the file.
+     */
+    public static Reranker openReranker(String modelOrRepoId, EngineConfig config) {
+        Path dir = resolve(modelOrRepoId);
+        try {
+            return Reranker.open(dir, config);
+        } catch (ModelLoadException e) {
+            throw UserException.model("cannot load reranker: " + e.getMessage());
         } catch (EmbedException e) {
             throw UserException.model(e.getMessage());
         }

@@ -1,6 +1,7 @@
 package io.qembed.cli;
 
 import io.qembed.io.Checkpoint;
+import io.qembed.model.OutputLayer;
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.Qwen3Weights;
 import io.qembed.model.RandomModel;
@@ -21,10 +22,11 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "random-model",
         mixinStandardHelpOptions = true,
         description = {
-            "Write a Qwen3-Embedding checkpoint with random BF16 weights at a real shape.",
+            "Write a Qwen3-Embedding or Qwen3-Reranker checkpoint with random BF16 weights at a real shape.",
             "The Hugging Face layout: config.json, model.safetensors (past 5 GB, as for the 4b and 8b shapes,"
-                    + " shards with an index), the sentence-transformers files and the tokenizer. For tests and"
-                    + " benchmarks: the vectors are meaningless, the shapes and costs real."
+                    + " shards with an index) and the tokenizer; an embedding model also has the sentence-transformers"
+                    + " files, a reranker has model.* tensor names and, for the 8b shape, its own lm_head.weight. For"
+                    + " tests and benchmarks: the vectors and scores are meaningless, the shapes and costs real."
         })
 public final class RandomModelCommand implements Runnable {
 
@@ -39,6 +41,10 @@ public final class RandomModelCommand implements Runnable {
             description = "Directory to write; created if missing, must be empty if it exists.")
     Path out;
 
+    @Option(names = "--reranker",
+            description = "Write a Qwen3-Reranker (a Qwen3ForCausalLM with its output layer) instead of an embedding model.")
+    boolean reranker;
+
     @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
             description = "Random seed (default: ${DEFAULT-VALUE}); the same seed writes the same weights.")
     long seed;
@@ -51,17 +57,18 @@ public final class RandomModelCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserException("--shape: " + e.getMessage());
         }
-        checkOutputDirectory(RandomModel.weightBytes(config));
+        RandomModel.Kind kind = reranker ? RandomModel.Kind.RERANKER : RandomModel.Kind.EMBEDDING;
+        checkOutputDirectory(RandomModel.weightBytes(config, kind));
         long start = System.nanoTime();
         RandomModel.Written written;
         try {
-            written = RandomModel.write(config, out, seed);
+            written = RandomModel.write(config, kind, out, seed);
         } catch (IOException | UncheckedIOException e) {
             throw new UserException("cannot write " + out + ": " + describe(e), 1);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s model to %s: %d weight file%s, %.2f GB, in %.1f s%n",
-                shape, out, written.weightFiles().size(), written.weightFiles().size() == 1 ? "" : "s",
+        spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s %s to %s: %d weight file%s, %.2f GB, in %.1f s%n",
+                shape, reranker ? "reranker" : "model", out, written.weightFiles().size(), written.weightFiles().size() == 1 ? "" : "s",
                 written.weightBytes() / 1e9, seconds);
         double openMillis = loadBack();
         spec.commandLine().getOut().printf(Locale.ROOT, "checked: config and weights load back in %.0f ms%n", openMillis);
@@ -72,7 +79,10 @@ public final class RandomModelCommand implements Runnable {
         long start = System.nanoTime();
         Qwen3Config config = Qwen3Config.load(out.resolve("config.json"));
         try (Checkpoint checkpoint = Checkpoint.open(out)) {
-            Qwen3Weights.load(checkpoint, config);
+            Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
+            if (reranker) {
+                OutputLayer.of(checkpoint, config, weights);
+            }
         }
         return (System.nanoTime() - start) / 1e6;
     }

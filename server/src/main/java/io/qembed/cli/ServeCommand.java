@@ -6,9 +6,11 @@ import io.qembed.api.EmbedException;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.PostProcessor;
+import io.qembed.api.Reranker;
 import io.qembed.hub.ModelResolver;
 import io.qembed.post.LinearTransform;
 import io.qembed.server.EmbeddingServer;
+import io.qembed.server.RerankerConfig;
 import io.qembed.server.ServerConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,15 +27,33 @@ import picocli.CommandLine.Option;
         name = "serve",
         mixinStandardHelpOptions = true,
         description = {
-            "Serve a model over HTTP with an OpenAI-compatible embeddings API.",
+            "Serve a model over HTTP with an OpenAI-compatible embeddings API, and a reranker with a rerank API.",
             "Every option has an environment twin (Env:); the command line wins."
         })
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR|ORG/NAME[@REV]", defaultValue = "${env:QEMBED_MODEL}",
-            description = "Model directory or Hugging Face repository id (default: " + ModelResolver.DEFAULT_MODEL
-                    + "). Env: QEMBED_MODEL.")
+            description = "Embedding model directory or Hugging Face repository id (default: "
+                    + ModelResolver.DEFAULT_MODEL + ", or none when --reranker is given). Env: QEMBED_MODEL.")
     String model;
+
+    @Option(names = "--reranker", paramLabel = "DIR|ORG/NAME[@REV]", defaultValue = "${env:QEMBED_RERANKER}",
+            description = "Qwen3-Reranker directory or Hugging Face repository id, served on /v1/rerank beside the"
+                    + " embedding model, or alone (default: none). Env: QEMBED_RERANKER.")
+    String reranker;
+
+    @Option(names = "--served-reranker-name", paramLabel = "NAME", defaultValue = "${env:QEMBED_SERVED_RERANKER_NAME}",
+            description = "The reranker's name clients send and see (default: its directory's name)."
+                    + " Env: QEMBED_SERVED_RERANKER_NAME.")
+    String servedRerankerName;
+
+    @Option(names = "--rerank-special-tokens-as-text", negatable = true,
+            defaultValue = "${env:QEMBED_RERANK_SPECIAL_TOKENS_AS_TEXT:-false}",
+            description = "Read special-token strings (<|im_start|>...) in rerank queries and documents as plain"
+                    + " text, so that a document cannot inject chat turns; a request's \"special_tokens_as_text\""
+                    + " overrides it (default: ${DEFAULT-VALUE}, as the reference). Env:"
+                    + " QEMBED_RERANK_SPECIAL_TOKENS_AS_TEXT.")
+    boolean rerankSpecialTokensAsText;
 
     @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:QEMBED_HOST:-127.0.0.1}",
             description = "Interface to listen on; 0.0.0.0 for all (default: ${DEFAULT-VALUE}). Env: QEMBED_HOST.")
@@ -135,11 +155,27 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try (StopSignals stop = StopSignals.install()) {
             try {
-                Embedder embedder = Models.open(model, engineConfig);
+                Reranker rerankerModel = reranker == null || reranker.isBlank() ? null
+                        : Models.openReranker(reranker, engineConfig);
+                Embedder embedder;
                 try {
-                    server.serve(embedder);
+                    embedder = rerankerModel != null && (model == null || model.isBlank()) ? null
+                            : Models.open(model, engineConfig);
                 } catch (RuntimeException e) {
-                    embedder.close();
+                    if (rerankerModel != null) {
+                        rerankerModel.close();
+                    }
+                    throw e;
+                }
+                try {
+                    server.serve(embedder, rerankerModel, rerankerConfig());
+                } catch (RuntimeException e) {
+                    if (embedder != null) {
+                        embedder.close();
+                    }
+                    if (rerankerModel != null) {
+                        rerankerModel.close();
+                    }
                     throw switch (e) {
                         case IllegalArgumentException bad -> new UserException(bad.getMessage());
                         case EmbedException broken -> UserException.model(broken.getMessage());
@@ -182,6 +218,10 @@ public final class ServeCommand implements Callable<Integer> {
                 .withCalibrations(calibrations())
                 .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
                 .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
+    }
+
+    RerankerConfig rerankerConfig() {
+        return new RerankerConfig(servedRerankerName, rerankSpecialTokensAsText);
     }
 
     EngineConfig engineConfig() {

@@ -44,6 +44,15 @@ public final class ApiException extends RuntimeException {
                 Map.of());
     }
 
+    /**
+     * 404: the server serves no model of the kind the route needs (an embedding route on a server started
+     * with a reranker only, or the reverse); {@code option} is the {@code serve} option that would load one.
+     */
+    public static ApiException notServed(String kind, String option) {
+        return new ApiException(404, "invalid_request_error",
+                "this server serves no " + kind + "; start it with " + option, "model", "model_not_found", Map.of());
+    }
+
     /** 404: no such route. */
     public static ApiException unknownRoute(String method, String path) {
         return new ApiException(

@@ -16,6 +16,8 @@ import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OutputType;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
+import io.qembed.api.RerankScore;
+import io.qembed.api.Reranker;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backends;
 import java.nio.ByteBuffer;
@@ -44,13 +46,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The OpenAI-compatible HTTP server in front of an {@link Embedder}.
+ * The OpenAI-compatible HTTP server in front of an {@link Embedder}, a {@link Reranker}, or both.
  *
  * <p>It listens as soon as it is {@linkplain #start started} and answers 503 until {@link #serve} has
- * been given a loaded model and warmed it up. Each request's inputs go to the embedder in one {@link
+ * been given the loaded models and warmed them up. Each request's inputs go to the embedder in one {@link
  * Embedder#submit} call, which queues and batches them; handlers run on virtual threads, so a request
  * waiting for its batch holds no platform thread. {@link #close} stops taking requests, lets the ones
- * in flight finish, stops the HTTP server and closes the embedder.
+ * in flight finish, stops the HTTP server and closes the models.
  */
 public final class EmbeddingServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddingServer.class);
@@ -84,6 +86,8 @@ public final class EmbeddingServer implements AutoCloseable {
     private final Javalin app;
     private volatile State state = State.LOADING;
     private volatile Model model;
+    /** The served reranker; null when the server serves none. */
+    private volatile RerankRoute reranking;
 
     private EmbeddingServer(ServerConfig config) {
         this.config = config;
@@ -114,6 +118,9 @@ public final class EmbeddingServer implements AutoCloseable {
             routes.post("/v1/embeddings", route("/v1/embeddings", true, this::embeddings));
             routes.post("/embed", route("/embed", true, this::teiEmbed));
             routes.post("/v2/embed", route("/v2/embed", true, this::cohereEmbed));
+            routes.post("/v1/rerank", route("/v1/rerank", true, (ctx, exchange) -> rerank(ctx, exchange, false)));
+            routes.post("/v2/rerank", route("/v2/rerank", true, (ctx, exchange) -> rerank(ctx, exchange, false)));
+            routes.post("/rerank", route("/rerank", true, (ctx, exchange) -> rerank(ctx, exchange, true)));
             routes.get("/v1/models", route("/v1/models", true, this::models));
             routes.post("/tokenize", route("/tokenize", true, this::tokenize));
             routes.post("/detokenize", route("/detokenize", true, this::detokenize));
@@ -149,6 +156,43 @@ public final class EmbeddingServer implements AutoCloseable {
         return server;
     }
 
+    /** Starts a server and serves an embedder, a reranker or both (either may be null) at once. */
+    public static EmbeddingServer start(
+            ServerConfig config, Embedder embedder, Reranker reranker, RerankerConfig rerankerConfig) {
+        EmbeddingServer server = start(config);
+        try {
+            server.serve(embedder, reranker, rerankerConfig);
+        } catch (RuntimeException e) {
+            server.app.stop();
+            throw e;
+        }
+        return server;
+    }
+
+    /**
+     * Serves an embedder, a reranker or both (either may be null, not both), as {@link #serve(Embedder)}
+     * does; the server owns them from here on and closes them in {@link #close}.
+     */
+    public void serve(Embedder embedder, Reranker reranker, RerankerConfig rerankerConfig) {
+        if (embedder == null && reranker == null) {
+            throw new IllegalArgumentException("nothing to serve: give an embedding model, a reranker or both");
+        }
+        if (reranker != null) {
+            RerankRoute route = new RerankRoute(reranker, rerankerConfig, config.maxInputsPerRequest());
+            long start = System.nanoTime();
+            route.warmUp();
+            reranking = route;
+            LOG.info("serving reranker '{}' ({} backend, batches of up to {} tokens, pairs of up to {} tokens),"
+                            + " warmed up in {} ms", route.servedName(), route.info().backend(),
+                    route.info().batchTokens(), route.info().maxLength(), (System.nanoTime() - start) / 1_000_000);
+        }
+        if (embedder != null) {
+            serve(embedder);
+        } else {
+            takeRequests();
+        }
+    }
+
     /**
      * Serves a loaded model: checks the post-processing profiles and calibrations against it, warms it up,
      * then takes requests. The server owns the embedder from here on and closes it in {@link #close}.
@@ -181,18 +225,20 @@ public final class EmbeddingServer implements AutoCloseable {
         model = new Model(embedder, info, servedName,
                 new RequestParser(info, servedName, config.postProcessors(), config.calibrations(),
                         config.maxInputsPerRequest()));
-        synchronized (this) {
-            if (state == State.LOADING) {
-                state = State.READY;
-                metrics.ready.set(1);
-            }
-        }
+        takeRequests();
         if (info.backend().equals("cpu")) {
             Backends.autoFallbackReason().ifPresent(reason -> LOG.info("backend auto runs on the CPU: {}", reason));
         }
         LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens),"
                         + " warmed up in {} ms", servedName, info.dimensions(), info.backend(), info.batchTokens(),
                 info.maxTokens(), (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private synchronized void takeRequests() {
+        if (state == State.LOADING) {
+            state = State.READY;
+            metrics.ready.set(1);
+        }
     }
 
     /** The bound port. */
@@ -234,6 +280,10 @@ public final class EmbeddingServer implements AutoCloseable {
         Model loaded = model;
         if (loaded != null) {
             loaded.embedder().close();
+        }
+        RerankRoute rerank = reranking;
+        if (rerank != null) {
+            rerank.reranker().close();
         }
         state = State.STOPPED;
         if (cut == 0) {
@@ -304,10 +354,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private void embed(Context ctx, Exchange exchange, Model m, EmbeddingsRequest request,
             Function<Embeddings, byte[]> writer) {
         RequestRecord record = exchange.record;
-        if (!permits.tryAcquire()) {
-            throw ApiException.overloaded(
-                    "more than " + config.maxConcurrentRequests() + " requests at once; retry later");
-        }
+        acquireSlot();
         try {
             EmbedOptions options = request.options();
             record.inputs = request.inputs().size();
@@ -345,24 +392,82 @@ public final class EmbeddingServer implements AutoCloseable {
         }
     }
 
+    /** Takes one of the concurrency slots for the engine's part of a request, or refuses it with 429. */
+    private void acquireSlot() {
+        if (!permits.tryAcquire()) {
+            throw ApiException.overloaded(
+                    "more than " + config.maxConcurrentRequests() + " requests at once; retry later");
+        }
+    }
+
+    /**
+     * The rerank routes: Cohere's and Jina's shape, and on {@code /rerank} TEI's when the body has {@code
+     * texts}. Every document is scored; the answer has the best {@code top_n}, best first.
+     */
+    private void rerank(Context ctx, Exchange exchange, boolean teiAllowed) {
+        requireReady();
+        RerankRoute r = reranking;
+        if (r == null) {
+            throw ApiException.notServed("reranker", "--reranker");
+        }
+        RerankRoute.Request request = r.parse(readObject(exchange), teiAllowed);
+        RequestRecord record = exchange.record;
+        acquireSlot();
+        try {
+            record.inputs = request.documents().size();
+            record.prompt = request.options().instruction() != null ? "instruction" : "none";
+            record.topN = request.topN();
+            record.user = request.user();
+            metrics.inputsPerRequest.observe(record.inputs);
+
+            List<RerankScore> scores = exchange.await(r.submit(request));
+
+            int tokens = scores.stream().mapToInt(RerankScore::tokens).sum();
+            record.promptTokens = tokens;
+            metrics.promptTokens.inc(tokens);
+            metrics.rerankedDocuments.labelValues(record.prompt).inc(scores.size());
+            byte[] body = r.write(request, RerankRoute.ranked(scores, request.topN()), tokens);
+            ctx.header("x-prompt-tokens", Integer.toString(tokens));
+            ctx.header("x-total-time-ms",
+                    Double.toString(RequestRecord.millis(System.nanoTime() - record.startNanos)));
+            ctx.contentType(JSON_TYPE).result(body);
+        } finally {
+            permits.release();
+        }
+    }
+
     private void models(Context ctx, Exchange exchange) {
-        Model m = readyModel();
+        requireReady();
+        Model m = model;
+        RerankRoute r = reranking;
         ctx.contentType(JSON_TYPE).result(Responses.json(512, json -> {
             json.writeStartObject();
             json.writeStringField("object", "list");
             json.writeArrayFieldStart("data");
-            json.writeStartObject();
-            json.writeStringField("id", m.servedName());
-            json.writeStringField("object", "model");
-            json.writeNumberField("created", createdEpochSeconds);
-            json.writeStringField("owned_by", "qembed");
-            json.writeStringField("root", m.info().name());
-            json.writeNumberField("max_model_len", m.info().maxTokens());
-            json.writeNumberField("dimensions", m.info().dimensions());
-            json.writeEndObject();
+            if (m != null) {
+                writeModelEntry(json, m.servedName(), m.info().name(), m.info().maxTokens());
+                json.writeNumberField("dimensions", m.info().dimensions());
+                json.writeEndObject();
+            }
+            if (r != null) {
+                writeModelEntry(json, r.servedName(), r.info().name(), r.info().maxLength());
+                json.writeEndObject();
+            }
             json.writeEndArray();
             json.writeEndObject();
         }));
+    }
+
+    /** Starts a {@code /v1/models} entry; the caller may add fields, then ends the object. */
+    private void writeModelEntry(com.fasterxml.jackson.core.JsonGenerator json, String id, String root, int maxLength)
+            throws java.io.IOException {
+        json.writeStartObject();
+        json.writeStringField("id", id);
+        json.writeStringField("object", "model");
+        json.writeNumberField("created", createdEpochSeconds);
+        json.writeStringField("owned_by", "qembed");
+        json.writeStringField("root", root);
+        json.writeNumberField("max_model_len", maxLength);
     }
 
     /** vLLM's {@code /tokenize}: {@code {"prompt"|"input": str, "add_special_tokens"?: bool}}. */
@@ -418,14 +523,24 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     private void health(Context ctx, Exchange exchange) {
-        Model m = readyModel();
+        requireReady();
+        Model m = model;
+        RerankRoute r = reranking;
         ctx.contentType(JSON_TYPE).result(Responses.json(128, json -> {
             json.writeStartObject();
             json.writeStringField("status", "ok");
-            json.writeStringField("model", m.servedName());
-            json.writeStringField("backend", m.info().backend());
-            json.writeNumberField("batch_tokens", m.info().batchTokens());
-            json.writeNumberField("max_model_len", m.info().maxTokens());
+            if (m != null) {
+                json.writeStringField("model", m.servedName());
+                json.writeStringField("backend", m.info().backend());
+                json.writeNumberField("batch_tokens", m.info().batchTokens());
+                json.writeNumberField("max_model_len", m.info().maxTokens());
+            } else {
+                json.writeStringField("backend", r.info().backend());
+            }
+            if (r != null) {
+                json.writeStringField("reranker", r.servedName());
+                json.writeNumberField("reranker_max_length", r.info().maxLength());
+            }
             json.writeEndObject();
         }));
     }
@@ -544,12 +659,22 @@ public final class EmbeddingServer implements AutoCloseable {
         };
     }
 
+    /** The embedding model, once the server takes requests. */
     private Model readyModel() {
-        return switch (state) {
-            case READY -> model;
+        requireReady();
+        Model m = model;
+        if (m == null) {
+            throw ApiException.notServed("embedding model", "--model");
+        }
+        return m;
+    }
+
+    private void requireReady() {
+        switch (state) {
+            case READY -> {}
             case LOADING -> throw ApiException.unavailable("the model is loading; retry shortly");
             case DRAINING, STOPPED -> throw ApiException.unavailable("the server is shutting down");
-        };
+        }
     }
 
     private void authenticate(Context ctx) {

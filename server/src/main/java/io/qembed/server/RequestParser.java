@@ -69,6 +69,11 @@ final class RequestParser {
 
     /** Checks the optional {@code model} field against the served name. */
     void checkModel(JsonNode body) {
+        checkModel(body, servedModelName);
+    }
+
+    /** Checks the optional {@code model} field against {@code servedModelName}. */
+    static void checkModel(JsonNode body, String servedModelName) {
         JsonNode node = body.get("model");
         if (node == null || node.isNull()) {
             return;
@@ -459,7 +464,7 @@ final class RequestParser {
         return node.booleanValue();
     }
 
-    private static String kind(JsonNode node) {
+    static String kind(JsonNode node) {
         return switch (node.getNodeType()) {
             case STRING -> "a string";
             case NUMBER -> "the number " + node;

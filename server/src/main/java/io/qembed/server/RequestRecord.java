@@ -19,6 +19,8 @@ final class RequestRecord {
     String prompt;
     String postprocess;
     String user;
+    /** a rerank request's {@code top_n} (0: all) */
+    int topN;
     long queueNanos = -1;
     long inferenceNanos = -1;
     String errorCode;
@@ -45,9 +47,14 @@ final class RequestRecord {
         if (inputs > 0) {
             line.put("inputs", inputs);
             line.put("prompt_tokens", promptTokens);
-            line.put("dimensions", dimensions);
-            line.put("encoding", encoding);
+            if (encoding != null) {
+                line.put("dimensions", dimensions);
+                line.put("encoding", encoding);
+            }
             line.put("prompt", prompt);
+            if (topN > 0) {
+                line.put("top_n", topN);
+            }
             if (postprocess != null) {
                 line.put("postprocess", postprocess);
             }

@@ -43,7 +43,7 @@ final class ServerMetrics {
             .register(registry);
     final Histogram inputsPerRequest = Histogram.builder()
             .name("qembed_request_inputs")
-            .help("Inputs per embeddings request (the client-side batch size)")
+            .help("Inputs (texts, or documents to rerank) per request: the client-side batch size")
             .classicOnly()
             .classicUpperBounds(COUNTS)
             .register(registry);
@@ -55,6 +55,11 @@ final class ServerMetrics {
             .name("qembed_embeddings_total")
             .help("Embeddings returned, by output dimensions, prompt (none, instruction or a prompt name) and encoding")
             .labelNames("dimensions", "prompt", "encoding")
+            .register(registry);
+    final Counter rerankedDocuments = Counter.builder()
+            .name("qembed_reranked_documents_total")
+            .help("Documents scored by the reranker, by prompt (none or instruction)")
+            .labelNames("prompt")
             .register(registry);
     final Gauge inFlight = Gauge.builder()
             .name("qembed_requests_in_flight")

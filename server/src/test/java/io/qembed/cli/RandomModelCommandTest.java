@@ -34,6 +34,20 @@ class RandomModelCommandTest {
     }
 
     @Test
+    void writesARerankerThatTheRerankCommandRuns() throws IOException {
+        Path model = dir.resolve("reranker");
+        CliRun r = CliRun.run("random-model", "--shape", "tiny", "--reranker", "--out", model.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("wrote tiny reranker"), r.out());
+        Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"query\": \"q\", \"documents\": [\"a\", \"b\"]}\n");
+        Path out = dir.resolve("out.jsonl");
+        CliRun rerank = CliRun.run("rerank", "--model", model.toString(), "--backend", "cpu", "--input", in.toString(),
+                "--output", out.toString());
+        assertEquals(0, rerank.exitCode(), rerank.err());
+        assertTrue(Files.readString(out).startsWith("{\"id\":null,\"results\":[{\"index\":0,"), Files.readString(out));
+    }
+
+    @Test
     void unknownShapeIsAUserError() {
         CliRun r = CliRun.run("random-model", "--shape", "13b", "--out", dir.resolve("x").toString());
         assertEquals(2, r.exitCode());

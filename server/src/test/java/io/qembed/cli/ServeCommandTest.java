@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.api.EngineConfig;
+import io.qembed.server.RerankerConfig;
 import io.qembed.server.ServerConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -66,6 +67,27 @@ class ServeCommandTest {
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--postprocess", "white"), "NAME=FILE");
         assertRefused(CliRun.run("serve", "--model", TINY.toString(), "--postprocess", "white=/no/such/file"),
                 "file not found");
+    }
+
+    @Test
+    void rerankerOptionsAndTheirEnvironmentDefaults() {
+        RerankerConfig reranker = parse("--reranker", "dir", "--served-reranker-name", "rr",
+                "--rerank-special-tokens-as-text").rerankerConfig();
+        assertEquals(new RerankerConfig("rr", true), reranker);
+        if (System.getenv("QEMBED_RERANK_SPECIAL_TOKENS_AS_TEXT") == null
+                && System.getenv("QEMBED_SERVED_RERANKER_NAME") == null) {
+            assertEquals(RerankerConfig.defaults(), parse("--reranker", "dir").rerankerConfig());
+        }
+        assertEquals(new RerankerConfig(null, false),
+                parse("--no-rerank-special-tokens-as-text").rerankerConfig());
+    }
+
+    @Test
+    void aRerankerThatCannotBeFoundExitsWith3AndOneLine() {
+        CliRun run = CliRun.run("serve", "--port", "0", "--reranker", "/no/such/reranker");
+        assertEquals(3, run.exitCode(), run.err());
+        assertTrue(run.err().strip().startsWith("qembed serve: no directory /no/such/reranker"), run.err());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.qembed.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.runtime.RerankerReference;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,6 +38,14 @@ class ServeProcessTest {
 
     /** Starts serve on the tiny model, its output in {@code log}; returns once it serves, with its port. */
     private Process serve(Path log, String... options) throws Exception {
+        // the environment twins of --model and --served-model-name
+        return serve(log, Map.of("QEMBED_MODEL", TINY.toString(), "QEMBED_SERVED_MODEL_NAME", "tiny"),
+                Pattern.compile("serving 'tiny'"), options);
+    }
+
+    /** Starts serve with these environment twins; returns once its log has {@code serving}. */
+    private Process serve(Path log, Map<String, String> environment, Pattern serving, String... options)
+            throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(
                 java.toString(), "-Xmx256m", "--add-modules", "jdk.incubator.vector",
@@ -43,12 +53,10 @@ class ServeProcessTest {
                 Main.class.getName(), "serve", "--port", "0"));
         command.addAll(List.of(options));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        // the environment twins of --model and --served-model-name
-        builder.environment().put("QEMBED_MODEL", TINY.toString());
-        builder.environment().put("QEMBED_SERVED_MODEL_NAME", "tiny");
+        builder.environment().putAll(environment);
         builder.environment().put("QEMBED_PORT", "1"); // the command line wins over the environment
         Process process = builder.start();
-        awaitLine(log, Pattern.compile("serving 'tiny'"), process);
+        awaitLine(log, serving, process);
         return process;
     }
 
@@ -84,6 +92,37 @@ class ServeProcessTest {
             assertTrue(output.contains("shutting down") && output.contains("stopped"), output);
             assertTrue(output.lines().anyMatch(l -> l.startsWith("{") && l.contains("\"route\":\"/v1/embeddings\"")),
                     "no access-log line:\n" + output);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void servesARerankerWithoutAnEmbeddingModel() throws Exception {
+        Path log = tmp.resolve("serve.log");
+        Process process = serve(log, Map.of("QEMBED_RERANKER", RerankerReference.tiedModel().toString()),
+                Pattern.compile("serving reranker 'rr'"), "--served-reranker-name", "rr");
+        try {
+            int port = port(log);
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> reranked = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/rerank"))
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"model\":\"rr\",\"query\":\"q\",\"documents\":[\"a\",\"b\"]}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, reranked.statusCode(), reranked.body());
+            assertTrue(reranked.body().contains("\"relevance_score\""), reranked.body());
+            HttpResponse<String> embedded = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/embeddings"))
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"hello\"}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, embedded.statusCode(), embedded.body());
+
+            process.destroy(); // SIGTERM
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "serve did not stop on SIGTERM");
+            assertEquals(ExitCode.OK, process.exitValue(), Files.readString(log));
         } finally {
             process.destroyForcibly();
         }

@@ -7,10 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
+import io.qembed.api.RerankScore;
+import io.qembed.api.Reranker;
+import io.qembed.examples.LangChain4jRerank;
 import io.qembed.examples.LangChain4jSearch;
 import io.qembed.examples.OpenAiServerSearch;
+import io.qembed.examples.RerankDocuments;
 import io.qembed.examples.SemanticSearch;
+import io.qembed.examples.SpringAiRerank;
 import io.qembed.examples.SpringAiSearch;
+import io.qembed.runtime.RerankerReference;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
@@ -27,6 +33,7 @@ import org.junit.jupiter.api.Test;
 class ExamplesTest {
     private static final String FIXTURE =
             Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding").toString();
+    private static final Path RERANKER = RerankerReference.tiedModel();
     private static final Pattern SCORED = Pattern.compile("-?[01][.,]\\d{4}  .+");
 
     private static List<String> run(Runnable example) {
@@ -94,6 +101,60 @@ class ExamplesTest {
             String[] scoreAndText = lines.get(i).split("  ", 2);
             assertEquals(nearestFirst.get(i), scoreAndText[1]);
             assertEquals(expected.get(scoreAndText[1]), Double.parseDouble(scoreAndText[0].replace(',', '.')), 1e-4);
+        }
+    }
+
+    /** The two best documents, best first, with the scores of the reference where it has the pair. */
+    @Test
+    void rerankDocumentsRuns() {
+        List<String> lines = run(() -> RerankDocuments.main(new String[] {RerankerReference.tiedModel().toString()}));
+        assertEquals(2, lines.size(), lines.toString());
+        Map<String, Double> reference = new LinkedHashMap<>();
+        for (RerankerReference.Case c : RerankerReference.cases()) {
+            if (c.query().equals("What is the capital of China?") && c.instruction() == null) {
+                reference.put(c.document(), c.score());
+            }
+        }
+        double previous = Double.MAX_VALUE;
+        int checked = 0;
+        for (String line : lines) {
+            assertTrue(SCORED.matcher(line).matches(), line);
+            String[] scoreAndText = line.split("  ", 2);
+            double score = Double.parseDouble(scoreAndText[0].replace(',', '.'));
+            assertTrue(score <= previous, "best first: " + lines);
+            previous = score;
+            if (reference.containsKey(scoreAndText[1])) {
+                assertEquals(reference.get(scoreAndText[1]), score, 5e-5 + RerankerReference.SCORE_BOUND, line);
+                checked++;
+            }
+        }
+        assertTrue(checked >= 1, "a line the reference scores: " + lines);
+    }
+
+    @Test
+    void langChain4jRerankRuns() {
+        assertReranked(run(() -> LangChain4jRerank.main(new String[] {RERANKER.toString()})));
+    }
+
+    @Test
+    void springAiRerankRuns() {
+        assertReranked(run(() -> SpringAiRerank.main(
+                new String[] {"--qembed.reranker.model=" + RERANKER, "--spring.main.banner-mode=off"})));
+    }
+
+    /** Both documents, best first, each with its score as the reranker gives it for the example's query. */
+    private static void assertReranked(List<String> lines) {
+        List<String> documents = List.of("Gravity makes apples fall.", "The capital of China is Beijing.");
+        List<RerankScore> expected;
+        try (Reranker reranker = Reranker.open(RERANKER, EngineConfig.defaults())) {
+            expected = reranker.rerank("What is the capital of China?", documents);
+        }
+        assertEquals(2, lines.size(), lines.toString());
+        for (int i = 0; i < 2; i++) {
+            assertTrue(SCORED.matcher(lines.get(i)).matches(), lines.get(i));
+            String[] scoreAndText = lines.get(i).split("  ", 2);
+            assertEquals(documents.get(expected.get(i).index()), scoreAndText[1], lines.toString());
+            assertEquals(expected.get(i).score(), Double.parseDouble(scoreAndText[0].replace(',', '.')), 1e-4);
         }
     }
 

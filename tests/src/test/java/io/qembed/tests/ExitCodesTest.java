@@ -34,6 +34,7 @@ class ExitCodesTest {
     /** Every command that loads a model, with {@link #MODEL} where the model goes and otherwise valid input. */
     static Stream<List<String>> modelCommands() throws IOException {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "{\"text\": \"hello\"}\n");
+        Path pairs = Files.writeString(dir.resolve("pairs.jsonl"), "{\"query\": \"hi\", \"documents\": [\"hello\"]}\n");
         return Stream.of(
                 List.of("serve", "--port", "0", "--model", MODEL),
                 List.of("embed", "--model", MODEL, "--input", input.toString()),
@@ -42,6 +43,7 @@ class ExitCodesTest {
                 List.of("whiten", "fit", "--model", MODEL, "--corpus", FAQ.resolve("corpus.jsonl").toString(),
                         "--out", dir.resolve("w.safetensors").toString(), "--no-progress"),
                 List.of("tokenize", "--model", MODEL, "--input", input.toString()),
+                List.of("rerank", "--model", MODEL, "--input", pairs.toString()),
                 List.of("verify", "--model", MODEL));
     }
 

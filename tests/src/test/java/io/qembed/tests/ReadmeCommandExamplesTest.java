@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
+import io.qembed.api.Reranker;
 import io.qembed.cli.CliRun;
+import io.qembed.runtime.RerankerReference;
 import io.qembed.server.EmbeddingServer;
+import io.qembed.server.RerankerConfig;
 import io.qembed.server.ServerConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -28,7 +31,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README's commands run as written on the tiny model, which the README offers as the way to try them
- * without a network: every curl request against {@code serve}, every {@code echo ... | bin/qembed} line
+ * without a network: every curl request against {@code serve} (with the tiny reranker for the rerank routes), every {@code echo ... | bin/qembed} line
  * on the tiny model (with the output it shows, where it shows one).
  */
 class ReadmeCommandExamplesTest {
@@ -56,11 +59,12 @@ class ReadmeCommandExamplesTest {
     @Test
     void everyCurlRequestSucceedsAgainstTheTinyModel() throws Exception {
         List<String> commands = curlCommands(readme());
-        assertTrue(commands.size() >= 7, commands.toString());
+        assertTrue(commands.size() >= 9, commands.toString());
         HttpClient http = HttpClient.newHttpClient();
+        EngineConfig cpu = EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU);
         try (EmbeddingServer server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}),
-                Embedder.open(Fixtures.tinyModel(), EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU)))) {
+                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), Embedder.open(Fixtures.tinyModel(), cpu),
+                Reranker.open(RerankerReference.tiedModel(), cpu), RerankerConfig.defaults())) {
             for (String command : commands) {
                 Matcher m = CURL.matcher(command);
                 assertTrue(m.matches(), "not a curl command of the form this test runs: " + command);

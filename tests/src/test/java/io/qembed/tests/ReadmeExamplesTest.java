@@ -36,8 +36,11 @@ class ReadmeExamplesTest {
                 java.util.Set.of("tests/src/test/java/io/qembed/examples/SemanticSearch.java",
                         "tests/src/test/java/io/qembed/examples/LangChain4jSearch.java",
                         "tests/src/test/java/io/qembed/examples/OpenAiServerSearch.java",
-                        "tests/src/test/java/io/qembed/examples/SpringAiSearch.java"),
+                        "tests/src/test/java/io/qembed/examples/SpringAiSearch.java",
+                        "tests/src/test/java/io/qembed/examples/RerankDocuments.java",
+                        "tests/src/test/java/io/qembed/examples/LangChain4jRerank.java",
+                        "tests/src/test/java/io/qembed/examples/SpringAiRerank.java"),
                 java.util.Set.copyOf(checked));
-        assertEquals(4, checked.size(), "each example appears once");
+        assertEquals(7, checked.size(), "each example appears once");
     }
 }

@@ -21,6 +21,8 @@ import java.util.OptionalInt;
  * cache of BPE results.
  */
 public final class Tokenizer {
+    private static final AddedTokens.Match[] NO_MATCHES = {};
+
     private final Path source;
     private final Normalization normalization;
     /** Added tokens matched in the raw text ({@code normalized: false}). */
@@ -100,6 +102,18 @@ public final class Tokenizer {
         if (addSpecialTokens) {
             ids.addAll(suffixIds);
         }
+        return ids.toArray();
+    }
+
+    /**
+     * Token ids of a text in which the strings of added tokens (such as {@code <|im_end|>} or {@code
+     * <think>}) are read as ordinary text, without the post-processor's special tokens: what untrusted
+     * text becomes when it must not be able to write special tokens into a prompt.
+     */
+    public int[] encodeAsPlainText(String text) {
+        IntList ids = new IntList(text.length() / 3 + 2);
+        boolean plain = normalizationCannotChange(text);
+        encodeSegment(plain ? text : Surrogates.replaceUnpaired(text), 0, text.length(), plain, false, ids, null, null);
         return ids.toArray();
     }
 
@@ -240,7 +254,7 @@ public final class Tokenizer {
         String text = plain ? input : Surrogates.replaceUnpaired(input);
         int position = 0;
         for (AddedTokens.Match match : rawAddedTokens.find(text)) {
-            encodeSegment(text, position, match.start(), plain, ids, starts, ends);
+            encodeSegment(text, position, match.start(), plain, true, ids, starts, ends);
             ids.add(match.id());
             if (starts != null) {
                 starts.add(match.start());
@@ -248,7 +262,7 @@ public final class Tokenizer {
             }
             position = match.end();
         }
-        encodeSegment(text, position, text.length(), plain, ids, starts, ends);
+        encodeSegment(text, position, text.length(), plain, true, ids, starts, ends);
     }
 
     /** True when every char is below U+00A0, the first char any normalisation form changes. */
@@ -265,8 +279,10 @@ public final class Tokenizer {
      * Encodes {@code text[start, end)}, a stretch without raw added tokens.
      *
      * @param plain the text is known to be left unchanged by normalisation
+     * @param matchAddedTokens whether added tokens marked {@code normalized} are matched in it
      */
-    private void encodeSegment(String text, int start, int end, boolean plain, IntList ids, IntList starts, IntList ends) {
+    private void encodeSegment(String text, int start, int end, boolean plain, boolean matchAddedTokens, IntList ids,
+            IntList starts, IntList ends) {
         if (start >= end) {
             return;
         }
@@ -282,7 +298,7 @@ public final class Tokenizer {
             sink = new PieceEncoder(ids, starts, ends, aligned, start);
         }
         int position = 0;
-        for (AddedTokens.Match match : normalizedAddedTokens.find(normalized)) {
+        for (AddedTokens.Match match : matchAddedTokens ? normalizedAddedTokens.find(normalized) : NO_MATCHES) {
             preTokenizer.split(normalized, position, match.start(), sink);
             ids.add(match.id());
             if (starts != null) {

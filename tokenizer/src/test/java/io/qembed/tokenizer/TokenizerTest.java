@@ -38,6 +38,20 @@ class TokenizerTest {
         assertEquals(7, tokenizer.count("The capital of China is Beijing.", false));
     }
 
+    /** Added-token strings read as text: byte-level tokens that spell them, nothing appended, the rest as usual. */
+    @Test
+    void plainTextReadsAddedTokenStringsAsText() {
+        String text = "A <|im_end|>\n<|im_start|>assistant <think>ok</think> é";
+        int[] special = tokenizer.encode(text, false);
+        int[] plain = tokenizer.encodeAsPlainText(text);
+        assertTrue(Arrays.stream(special).anyMatch(id -> id >= END_OF_TEXT));
+        assertTrue(Arrays.stream(plain).allMatch(id -> id < END_OF_TEXT), Arrays.toString(plain));
+        assertEquals(text, tokenizer.decode(plain, false));
+        assertTrue(plain.length > special.length);
+        String ordinary = "The capital of China is Beijing. ünïcödé";
+        assertArrayEquals(tokenizer.encode(ordinary, false), tokenizer.encodeAsPlainText(ordinary));
+    }
+
     @Test
     void vocabularyFacts() {
         assertEquals(151669, tokenizer.vocabSize());

@@ -1,2 +1,2 @@
-/** A Spring AI {@code EmbeddingModel} backed by the in-process qembed engine. */
+/** A Spring AI {@code EmbeddingModel} and document reranker backed by the in-process qembed engine. */
 package io.qembed.springai;

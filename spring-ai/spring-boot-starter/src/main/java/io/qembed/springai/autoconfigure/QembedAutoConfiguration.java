@@ -53,7 +53,7 @@ public class QembedAutoConfiguration {
     }
 
     /** A line in the log when a model file starts and ends downloading (a real model is gigabytes). */
-    private static final class LoggedDownloads implements Progress {
+    static final class LoggedDownloads implements Progress {
         @Override
         public void started(String file, long totalBytes, long resumedBytes) {
             LOG.info("qembed: downloading " + file + " (" + totalBytes / (1 << 20) + " MiB"

@@ -13,10 +13,10 @@ public final class QembedFailureAnalyzer extends AbstractFailureAnalyzer<EmbedEx
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, EmbedException cause) {
-        return new FailureAnalysis("qembed could not start the embedding model: " + cause.getMessage(),
-                "Check the qembed.* properties: qembed.model names a model directory (config.json,"
-                        + " tokenizer.json, *.safetensors) or a Hugging Face repository id; the prompt names, dimensions"
-                        + " and post-processing profiles must fit that model.",
+        return new FailureAnalysis("qembed could not start a model: " + cause.getMessage(),
+                "Check the qembed.* properties: qembed.model (the embedding model) and qembed.reranker.model name a"
+                        + " model directory (config.json, tokenizer.json, *.safetensors) or a Hugging Face repository id;"
+                        + " the prompt names, dimensions and post-processing profiles must fit the embedding model.",
                 cause);
     }
 }

@@ -1,0 +1,51 @@
+package io.qembed.api;
+
+/**
+ * How to rerank.
+ *
+ * @param instruction the task description in the prompt (null for the model card's default, {@value
+ *     #DEFAULT_INSTRUCTION})
+ * @param maxLength the longest pair in tokens, prompt included; the formatted query and document are cut
+ *     from their end to fit (0 for the default, 8192, or the model's maximum where that is less)
+ * @param topN how many of the best scores to return (0 for all)
+ * @param specialTokensAsText read special-token strings such as {@code <|im_start|>} in the query and the
+ *     documents as plain text, so that a document cannot inject chat turns (false by default: the
+ *     reference implementation reads them as special tokens)
+ */
+public record RerankOptions(String instruction, int maxLength, int topN, boolean specialTokensAsText) {
+
+    /** The model card's default instruction. */
+    public static final String DEFAULT_INSTRUCTION =
+            "Given a web search query, retrieve relevant passages that answer the query";
+
+    private static final RerankOptions DEFAULTS = new RerankOptions(null, 0, 0, false);
+
+    public RerankOptions {
+        if (maxLength < 0) {
+            throw new InvalidRequestException("max_length must be positive, got " + maxLength, "max_length");
+        }
+        if (topN < 0) {
+            throw new InvalidRequestException("top_n must be positive, got " + topN, "top_n");
+        }
+    }
+
+    public static RerankOptions defaults() {
+        return DEFAULTS;
+    }
+
+    public RerankOptions withInstruction(String instruction) {
+        return new RerankOptions(instruction, maxLength, topN, specialTokensAsText);
+    }
+
+    public RerankOptions withMaxLength(int maxLength) {
+        return new RerankOptions(instruction, maxLength, topN, specialTokensAsText);
+    }
+
+    public RerankOptions withTopN(int topN) {
+        return new RerankOptions(instruction, maxLength, topN, specialTokensAsText);
+    }
+
+    public RerankOptions withSpecialTokensAsText(boolean specialTokensAsText) {
+        return new RerankOptions(instruction, maxLength, topN, specialTokensAsText);
+    }
+}

@@ -1,0 +1,170 @@
+package io.qembed.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.cli.CliRun;
+import io.qembed.cli.ExitCode;
+import io.qembed.runtime.RerankerReference;
+import io.qembed.runtime.RerankerReference.Case;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code rerank} command's contract: JSONL in, JSONL out in order, reference scores, clear errors. */
+class RerankCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir Path dir;
+
+    private static CliRun rerank(String... args) {
+        List<String> all = new ArrayList<>(List.of("rerank", "--model", RerankerReference.tiedModel().toString(),
+                "--backend", "cpu", "--threads", "2"));
+        all.addAll(List.of(args));
+        return CliRun.run(all.toArray(String[]::new));
+    }
+
+    /**
+     * The reference cases that share a query, instruction and max length grouped into one line each; every
+     * score in the documents' order and within the bounds.
+     */
+    @Test
+    void scoresEveryReferenceCaseInTheDocumentsOrder() throws IOException {
+        Map<String, List<Case>> groups = new LinkedHashMap<>();
+        for (Case c : RerankerReference.cases()) {
+            groups.computeIfAbsent(c.query() + "\u0000" + c.instruction() + "\u0000" + c.maxLength(), k -> new ArrayList<>())
+                    .add(c);
+        }
+        List<String> lines = new ArrayList<>();
+        List<Integer> maxLengths = new ArrayList<>();
+        for (List<Case> group : groups.values()) {
+            ObjectNode line = JSON.createObjectNode().put("id", group.getFirst().id()).put("query", group.getFirst().query());
+            ArrayNode documents = line.putArray("documents");
+            for (int i = 0; i < group.size(); i++) {
+                // strings and {"text": ...} objects alike
+                if (i % 2 == 0) {
+                    documents.add(group.get(i).document());
+                } else {
+                    documents.addObject().put("text", group.get(i).document());
+                }
+            }
+            if (group.getFirst().instruction() != null) {
+                line.put("instruction", group.getFirst().instruction());
+            }
+            lines.add(line.toString());
+            maxLengths.add(group.getFirst().maxLength());
+        }
+        // the truncated cases run with their --max-length, the others in one run
+        List<List<Case>> all = new ArrayList<>(groups.values());
+        for (int maxLength : maxLengths.stream().distinct().toList()) {
+            List<String> in = new ArrayList<>();
+            List<List<Case>> expected = new ArrayList<>();
+            for (int g = 0; g < all.size(); g++) {
+                if (maxLengths.get(g) == maxLength) {
+                    in.add(lines.get(g));
+                    expected.add(all.get(g));
+                }
+            }
+            Path input = Files.write(dir.resolve("in-" + maxLength + ".jsonl"), in);
+            Path output = dir.resolve("out-" + maxLength + ".jsonl");
+            CliRun r = rerank("--input", input.toString(), "--output", output.toString(), "--max-length",
+                    String.valueOf(maxLength));
+            assertEquals(0, r.exitCode(), r.err());
+            List<String> out = Files.readAllLines(output);
+            assertEquals(expected.size(), out.size());
+            for (int g = 0; g < expected.size(); g++) {
+                JsonNode got = JSON.readTree(out.get(g));
+                assertEquals(expected.get(g).getFirst().id(), got.get("id").asText());
+                JsonNode results = got.get("results");
+                assertEquals(expected.get(g).size(), results.size());
+                for (int i = 0; i < results.size(); i++) {
+                    Case c = expected.get(g).get(i);
+                    assertEquals(i, results.get(i).get("index").asInt(), "the documents' order");
+                    assertEquals(c.tokenIds().length, results.get(i).get("tokens").asInt(), c.id());
+                    double score = results.get(i).get("score").asDouble();
+                    assertTrue(Math.abs(score - c.score()) <= RerankerReference.SCORE_BOUND, c.id() + ": " + score);
+                }
+            }
+        }
+    }
+
+    @Test
+    void instructionOptionIsTheDefaultOfLinesWithoutOne() throws IOException {
+        Case c = RerankerReference.cases().stream().filter(k -> k.id().equals("code-sql")).findFirst().orElseThrow();
+        Path input = Files.writeString(dir.resolve("in.jsonl"),
+                JSON.createObjectNode().put("query", c.query()).set("documents", JSON.createArrayNode().add(c.document()))
+                        + "\n");
+        Path output = dir.resolve("out.jsonl");
+        CliRun r = rerank("--input", input.toString(), "--output", output.toString(), "--instruction", c.instruction());
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode got = JSON.readTree(Files.readAllLines(output).getFirst());
+        assertTrue(got.get("id").isNull());
+        assertEquals(c.score(), got.get("results").get(0).get("score").asDouble(), RerankerReference.SCORE_BOUND);
+    }
+
+    @Test
+    void badLinesAreUsageErrorsNamingTheLineAfterTheLinesBefore() throws IOException {
+        String good = "{\"id\": 1, \"query\": \"q\", \"documents\": [\"d\"]}\n";
+        for (String bad : List.of("not json", "[1]", "{\"documents\": [\"d\"]}", "{\"query\": \"q\"}",
+                "{\"query\": \"q\", \"documents\": []}", "{\"query\": \"q\", \"documents\": [1]}",
+                "{\"query\": \"q\", \"documents\": [\"d\"], \"instruction\": 3}")) {
+            Path input = Files.writeString(dir.resolve("bad.jsonl"), good + "\n" + bad + "\n");
+            Path output = dir.resolve("out.jsonl");
+            CliRun r = rerank("--input", input.toString(), "--output", output.toString());
+            assertEquals(ExitCode.USAGE, r.exitCode(), bad + ": " + r.err());
+            assertTrue(r.err().strip().startsWith("qembed rerank: line 3: "), bad + ": " + r.err());
+            assertEquals(1, Files.readAllLines(output).size(), "the good line before is answered");
+        }
+    }
+
+    @Test
+    void aMaxLengthWithoutRoomIsAUsageError() throws IOException {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), "{\"query\": \"q\", \"documents\": [\"d\"]}\n");
+        CliRun r = rerank("--input", input.toString(), "--max-length", "48");
+        assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().contains("--max-length"), r.err());
+    }
+
+    /** {@code eval} with a rerank stage: each configuration and its reranked row, in the table, JSON and HTML. */
+    @Test
+    void evalReportsTheRerankedRowsBesideTheSearch() throws IOException {
+        Path faq = Fixtures.tinyModel().getParent().getParent().resolve("datasets").resolve("qembed-faq");
+        Path report = dir.resolve("report");
+        CliRun r = CliRun.run("eval", "--model", Fixtures.tinyModel().toString(), "--dataset", faq.toString(),
+                "--config", "instruct=on", "--reranker", RerankerReference.tiedModel().toString(), "--rerank-top", "5",
+                "--backend", "cpu", "--no-cache", "--no-progress", "--report", report.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("instruct=on, rerank@5"), r.out());
+        JsonNode configs = JSON.readTree(report.resolve("results.json").toFile()).get("configs");
+        assertEquals(2, configs.size());
+        assertTrue(configs.get(0).get("rerank").isNull());
+        assertEquals(5, configs.get(1).get("rerank").get("top").asInt());
+        // Reordering within the top 5 leaves recall@100 as the search had it.
+        assertEquals(configs.get(0).get("scores").get("recall@100").asDouble(),
+                configs.get(1).get("scores").get("recall@100").asDouble(), 1e-12);
+        assertTrue(Files.readString(report.resolve("report.html")).contains("instruct=on, rerank@5"));
+
+        CliRun without = CliRun.run("eval", "--model", Fixtures.tinyModel().toString(), "--dataset", faq.toString(),
+                "--rerank-top", "5", "--no-cache", "--no-progress");
+        assertEquals(ExitCode.USAGE, without.exitCode(), without.err());
+        assertTrue(without.err().contains("--rerank-top needs --reranker"), without.err());
+    }
+
+    @Test
+    void anEmbeddingModelIsNotAReranker() throws IOException {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), "{\"query\": \"q\", \"documents\": [\"d\"]}\n");
+        CliRun r = CliRun.run("rerank", "--model", Fixtures.tinyModel().toString(), "--input", input.toString());
+        assertEquals(ExitCode.MODEL, r.exitCode(), r.err());
+        assertTrue(r.err().contains("tokenizer.json") && r.err().contains("embedding model"), r.err());
+    }
+}
