@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qembed.io.BFloat16;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.DType;
+import io.qembed.io.SafeTensorsFile;
 import io.qembed.io.SafeTensorsWriter;
 import io.qembed.io.TensorView;
 import io.qembed.model.RandomModel;
@@ -25,8 +26,11 @@ import java.util.stream.Stream;
  * The tiny reranker fixture ({@code fixtures/tiny-qwen3-reranker}, tied output layer like the 0.6B and 4B) with
  * its reference cases (Hugging Face transformers, float64), and an untied variant derived from it.
  *
- * <p>The repository keeps the fixture without its tokenizer.json: that is the embedding fixture's with only the
- * post-processor replaced, and {@link #tiedModel()} writes it next to links to the committed files.
+ * <p>The repository keeps the fixture without its checkpoint and tokenizer (together 31 MB): {@link #tiedModel()}
+ * derives both from the embedding fixture, as the fixture's README and {@code make_reference.py} say: the
+ * embedding fixture's tensors under the reranker's names ({@code model.} prefix), with the output layer's
+ * "yes" and "no" rows taken from {@code output-rows.safetensors}, and its tokenizer with only the
+ * post-processor replaced.
  */
 public final class RerankerReference {
     /**
@@ -62,22 +66,53 @@ public final class RerankerReference {
         if (tied == null) {
             try {
                 Path fixture = Reference.fixtures().resolve("tiny-qwen3-reranker");
+                Path embedding = Reference.tinyModel();
                 Path dir = Files.createTempDirectory("tiny-qwen3-reranker");
                 deleteOnExit(dir);
-                try (Stream<Path> files = Files.list(fixture)) {
-                    for (Path file : files.toList()) {
-                        Files.createSymbolicLink(dir.resolve(file.getFileName()), file.toAbsolutePath());
-                    }
+                for (String name : List.of("config.json", "tokenizer_config.json")) {
+                    Files.createSymbolicLink(dir.resolve(name), fixture.resolve(name).toAbsolutePath());
                 }
                 RandomModel.writeRerankerTokenizer(
-                        new ObjectMapper().readTree(Reference.tinyModel().resolve("tokenizer.json").toFile()),
+                        new ObjectMapper().readTree(embedding.resolve("tokenizer.json").toFile()),
                         dir.resolve("tokenizer.json"));
+                writeTiedCheckpoint(embedding, fixture.resolve("output-rows.safetensors"),
+                        dir.resolve(Checkpoint.SINGLE_FILE));
                 tied = dir;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         return tied;
+    }
+
+    /**
+     * The embedding model's tensors under the names {@code Qwen3ForCausalLM} saves ({@code model.} prefix), the
+     * rows of "yes" and "no" in the embedding table (the tied output layer) replaced by the two rows given.
+     */
+    private static void writeTiedCheckpoint(Path embeddingModel, Path outputRows, Path file) throws IOException {
+        try (Checkpoint embedding = Checkpoint.open(embeddingModel);
+                SafeTensorsFile rows = SafeTensorsFile.open(outputRows)) {
+            TensorView yes = rows.find("yes").orElseThrow();
+            TensorView no = rows.find("no").orElseThrow();
+            SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt");
+            for (String name : embedding.names().stream().sorted().toList()) {
+                TensorView t = embedding.get(name);
+                if (!name.equals("embed_tokens.weight")) {
+                    writer.add("model." + name, t.dtype(), t.shape(), (first, chunk, count) -> read(t, first, chunk, count));
+                    continue;
+                }
+                int hidden = t.cols();
+                writer.add("model." + name, DType.BF16, t.shape(), (first, chunk, count) -> {
+                    for (int i = 0; i < count; i++) {
+                        long element = first + i;
+                        long row = element / hidden;
+                        int col = (int) (element % hidden);
+                        chunk[i] = row == YES ? bf16(yes, col) : row == NO ? bf16(no, col) : bf16(t, element);
+                    }
+                });
+            }
+            writer.write(file);
+        }
     }
 
     /**

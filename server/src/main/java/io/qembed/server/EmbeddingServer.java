@@ -32,7 +32,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.eclipse.jetty.http.HttpException;
@@ -41,6 +44,7 @@ import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +88,11 @@ public final class EmbeddingServer implements AutoCloseable {
     private final long createdEpochSeconds = Instant.now().getEpochSecond();
     private final byte[] apiKey;
     private final Javalin app;
+    /**
+     * Counts the requests whose response is not yet written: a route's answer is written after its handler
+     * returns, so a request leaves {@link #inFlight} before its response is sent, and stopping waits for these.
+     */
+    private final GracefulHandler responses;
     private volatile State state = State.LOADING;
     private volatile Model model;
     /** The served reranker; null when the server serves none. */
@@ -93,6 +102,7 @@ public final class EmbeddingServer implements AutoCloseable {
         this.config = config;
         this.permits = new Semaphore(config.maxConcurrentRequests());
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
+        this.responses = new GracefulHandler();
         this.app = Javalin.create(javalin -> {
             javalin.startup.showJavalinBanner = false;
             javalin.startup.showOldJavalinVersionWarning = false;
@@ -100,8 +110,11 @@ public final class EmbeddingServer implements AutoCloseable {
             javalin.jetty.host = config.host();
             javalin.jetty.port = config.port();
             javalin.jetty.modifyHttpConfiguration(http -> http.setSendServerVersion(false));
-            // Errors found by Jetty before a route sees the request get the same JSON body as the others.
-            javalin.jetty.modifyServer(server -> server.setErrorHandler(this::protocolError));
+            javalin.jetty.modifyServer(server -> {
+                // Errors found by Jetty before a route sees the request get the same JSON body as the others.
+                server.setErrorHandler(this::protocolError);
+            });
+            javalin.jetty.modifyServletContextHandler(context -> context.insertHandler(responses));
             if (!config.corsOrigins().isEmpty()) {
                 javalin.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
                     if (config.corsOrigins().contains("*")) {
@@ -276,6 +289,7 @@ public final class EmbeddingServer implements AutoCloseable {
             late.forEach(Exchange::cut);
             awaitIdle(CUT_GRACE);
         }
+        awaitResponsesWritten();
         app.stop();
         Model loaded = model;
         if (loaded != null) {
@@ -302,6 +316,17 @@ public final class EmbeddingServer implements AutoCloseable {
 
     private static String requests(int n) {
         return n == 1 ? "1 request" : n + " requests";
+    }
+
+    /** Waits, at most {@link #CUT_GRACE}, until every response is written; new requests get 503 meanwhile. */
+    private void awaitResponsesWritten() {
+        try {
+            responses.shutdown().get(CUT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warn("responses still being written after {} s are cut off", CUT_GRACE.toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits until no request is in flight, at most {@code timeout}; whether none is. */
