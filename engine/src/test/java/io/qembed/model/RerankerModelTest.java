@@ -31,18 +31,22 @@ class RerankerModelTest {
     private static final int YES = 9693;
     private static final int NO = 2152;
 
-    /** The FP32 backends that must meet the reference within the FP32 bounds. */
+    /**
+     * The FP32 backends that must meet the reference within the FP32 bounds, with the longest case each runs:
+     * the scalar reference leaves out the 3,095-token document, which takes it a minute.
+     */
     static Stream<Arguments> fp32Backends() {
         return Stream.of(
-                Arguments.of("cpu, 1 thread", (Supplier<Backend>) BackendUnderTest.cpu(1)::open),
-                Arguments.of("cpu, 2 threads", (Supplier<Backend>) BackendUnderTest.cpu(2)::open),
-                Arguments.of("scalar reference", (Supplier<Backend>) ReferenceBackend::new));
+                Arguments.of("cpu, 1 thread", (Supplier<Backend>) BackendUnderTest.cpu(1)::open, Integer.MAX_VALUE),
+                Arguments.of("cpu, 2 threads", (Supplier<Backend>) BackendUnderTest.cpu(2)::open, Integer.MAX_VALUE),
+                Arguments.of("scalar reference", (Supplier<Backend>) ReferenceBackend::new, 1000));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("fp32Backends")
-    void everyCaseAloneAndAllInOneBatch(String name, Supplier<Backend> backends) {
-        List<Case> cases = RerankerReference.cases();
+    void everyCaseAloneAndAllInOneBatch(String name, Supplier<Backend> backends, int longest) {
+        List<Case> cases = RerankerReference.cases().stream().filter(c -> c.tokenIds().length <= longest).toList();
+        assertTrue(cases.size() >= 26, name + ": " + cases.size() + " cases");
         Path dir = RerankerReference.tiedModel();
         Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));
         try (Checkpoint checkpoint = Checkpoint.open(dir);
