@@ -20,6 +20,7 @@ import io.qembed.api.RerankOptions;
 import io.qembed.runtime.RerankerReference;
 import io.qembed.runtime.RerankerReference.Case;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,17 @@ class QembedScoringModelFixtureTest {
         return RerankerReference.cases().stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
     }
 
+    /**
+     * The fixture's two pairs of the {@link #CAPITAL} query under the default instruction, the lower reference
+     * score first: handed over in this order, the reranker's order is the other one.
+     */
+    static List<Case> capitalPairsLowFirst() {
+        List<Case> pairs = Stream.of(byId("en-capital"), byId("en-mismatch"))
+                .sorted(Comparator.comparingDouble(Case::score)).toList();
+        assertTrue(pairs.get(1).score() - pairs.get(0).score() > 10 * TOLERANCE, "the reference does not test the order");
+        return pairs;
+    }
+
     /** A model over the shared reranker with the case's instruction and pair length. */
     static QembedScoringModel modelFor(Case c) {
         RerankOptions options = RerankOptions.defaults().withInstruction(c.instruction()).withMaxLength(c.maxLength());
@@ -82,9 +94,8 @@ class QembedScoringModelFixtureTest {
 
     @Test
     void scoreAllKeepsTheSegmentsOrderAndCountsEveryToken() {
-        List<Case> group = List.of(byId("en-capital"), byId("en-mismatch"));
+        List<Case> group = capitalPairsLowFirst();
         List<TextSegment> segments = group.stream().map(c -> TextSegment.from(c.document())).toList();
-        assertTrue(group.get(0).score() < group.get(1).score(), "the reference does not test the order");
 
         Response<List<Double>> response = model.scoreAll(segments, CAPITAL);
 
@@ -112,31 +123,32 @@ class QembedScoringModelFixtureTest {
 
     @Test
     void reRankingContentAggregatorOrdersByTheRerankerAndDropsLowScores() {
-        Case capital = byId("en-capital");
-        Case mismatch = byId("en-mismatch");
+        List<Case> pairs = capitalPairsLowFirst();
+        Case low = pairs.get(0);
+        Case high = pairs.get(1);
         Query query = Query.from(CAPITAL);
-        // Retrieved in the wrong order: the reranker puts the mismatch (0.996) above the capital (0.113).
+        // Retrieved in the wrong order: the reranker puts the higher score first.
         Map<Query, Collection<List<Content>>> byQuery = Map.of(query, List.of(List.of(
-                Content.from(TextSegment.from(capital.document())),
-                Content.from(TextSegment.from(mismatch.document())))));
+                Content.from(TextSegment.from(low.document())),
+                Content.from(TextSegment.from(high.document())))));
 
         List<Content> reranked = ReRankingContentAggregator.builder().scoringModel(model).build().aggregate(byQuery);
 
         assertEquals(2, reranked.size(), reranked.toString());
-        assertEquals(mismatch.document(), reranked.get(0).textSegment().text());
-        assertEquals(capital.document(), reranked.get(1).textSegment().text());
-        assertEquals(mismatch.score(), (Double) reranked.get(0).metadata().get(ContentMetadata.RERANKED_SCORE),
+        assertEquals(high.document(), reranked.get(0).textSegment().text());
+        assertEquals(low.document(), reranked.get(1).textSegment().text());
+        assertEquals(high.score(), (Double) reranked.get(0).metadata().get(ContentMetadata.RERANKED_SCORE),
                 TOLERANCE);
-        assertEquals(capital.score(), (Double) reranked.get(1).metadata().get(ContentMetadata.RERANKED_SCORE),
+        assertEquals(low.score(), (Double) reranked.get(1).metadata().get(ContentMetadata.RERANKED_SCORE),
                 TOLERANCE);
 
         ContentAggregator filtering = ReRankingContentAggregator.builder()
                 .scoringModel(model)
-                .minScore((capital.score() + mismatch.score()) / 2)
+                .minScore((low.score() + high.score()) / 2)
                 .build();
-        assertEquals(List.of(mismatch.document()),
+        assertEquals(List.of(high.document()),
                 filtering.aggregate(byQuery).stream().map(c -> c.textSegment().text()).toList());
-        assertEquals(List.of(mismatch.document()), ReRankingContentAggregator.builder()
+        assertEquals(List.of(high.document()), ReRankingContentAggregator.builder()
                 .scoringModel(model).maxResults(1).build()
                 .aggregate(byQuery).stream().map(c -> c.textSegment().text()).toList());
     }

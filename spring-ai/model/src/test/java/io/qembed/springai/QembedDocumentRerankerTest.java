@@ -9,8 +9,10 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.Reranker;
 import io.qembed.runtime.RerankerReference;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,14 +28,19 @@ import org.springframework.util.MimeTypeUtils;
  */
 class QembedDocumentRerankerTest {
     static final double TOLERANCE = RerankerReference.SCORE_BOUND;
-    /** Reference cases en-capital and en-mismatch share the query; the reranker puts the second far above. */
-    static final RerankerReference.Case BEIJING_CASE = reference("en-capital");
-    static final RerankerReference.Case GRAVITY_CASE = reference("en-mismatch");
-    static final String CAPITAL = BEIJING_CASE.query();
-    static final String BEIJING = BEIJING_CASE.document();
-    static final double BEIJING_SCORE = BEIJING_CASE.score();
-    static final String GRAVITY = GRAVITY_CASE.document();
-    static final double GRAVITY_SCORE = GRAVITY_CASE.score();
+    /**
+     * Reference cases en-capital and en-mismatch share the query; LOW is the one the reranker scores lower, and
+     * {@link #retrieved()} hands it over first, so the reranker's order is the other one.
+     */
+    static final List<RerankerReference.Case> PAIRS = Stream.of(reference("en-capital"), reference("en-mismatch"))
+            .sorted(Comparator.comparingDouble(RerankerReference.Case::score)).toList();
+    static final RerankerReference.Case LOW_CASE = PAIRS.get(0);
+    static final RerankerReference.Case HIGH_CASE = PAIRS.get(1);
+    static final String CAPITAL = LOW_CASE.query();
+    static final String LOW = LOW_CASE.document();
+    static final double LOW_SCORE = LOW_CASE.score();
+    static final String HIGH = HIGH_CASE.document();
+    static final double HIGH_SCORE = HIGH_CASE.score();
 
     /**
      * How far two scores of the same pair may differ: float32 rounding, which is not the same in every pass
@@ -59,8 +66,8 @@ class QembedDocumentRerankerTest {
 
     static List<Document> retrieved() {
         return List.of(
-                Document.builder().id("beijing").text(BEIJING).metadata("source", "atlas").score(0.9).build(),
-                Document.builder().id("gravity").text(GRAVITY).score(0.5).build());
+                Document.builder().id("low").text(LOW).metadata("source", "atlas").score(0.9).build(),
+                Document.builder().id("high").text(HIGH).score(0.5).build());
     }
 
     @Test
@@ -69,19 +76,19 @@ class QembedDocumentRerankerTest {
 
         List<Document> reranked = postProcessor.process(new Query(CAPITAL), retrieved());
 
-        assertEquals(List.of("gravity", "beijing"), reranked.stream().map(Document::getId).toList());
-        assertEquals(GRAVITY_SCORE, reranked.get(0).getScore(), TOLERANCE);
-        assertEquals(BEIJING_SCORE, reranked.get(1).getScore(), TOLERANCE);
-        assertEquals(BEIJING, reranked.get(1).getText());
+        assertEquals(List.of("high", "low"), reranked.stream().map(Document::getId).toList());
+        assertEquals(HIGH_SCORE, reranked.get(0).getScore(), TOLERANCE);
+        assertEquals(LOW_SCORE, reranked.get(1).getScore(), TOLERANCE);
+        assertEquals(LOW, reranked.get(1).getText());
         assertEquals(Map.of("source", "atlas"), reranked.get(1).getMetadata(), "metadata is kept");
     }
 
     @Test
     void topNAndMinScoreCut() {
-        double between = (BEIJING_SCORE + GRAVITY_SCORE) / 2;
-        assertEquals(List.of("gravity"), ids(QembedDocumentReranker.builder().reranker(reranker).topN(1).build()));
-        assertEquals(List.of("gravity"), ids(QembedDocumentReranker.builder().reranker(reranker).minScore(between).build()));
-        assertEquals(List.of("gravity", "beijing"),
+        double between = (LOW_SCORE + HIGH_SCORE) / 2;
+        assertEquals(List.of("high"), ids(QembedDocumentReranker.builder().reranker(reranker).topN(1).build()));
+        assertEquals(List.of("high"), ids(QembedDocumentReranker.builder().reranker(reranker).minScore(between).build()));
+        assertEquals(List.of("high", "low"),
                 ids(QembedDocumentReranker.builder().reranker(reranker).topN(5).build()));
     }
 
@@ -89,10 +96,10 @@ class QembedDocumentRerankerTest {
     void theOptionsReachTheReranker() {
         String instruction = "Given a question, retrieve passages that answer the question";
         RerankOptions options = RerankOptions.defaults().withInstruction(instruction);
-        double expected = reranker.rerank(CAPITAL, List.of(BEIJING), options).getFirst().score();
-        assertTrue(Math.abs(expected - BEIJING_SCORE) > 1e-3, "the instruction would not show");
+        double expected = reranker.rerank(CAPITAL, List.of(LOW), options).getFirst().score();
+        assertTrue(Math.abs(expected - LOW_SCORE) > 1e-3, "the instruction would not show");
         List<Document> reranked = QembedDocumentReranker.builder().reranker(reranker).options(options).build()
-                .process(new Query(CAPITAL), List.of(new Document(BEIJING)));
+                .process(new Query(CAPITAL), List.of(new Document(LOW)));
         assertEquals(expected, reranked.getFirst().getScore(), SAME_PAIR);
     }
 
@@ -103,7 +110,7 @@ class QembedDocumentRerankerTest {
         Document image = new Document(Media.builder().mimeType(MimeTypeUtils.IMAGE_PNG).data(new byte[] {1}).build(),
                 Map.of());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> postProcessor.process(new Query(CAPITAL), List.of(new Document(BEIJING), image)));
+                () -> postProcessor.process(new Query(CAPITAL), List.of(new Document(LOW), image)));
         assertTrue(e.getMessage().contains("document 1"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> QembedDocumentReranker.builder().build());
         InvalidRequestException tooLong = assertThrows(InvalidRequestException.class, () -> QembedDocumentReranker
