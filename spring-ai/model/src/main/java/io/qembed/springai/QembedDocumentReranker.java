@@ -1,5 +1,8 @@
 package io.qembed.springai;
 
+import io.micrometer.common.KeyValues;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
@@ -23,17 +26,28 @@ import org.springframework.ai.rag.postretrieval.document.DocumentPostProcessor;
  *         .build();
  * }</pre>
  *
+ * <p>Each call is observed as {@value #OBSERVATION} (with Spring Boot Actuator: a timer of that name) with the
+ * key value {@code qembed.model}; its {@link RerankContext} carries the documents scored and their tokens.
+ *
  * <p>The reranker stays the caller's to close (the Spring Boot starter closes its own with the context).
  */
 public final class QembedDocumentReranker implements DocumentPostProcessor {
+    /** The name of the observation of each call. */
+    public static final String OBSERVATION = "qembed.rerank";
+
     private final Reranker reranker;
     private final RerankOptions options;
+    private final int topN;
     private final double minScore;
+    private final ObservationRegistry observationRegistry;
 
     private QembedDocumentReranker(Builder builder) {
         this.reranker = builder.reranker;
-        this.options = builder.options.withTopN(builder.topN);
+        // Every document is scored and the cut made here, so that the observation counts the tokens of all.
+        this.options = builder.options.withTopN(0);
+        this.topN = builder.topN;
         this.minScore = builder.minScore;
+        this.observationRegistry = builder.observationRegistry;
         // Options that do not fit the model (a pair length above its limit) fail here, not at the first query.
         reranker.rerank("check", List.of("check"), options);
     }
@@ -63,9 +77,17 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
             }
             texts.add(text);
         }
+        RerankContext context = new RerankContext(reranker.info().name());
+        List<RerankScore> scores = Observation.createNotStarted(OBSERVATION, () -> context, observationRegistry)
+                .lowCardinalityKeyValues(KeyValues.of("qembed.model", context.model()))
+                .observe(() -> {
+                    List<RerankScore> all = reranker.rerank(query.text(), texts, options);
+                    context.scored(all);
+                    return all;
+                });
         List<Document> reranked = new ArrayList<>();
-        for (RerankScore score : reranker.rerank(query.text(), texts, options)) {
-            if (score.score() >= minScore) {
+        for (RerankScore score : scores) {
+            if (score.score() >= minScore && (topN == 0 || reranked.size() < topN)) {
                 reranked.add(documents.get(score.index()).mutate().score(score.score()).build());
             }
         }
@@ -77,12 +99,44 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
         return reranker;
     }
 
+    /** What one observed call scored: the model, and once it is done, the documents and their tokens. */
+    public static final class RerankContext extends Observation.Context {
+        private final String model;
+        private int documents;
+        private long tokens;
+
+        RerankContext(String model) {
+            this.model = model;
+        }
+
+        private void scored(List<RerankScore> scores) {
+            documents = scores.size();
+            tokens = scores.stream().mapToLong(RerankScore::tokens).sum();
+        }
+
+        /** The reranker's model name. */
+        public String model() {
+            return model;
+        }
+
+        /** How many documents were scored (0 when the call failed). */
+        public int documents() {
+            return documents;
+        }
+
+        /** The tokens of all the pairs scored, prompt included. */
+        public long tokens() {
+            return tokens;
+        }
+    }
+
     /** Builds a {@link QembedDocumentReranker} over an open reranker. */
     public static final class Builder {
         private Reranker reranker;
         private RerankOptions options = RerankOptions.defaults();
         private int topN;
         private double minScore;
+        private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
         private Builder() {}
 
@@ -113,6 +167,12 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
                 throw new IllegalArgumentException("minScore must be in [0, 1], got " + minScore);
             }
             this.minScore = minScore;
+            return this;
+        }
+
+        /** Where the calls are observed (none by default). */
+        public Builder observationRegistry(ObservationRegistry observationRegistry) {
+            this.observationRegistry = Objects.requireNonNull(observationRegistry);
             return this;
         }
 

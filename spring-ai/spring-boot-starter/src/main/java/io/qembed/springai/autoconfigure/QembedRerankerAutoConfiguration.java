@@ -1,8 +1,10 @@
 package io.qembed.springai.autoconfigure;
 
+import io.micrometer.observation.ObservationRegistry;
 import io.qembed.api.Reranker;
 import io.qembed.hub.ModelResolver;
 import io.qembed.springai.QembedDocumentReranker;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -27,12 +29,14 @@ public class QembedRerankerAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    QembedDocumentReranker qembedDocumentReranker(Reranker reranker, QembedRerankerProperties properties) {
+    QembedDocumentReranker qembedDocumentReranker(Reranker reranker, QembedRerankerProperties properties,
+            ObjectProvider<ObservationRegistry> observationRegistry) {
         return QembedDocumentReranker.builder()
                 .reranker(reranker)
                 .options(properties.options())
                 .topN(properties.topN())
                 .minScore(properties.minScore())
+                .observationRegistry(observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP))
                 .build();
     }
 }

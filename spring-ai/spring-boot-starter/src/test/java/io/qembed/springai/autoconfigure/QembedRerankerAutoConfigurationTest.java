@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.qembed.api.EngineClosedException;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.Reranker;
@@ -24,6 +25,12 @@ import org.springframework.ai.rag.postretrieval.document.DocumentPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -144,6 +151,51 @@ class QembedRerankerAutoConfigurationTest {
                 assertEquals("qembed.reranker", ((BindException) cause).getName().toString(), bad);
             });
         }
+    }
+
+    @Test
+    void withActuatorTheRerankerHasItsHealthAndEachCallIsTimedAndCounted() {
+        runner.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class, MetricsAutoConfiguration.class,
+                        SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class))
+                .withPropertyValues(MODEL, "qembed.reranker.top-n=1")
+                .run(context -> {
+                    assertNull(context.getStartupFailure());
+                    Reranker reranker = context.getBean(Reranker.class);
+                    QembedHealthIndicator health =
+                            context.getBean("qembedRerankerHealthIndicator", QembedHealthIndicator.class);
+                    Health up = health.health();
+                    assertEquals(Status.UP, up.getStatus());
+                    assertEquals(reranker.info().name(), up.getDetails().get("model"));
+                    assertEquals("cpu", up.getDetails().get("backend"));
+                    assertEquals(true, up.getDetails().get("tiedOutput"));
+                    assertEquals(reranker.info().maxLength(), up.getDetails().get("maxLength"));
+
+                    DocumentPostProcessor postProcessor = context.getBean(DocumentPostProcessor.class);
+                    assertEquals(1, postProcessor.process(new Query(CAPITAL),
+                            List.of(new Document(BEIJING), new Document(GRAVITY))).size());
+                    postProcessor.process(new Query(GRAVITY), List.of(new Document(GRAVITY)));
+
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    String model = reranker.info().name();
+                    assertEquals(2, meters.get("qembed.rerank").tag("qembed.model", model).timer().count());
+                    assertEquals(3, meters.get("qembed.rerank.documents").tag("qembed.model", model).counter().count());
+                    // Every pair's tokens, the one cut by top-n included.
+                    long tokens = reranker.tokenize(CAPITAL, List.of(BEIJING, GRAVITY), properties(context).options())
+                                    .stream().mapToLong(ids -> ids.length).sum()
+                            + reranker.tokenize(GRAVITY, List.of(GRAVITY), properties(context).options()).getFirst().length;
+                    assertEquals(tokens, meters.get("qembed.rerank.tokens").tag("qembed.model", model).counter().count());
+
+                    reranker.close();
+                    Health down = health.health();
+                    assertEquals(Status.DOWN, down.getStatus());
+                    assertTrue(down.getDetails().get("error").toString().contains("closed"), down.getDetails().toString());
+                });
+        runner.withPropertyValues(MODEL, "management.health.qembed-reranker.enabled=false")
+                .run(context -> assertTrue(context.getBeansOfType(QembedHealthIndicator.class).isEmpty()));
+    }
+
+    private static QembedRerankerProperties properties(org.springframework.context.ApplicationContext context) {
+        return context.getBean(QembedRerankerProperties.class);
     }
 
     @Configuration(proxyBeanMethods = false)
