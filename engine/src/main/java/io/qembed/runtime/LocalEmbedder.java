@@ -79,7 +79,7 @@ public final class LocalEmbedder implements Embedder {
     }
 
     /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
-    static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
+    static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backends.Choice> backends) {
         requireDirectory(modelDir);
         Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
         Tokenizer tokenizer = loadTokenizer(modelDir.resolve("tokenizer.json"));
@@ -89,7 +89,8 @@ public final class LocalEmbedder implements Embedder {
         LocalEmbedder embedder = null;
         try {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
-            backend = backends.apply(engineConfig);
+            Backends.Choice choice = backends.apply(engineConfig);
+            backend = choice.backend();
             Qwen3Model model = new Qwen3Model(config, weights, backend);
             BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             ModelInfo info =
@@ -102,7 +103,8 @@ public final class LocalEmbedder implements Embedder {
                             config.layers(),
                             prompts.named(),
                             backend.name(),
-                            budget.batchTokens());
+                            budget.batchTokens(),
+                            choice.fallbackReason());
             embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
             try {
                 embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());

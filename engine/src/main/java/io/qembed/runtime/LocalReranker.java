@@ -94,12 +94,13 @@ public final class LocalReranker implements Reranker {
             requirePrefixedNames(checkpoint);
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             OutputLayer output = OutputLayer.of(checkpoint, config, weights);
-            backend = Backends.create(engineConfig.backend(), engineConfig.threads());
+            Backends.Choice choice = Backends.create(engineConfig.backend(), engineConfig.threads());
+            backend = choice.backend();
             Qwen3Model model = new Qwen3Model(config, weights, output.rows(yesNo), backend);
             BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             RerankerInfo info = new RerankerInfo(LocalEmbedder.modelName(modelDir),
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
-                    budget.batchTokens());
+                    budget.batchTokens(), choice.fallbackReason());
             reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint, model,
                     BatchQueue.of(model, budget, engineConfig));
             try {

@@ -19,7 +19,6 @@ import io.qembed.api.PostProcessor;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.TokenizedInput;
-import io.qembed.backend.Backends;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -198,6 +197,9 @@ public final class EmbeddingServer implements AutoCloseable {
             LOG.info("serving reranker '{}' ({} backend, batches of up to {} tokens, pairs of up to {} tokens),"
                             + " warmed up in {} ms", route.servedName(), route.info().backend(),
                     route.info().batchTokens(), route.info().maxLength(), (System.nanoTime() - start) / 1_000_000);
+            if (route.info().backendFallback() != null) {
+                LOG.info("reranker backend auto runs on the CPU: {}", route.info().backendFallback());
+            }
         }
         if (embedder != null) {
             serve(embedder);
@@ -239,8 +241,8 @@ public final class EmbeddingServer implements AutoCloseable {
                 new RequestParser(info, servedName, config.postProcessors(), config.calibrations(),
                         config.maxInputsPerRequest()));
         takeRequests();
-        if (info.backend().equals("cpu")) {
-            Backends.autoFallbackReason().ifPresent(reason -> LOG.info("backend auto runs on the CPU: {}", reason));
+        if (info.backendFallback() != null) {
+            LOG.info("backend auto runs on the CPU: {}", info.backendFallback());
         }
         LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens),"
                         + " warmed up in {} ms", servedName, info.dimensions(), info.backend(), info.batchTokens(),

@@ -33,7 +33,7 @@ final class FakeEmbedder implements Embedder {
     static final int END = 999;
     static final ModelInfo INFO = new ModelInfo(
             "fake-model", "fake-identity", HIDDEN, MAX_TOKENS, VOCAB, 1,
-            Map.of("query", "Q: ", "document", ""), "fake", 0);
+            Map.of("query", "Q: ", "document", ""), "fake", 0, null);
 
     /** When set, submits are refused as if the queue were full. */
     volatile boolean overloaded;
