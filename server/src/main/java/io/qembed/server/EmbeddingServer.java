@@ -385,9 +385,7 @@ public final class EmbeddingServer implements AutoCloseable {
         try {
             EmbedOptions options = request.options();
             record.inputs = request.inputs().size();
-            record.dimensions = options.dimensions() > 0 ? options.dimensions()
-                    : options.postProcessor() != null ? options.postProcessor().outputDimensions()
-                    : m.info().dimensions();
+            record.dimensions = options.outputDimensions(m.info());
             record.encoding = request.encoding().name().toLowerCase(Locale.ROOT)
                     + (options.outputType() == OutputType.FLOAT ? "" : ":" + options.outputType().label());
             record.prompt = options.instruction() != null ? "instruction"
@@ -396,7 +394,14 @@ public final class EmbeddingServer implements AutoCloseable {
             record.user = request.user();
             metrics.inputsPerRequest.observe(record.inputs);
 
-            Embeddings result = exchange.await(m.embedder().submit(request.inputs(), options));
+            Embeddings result;
+            try {
+                result = exchange.await(m.embedder().submit(request.inputs(), options));
+            } catch (InputTooLongException e) {
+                throw e; // each route says how to shorten or cut an input
+            } catch (InvalidRequestException e) {
+                throw RequestParser.invalid(e, request.fields());
+            }
 
             record.promptTokens = result.promptTokens();
             record.queueNanos = result.queueNanos();
@@ -540,7 +545,7 @@ public final class EmbeddingServer implements AutoCloseable {
         if (!tokens.isArray()) {
             throw ApiException.invalid("'tokens' must be an array of token ids", "tokens");
         }
-        int[] ids = tokens.isEmpty() ? new int[0] : m.parser().tokenIds(tokens, "tokens", "tokens");
+        int[] ids = RequestParser.tokenIds(tokens, "tokens", "tokens");
         String text = m.embedder().detokenize(ids, false);
         ctx.contentType(JSON_TYPE).result(Responses.json(64 + text.length() * 2, json -> {
             json.writeStartObject();

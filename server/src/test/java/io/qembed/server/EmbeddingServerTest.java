@@ -12,6 +12,7 @@ import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.PostProcessor;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -176,7 +177,7 @@ class EmbeddingServerTest {
         assertEquals(200, right.status(), right.raw().body());
         assertEquals(FakeEmbedder.MAX_TOKENS, right.json().get("usage").get("prompt_tokens").asInt());
         EmbedOptions left = EmbedOptions.builder().truncate(true)
-                .truncationDirection(EmbedOptions.TruncationDirection.LEFT).maxTokens(10).build();
+                .truncationDirection(TruncationSide.LEFT).maxTokens(10).build();
         float[] leftVector = vectorOf(body("a".repeat(30) + "b".repeat(30))
                 .put("truncate", true).put("truncation_direction", "left").put("max_tokens", 10));
         assertArrayEquals(direct(EmbedInput.text("a".repeat(30) + "b".repeat(30)), left), leftVector);
