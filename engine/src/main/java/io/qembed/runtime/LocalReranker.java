@@ -48,8 +48,6 @@ import java.util.concurrent.CompletableFuture;
 public final class LocalReranker implements Reranker {
     /** The architecture of every Qwen3-Reranker checkpoint. */
     static final String ARCHITECTURE = "Qwen3ForCausalLM";
-    /** The model card's default and what most clients assume. */
-    static final int DEFAULT_MAX_LENGTH = 8192;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL_PREFIX = "model.";
@@ -189,11 +187,11 @@ public final class LocalReranker implements Reranker {
         for (int i = 0; i < pairTokenIds.size(); i++) {
             int[] ids = pairTokenIds.get(i);
             if (ids == null || ids.length == 0) {
-                throw new InvalidRequestException("pair " + i + " has no token ids", "input");
+                throw new InvalidRequestException("pair", i, "has no token ids", "input");
             }
             for (int id : ids) {
                 if (id < 0 || id >= vocabSize) {
-                    throw new InvalidRequestException("pair " + i + " has token id " + id
+                    throw new InvalidRequestException("pair", i, "has token id " + id
                             + ", outside the vocabulary 0.." + (vocabSize - 1), "input");
                 }
             }
@@ -228,7 +226,7 @@ public final class LocalReranker implements Reranker {
         for (int i = 0; i < documents.size(); i++) {
             String document = documents.get(i);
             if (document == null) {
-                throw new InvalidRequestException("document " + i + " is null", "documents");
+                throw new InvalidRequestException("document", i, "is null", "documents");
             }
             pairs.add(prompt.tokenize(instruction, query, document, maxLength, options.specialTokensAsText()));
         }
@@ -241,7 +239,7 @@ public final class LocalReranker implements Reranker {
             throw new InvalidRequestException("max_length " + options.maxLength() + " is above the model's limit of "
                     + info.maxLength(), "max_length");
         }
-        int maxLength = options.maxLength() > 0 ? options.maxLength() : Math.min(DEFAULT_MAX_LENGTH, info.maxLength());
+        int maxLength = options.maxLength(info);
         if (maxLength <= prompt.fixedTokens()) {
             throw new InvalidRequestException("max_length " + maxLength + " leaves no room for the query and the"
                     + " document: the prompt alone takes " + prompt.fixedTokens() + " tokens", "max_length");
