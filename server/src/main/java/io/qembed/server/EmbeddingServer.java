@@ -352,34 +352,38 @@ public final class EmbeddingServer implements AutoCloseable {
         Model m = readyModel();
         EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), "input");
         embed(ctx, exchange, m, request, result ->
-                Responses.embeddings(result, m.servedName(), request.encoding(), request.options().outputType()));
+                Responses.embeddings(result, m.servedName(), request.encoding(), request.options().outputType()),
+                e -> RequestParser.invalid(e, request.fields()));
     }
 
     /** TEI's {@code POST /embed}: {@code {"inputs": ...}} with the same options, answered with bare vectors. */
     private void teiEmbed(Context ctx, Exchange exchange) {
         Model m = readyModel();
         EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), "inputs");
-        embed(ctx, exchange, m, request, result -> Responses.vectors(result, request.options().outputType()));
+        embed(ctx, exchange, m, request, result -> Responses.vectors(result, request.options().outputType()),
+                e -> RequestParser.invalid(e, request.fields()));
     }
 
     /** Cohere's {@code POST /v2/embed}, as vLLM serves it. */
     private void cohereEmbed(Context ctx, Exchange exchange) {
         Model m = readyModel();
         CohereEmbedRequest request = m.parser().cohereEmbed(readObject(exchange));
-        try {
-            embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request));
-        } catch (InputTooLongException e) {
-            throw ApiException.invalid("texts[" + e.index() + "] has " + e.tokens() + " tokens, more than the limit of "
-                    + e.limit() + "; shorten it, or set 'truncate' to END or START", "texts");
-        }
+        embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request), e ->
+                e instanceof InputTooLongException tooLong
+                        ? ApiException.invalid("texts[" + tooLong.index() + "] has " + tooLong.tokens() + " tokens, more"
+                                + " than the limit of " + tooLong.limit() + "; shorten it, or set 'truncate' to END or START",
+                                "texts")
+                        : RequestParser.invalid(e, request.embeddings().fields()));
     }
 
     /**
-     * Runs a read and checked request, taking a concurrency slot for the engine's part only: a client
-     * that is slow to send its body holds no slot.
+     * Runs a read request, taking a concurrency slot for the engine's part only: a client that is slow to
+     * send its body holds no slot.
+     *
+     * @param refusal the 400 for the engine's refusal of the request, in the route's words
      */
     private void embed(Context ctx, Exchange exchange, Model m, EmbeddingsRequest request,
-            Function<Embeddings, byte[]> writer) {
+            Function<Embeddings, byte[]> writer, Function<InvalidRequestException, ApiException> refusal) {
         RequestRecord record = exchange.record;
         acquireSlot();
         try {
@@ -397,10 +401,8 @@ public final class EmbeddingServer implements AutoCloseable {
             Embeddings result;
             try {
                 result = exchange.await(m.embedder().submit(request.inputs(), options));
-            } catch (InputTooLongException e) {
-                throw e; // each route says how to shorten or cut an input
             } catch (InvalidRequestException e) {
-                throw RequestParser.invalid(e, request.fields());
+                throw refusal.apply(e);
             }
 
             record.promptTokens = result.promptTokens();

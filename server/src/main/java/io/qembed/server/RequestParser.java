@@ -20,8 +20,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads request bodies with Jackson's tree model so that every wrong type or value becomes a 400 that
- * names its field.
+ * Reads request bodies with Jackson's tree model so that every wrong shape or type becomes a 400 that
+ * names its field. The values are the engine's to check ({@link EmbedOptions#check}); {@link #invalid}
+ * names the request's field in its refusal.
  */
 final class RequestParser {
 

@@ -196,6 +196,10 @@ class EmbeddingServerTest {
                 "truncate_prompt_tokens");
         assertError(http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", 5).put("max_tokens", 5)),
                 400, "truncate_prompt_tokens");
+        // above the model's limit: refused by the engine as max_tokens, named as the request spelt it
+        Http.Response above = http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", FakeEmbedder.MAX_TOKENS + 1));
+        assertError(above, 400, "truncate_prompt_tokens");
+        assertTrue(above.error().get("message").asText().contains("limit of " + FakeEmbedder.MAX_TOKENS), above.raw().body());
     }
 
     @Test
@@ -210,6 +214,12 @@ class EmbeddingServerTest {
                 Http.vector(json.get(1)));
         assertNotNull(r.header("x-inference-time-ms"));
         assertError(http.post("/embed", "{\"input\":\"a\"}"), 400, "inputs");
+        // the engine's refusals name TEI's field
+        assertError(http.post("/embed", "{\"inputs\":[[1],[1000]]}"), 400, "inputs");
+        assertError(http.post("/embed", "{\"inputs\":[[]]}"), 400, "inputs");
+        Http.Response tooLong = http.post("/embed", Http.JSON.createObjectNode().put("inputs", "a".repeat(60)));
+        assertError(tooLong, 400, "inputs");
+        assertTrue(tooLong.error().get("message").asText().contains("input 0 has 61 tokens"), tooLong.raw().body());
     }
 
     @Test
