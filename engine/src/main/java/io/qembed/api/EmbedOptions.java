@@ -1,5 +1,8 @@
 package io.qembed.api;
 
+import io.qembed.tokenizer.TruncationSide;
+import java.util.TreeSet;
+
 /**
  * How to embed: prompt, output size, normalisation, truncation, post-processing, output type.
  *
@@ -13,7 +16,7 @@ package io.qembed.api;
  * @param normalize L2-normalise the output (true by default)
  * @param truncate cut inputs longer than {@code maxTokens} instead of refusing them; the appended end
  *     token is always kept
- * @param truncationDirection which end to cut from
+ * @param truncationDirection which end to cut from ({@link TruncationSide#RIGHT} keeps the beginning)
  * @param maxTokens token limit per input (0 for the model's maximum)
  * @param postProcessor whitening or PCA applied to the pooled vector before truncation to {@code
  *     dimensions} and normalisation (null for none)
@@ -28,14 +31,14 @@ public record EmbedOptions(
         int dimensions,
         boolean normalize,
         boolean truncate,
-        TruncationDirection truncationDirection,
+        TruncationSide truncationDirection,
         int maxTokens,
         PostProcessor postProcessor,
         OutputType outputType,
         Calibration calibration) {
 
     private static final EmbedOptions DEFAULTS =
-            new EmbedOptions(null, null, 0, true, false, TruncationDirection.RIGHT, 0, null, OutputType.FLOAT, null);
+            new EmbedOptions(null, null, 0, true, false, TruncationSide.RIGHT, 0, null, OutputType.FLOAT, null);
 
     public EmbedOptions {
         if (instruction != null && promptName != null) {
@@ -49,7 +52,7 @@ public record EmbedOptions(
             throw new InvalidRequestException("max_tokens must be positive, got " + maxTokens, "max_tokens");
         }
         if (truncationDirection == null) {
-            truncationDirection = TruncationDirection.RIGHT;
+            truncationDirection = TruncationSide.RIGHT;
         }
         if (outputType == null) {
             outputType = OutputType.FLOAT;
@@ -74,12 +77,44 @@ public record EmbedOptions(
         return new Builder(this);
     }
 
-    /** Which end of a too-long input truncation removes tokens from. */
-    public enum TruncationDirection {
-        /** keep the beginning */
-        RIGHT,
-        /** keep the end */
-        LEFT
+    /**
+     * Checks these options against a model: the prompt name, {@code max_tokens}, the post-processor, {@code
+     * dimensions} and the calibration. The embedder checks every request so; an application may call this
+     * to fail early.
+     *
+     * @throws InvalidRequestException naming the field at fault
+     */
+    public void check(ModelInfo model) {
+        if (promptName != null && !model.prompts().containsKey(promptName)) {
+            throw new InvalidRequestException("unknown prompt name \"" + promptName + "\"; this model has "
+                    + new TreeSet<>(model.prompts().keySet()), "prompt_name");
+        }
+        if (maxTokens > model.maxTokens()) {
+            throw new InvalidRequestException("max_tokens must be between 1 and the model's limit of "
+                    + model.maxTokens() + ", got " + maxTokens, "max_tokens");
+        }
+        int available = model.dimensions();
+        if (postProcessor != null) {
+            postProcessor.checkCompatible(model);
+            if (postProcessor.inputDimensions() > model.dimensions()) {
+                throw new InvalidRequestException("the post-processing transform needs "
+                        + postProcessor.inputDimensions() + " dimensions; this model has " + model.dimensions(),
+                        "postprocess");
+            }
+            available = postProcessor.outputDimensions();
+        }
+        if (dimensions != 0 && (dimensions < ModelInfo.MIN_DIMENSIONS || dimensions > available)) {
+            throw new InvalidRequestException("dimensions must be between " + ModelInfo.MIN_DIMENSIONS + " and "
+                    + available + ", got " + dimensions, "dimensions");
+        }
+        if (calibration != null) {
+            calibration.checkCompatible(model, outputDimensions(model), normalize);
+        }
+    }
+
+    /** The length of the vectors these options make from the model's: dimensions, else the post-processor's, else the model's. */
+    public int outputDimensions(ModelInfo model) {
+        return dimensions != 0 ? dimensions : postProcessor != null ? postProcessor.outputDimensions() : model.dimensions();
     }
 
     /** Builds {@link EmbedOptions}; every setter is optional. */
@@ -89,7 +124,7 @@ public record EmbedOptions(
         private int dimensions;
         private boolean normalize;
         private boolean truncate;
-        private TruncationDirection truncationDirection;
+        private TruncationSide truncationDirection;
         private int maxTokens;
         private PostProcessor postProcessor;
         private OutputType outputType;
@@ -133,7 +168,7 @@ public record EmbedOptions(
             return this;
         }
 
-        public Builder truncationDirection(TruncationDirection direction) {
+        public Builder truncationDirection(TruncationSide direction) {
             this.truncationDirection = direction;
             return this;
         }

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param backend the backend that runs the model, e.g. {@code "cpu"} or {@code "cuda"}
  * @param batchTokens the token budget of one packed batch (on a GPU derived from its free memory unless
  *     set), 0 where not known
+ * @param backendFallback why {@link EngineConfig.Backend#AUTO} runs on the CPU (no usable GPU, driver or
+ *     library, or the CUDA backend did not start); null when it took the GPU or a backend was named
  */
 public record ModelInfo(
         String name,
@@ -27,7 +29,8 @@ public record ModelInfo(
         int layers,
         Map<String, String> prompts,
         String backend,
-        int batchTokens) {
+        int batchTokens,
+        String backendFallback) {
 
     /** Smallest Matryoshka size accepted. */
     public static final int MIN_DIMENSIONS = 32;

@@ -6,7 +6,8 @@ package io.qembed.api;
  * @param instruction the task description in the prompt (null for the model card's default, {@value
  *     #DEFAULT_INSTRUCTION})
  * @param maxLength the longest pair in tokens, prompt included; the formatted query and document are cut
- *     from their end to fit (0 for the default, 8192, or the model's maximum where that is less)
+ *     from their end to fit (0 for the default, {@value #DEFAULT_MAX_LENGTH}, or the model's maximum where that
+ *     is less)
  * @param topN how many of the best scores to return (0 for all)
  * @param specialTokensAsText read special-token strings such as {@code <|im_start|>} in the query and the
  *     documents as plain text, so that a document cannot inject chat turns (false by default: the
@@ -18,15 +19,24 @@ public record RerankOptions(String instruction, int maxLength, int topN, boolean
     public static final String DEFAULT_INSTRUCTION =
             "Given a web search query, retrieve relevant passages that answer the query";
 
+    /** The longest pair when the options name none (the model card's {@code max_length}). */
+    public static final int DEFAULT_MAX_LENGTH = 8192;
+
     private static final RerankOptions DEFAULTS = new RerankOptions(null, 0, 0, false);
 
     public RerankOptions {
         if (maxLength < 0) {
-            throw new InvalidRequestException("max_length must be positive, got " + maxLength, "max_length");
+            throw new InvalidRequestException("max_length must be 0 (the default) or more, got " + maxLength,
+                    "max_length");
         }
         if (topN < 0) {
-            throw new InvalidRequestException("top_n must be positive, got " + topN, "top_n");
+            throw new InvalidRequestException("top_n must be 0 (all) or more, got " + topN, "top_n");
         }
+    }
+
+    /** The longest pair these options allow on a model: {@link #maxLength()}, else the default within the model's limit. */
+    public int maxLength(RerankerInfo model) {
+        return maxLength > 0 ? maxLength : Math.min(DEFAULT_MAX_LENGTH, model.maxLength());
     }
 
     public static RerankOptions defaults() {

@@ -11,6 +11,8 @@ package io.qembed.api;
  *     the 0.6B and 4B) or from the checkpoint's own {@code lm_head.weight} (the 8B)
  * @param backend the backend that runs the model, e.g. {@code "cpu"} or {@code "cuda"}
  * @param batchTokens the token budget of one packed batch, 0 where not known
+ * @param backendFallback why {@link EngineConfig.Backend#AUTO} runs on the CPU, as {@link
+ *     ModelInfo#backendFallback()}; null when it took the GPU or a backend was named
  */
 public record RerankerInfo(String name, String identity, int maxLength, boolean tiedOutput, String backend,
-        int batchTokens) {}
+        int batchTokens, String backendFallback) {}

@@ -79,7 +79,7 @@ public final class LocalEmbedder implements Embedder {
     }
 
     /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
-    static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backend> backends) {
+    static Embedder open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backends.Choice> backends) {
         requireDirectory(modelDir);
         Qwen3Config config = Qwen3Config.load(modelDir.resolve("config.json"));
         Tokenizer tokenizer = loadTokenizer(modelDir.resolve("tokenizer.json"));
@@ -89,7 +89,8 @@ public final class LocalEmbedder implements Embedder {
         LocalEmbedder embedder = null;
         try {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
-            backend = backends.apply(engineConfig);
+            Backends.Choice choice = backends.apply(engineConfig);
+            backend = choice.backend();
             Qwen3Model model = new Qwen3Model(config, weights, backend);
             BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             ModelInfo info =
@@ -102,7 +103,8 @@ public final class LocalEmbedder implements Embedder {
                             config.layers(),
                             prompts.named(),
                             backend.name(),
-                            budget.batchTokens());
+                            budget.batchTokens(),
+                            choice.fallbackReason());
             embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
             try {
                 embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
@@ -177,9 +179,8 @@ public final class LocalEmbedder implements Embedder {
 
     @Override
     public CompletableFuture<Embeddings> submit(List<EmbedInput> inputs, EmbedOptions options) {
-        Finisher finisher = finisher(options);
         List<TokenizedInput> tokenized = tokenize(inputs, options);
-        CompletableFuture<Embeddings> floats = queue.submit(tokenized, finisher);
+        CompletableFuture<Embeddings> floats = queue.submit(tokenized, finisher(options));
         OutputType type = options.outputType();
         if (type == OutputType.FLOAT) {
             return floats;
@@ -201,7 +202,8 @@ public final class LocalEmbedder implements Embedder {
         if (inputs == null || inputs.isEmpty()) {
             throw new InvalidRequestException("input must not be empty", "input");
         }
-        int limit = tokenLimit(options);
+        options.check(info);
+        int limit = options.maxTokens() > 0 ? options.maxTokens() : info.maxTokens();
         List<TokenizedInput> out = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
             out.add(
@@ -213,82 +215,41 @@ public final class LocalEmbedder implements Embedder {
         return out;
     }
 
-    private int tokenLimit(EmbedOptions options) {
-        if (options.maxTokens() > info.maxTokens()) {
-            throw new InvalidRequestException(
-                    "max_tokens " + options.maxTokens() + " is above the model's limit of " + info.maxTokens(),
-                    "max_tokens");
-        }
-        return options.maxTokens() > 0 ? options.maxTokens() : info.maxTokens();
-    }
-
     private TokenizedInput tokenizeText(int index, String text, EmbedOptions options, int limit) {
         String prompt = prompts.apply(options.instruction(), options.promptName(), text);
         int[] body = tokenizer.encode(prompt, false);
         int appended = tokenizer.specialTokensToAdd();
         int total = body.length + appended;
-        if (total <= limit) {
-            return new TokenizedInput(tokenizer.postProcess(body), 0);
-        }
-        if (!options.truncate()) {
+        if (total > limit && !options.truncate()) {
             throw new InputTooLongException(index, total, limit);
         }
         // Truncation cuts the text, never the end token that the post-processor appends.
-        int keep = Math.max(0, limit - appended);
-        int[] kept = options.truncationDirection() == EmbedOptions.TruncationDirection.RIGHT
-                ? Arrays.copyOfRange(body, 0, keep)
-                : Arrays.copyOfRange(body, body.length - keep, body.length);
-        return new TokenizedInput(tokenizer.postProcess(kept), body.length - keep);
+        int[] kept = Tokenizer.truncate(body, Math.max(0, limit - appended), options.truncationDirection());
+        return new TokenizedInput(tokenizer.postProcess(kept), body.length - kept.length);
     }
 
     private TokenizedInput checkTokens(int index, int[] ids, EmbedOptions options, int limit) {
         if (ids.length == 0) {
-            throw new InvalidRequestException("input " + index + " has no token ids", "input");
+            throw new InvalidRequestException("input", index, "has no token ids", "input");
         }
         for (int id : ids) {
             if (id < 0 || id >= config.vocabSize()) {
-                throw new InvalidRequestException(
-                        "input " + index + " has token id " + id + ", outside the vocabulary 0.."
-                                + (config.vocabSize() - 1),
-                        "input");
+                throw new InvalidRequestException("input", index, "has token id " + id
+                        + ", outside the vocabulary 0.." + (config.vocabSize() - 1), "input");
             }
         }
-        if (ids.length <= limit) {
-            return new TokenizedInput(ids, 0);
-        }
-        if (!options.truncate()) {
+        if (ids.length > limit && !options.truncate()) {
             throw new InputTooLongException(index, ids.length, limit);
         }
-        int[] kept = options.truncationDirection() == EmbedOptions.TruncationDirection.RIGHT
-                ? Arrays.copyOfRange(ids, 0, limit)
-                : Arrays.copyOfRange(ids, ids.length - limit, ids.length);
-        return new TokenizedInput(kept, ids.length - limit);
+        int[] kept = Tokenizer.truncate(ids, limit, options.truncationDirection());
+        return new TokenizedInput(kept, ids.length - kept.length);
     }
 
-    /** Validates the output options and returns what turns a pooled vector into the answer. */
-    private Finisher finisher(EmbedOptions options) {
+    /** What turns a pooled vector into the answer, for options {@link EmbedOptions#check checked} already. */
+    private static Finisher finisher(EmbedOptions options) {
         PostProcessor post = options.postProcessor();
-        int available = info.dimensions();
-        if (post != null) {
-            post.checkCompatible(info);
-            if (post.inputDimensions() > info.dimensions()) {
-                throw new InvalidRequestException(
-                        "the post-processing transform needs " + post.inputDimensions()
-                                + " dimensions; this model has " + info.dimensions(),
-                        "postprocess");
-            }
-            available = post.outputDimensions();
-        }
         int dims = options.dimensions();
-        if (dims != 0 && (dims < ModelInfo.MIN_DIMENSIONS || dims > available)) {
-            throw new InvalidRequestException(
-                    "dimensions must be between " + ModelInfo.MIN_DIMENSIONS + " and " + available + ", got " + dims,
-                    "dimensions");
-        }
         boolean normalize = options.normalize();
-        if (options.calibration() != null) {
-            options.calibration().checkCompatible(info, dims != 0 ? dims : available, normalize);
-        }
         return pooled -> {
             float[] v = pooled;
             if (post != null) {

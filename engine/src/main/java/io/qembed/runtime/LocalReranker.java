@@ -48,8 +48,6 @@ import java.util.concurrent.CompletableFuture;
 public final class LocalReranker implements Reranker {
     /** The architecture of every Qwen3-Reranker checkpoint. */
     static final String ARCHITECTURE = "Qwen3ForCausalLM";
-    /** The model card's default and what most clients assume. */
-    static final int DEFAULT_MAX_LENGTH = 8192;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL_PREFIX = "model.";
@@ -94,12 +92,13 @@ public final class LocalReranker implements Reranker {
             requirePrefixedNames(checkpoint);
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             OutputLayer output = OutputLayer.of(checkpoint, config, weights);
-            backend = Backends.create(engineConfig.backend(), engineConfig.threads());
+            Backends.Choice choice = Backends.create(engineConfig.backend(), engineConfig.threads());
+            backend = choice.backend();
             Qwen3Model model = new Qwen3Model(config, weights, output.rows(yesNo), backend);
             BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             RerankerInfo info = new RerankerInfo(LocalEmbedder.modelName(modelDir),
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
-                    budget.batchTokens());
+                    budget.batchTokens(), choice.fallbackReason());
             reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint, model,
                     BatchQueue.of(model, budget, engineConfig));
             try {
@@ -188,11 +187,11 @@ public final class LocalReranker implements Reranker {
         for (int i = 0; i < pairTokenIds.size(); i++) {
             int[] ids = pairTokenIds.get(i);
             if (ids == null || ids.length == 0) {
-                throw new InvalidRequestException("pair " + i + " has no token ids", "input");
+                throw new InvalidRequestException("pair", i, "has no token ids", "input");
             }
             for (int id : ids) {
                 if (id < 0 || id >= vocabSize) {
-                    throw new InvalidRequestException("pair " + i + " has token id " + id
+                    throw new InvalidRequestException("pair", i, "has token id " + id
                             + ", outside the vocabulary 0.." + (vocabSize - 1), "input");
                 }
             }
@@ -227,7 +226,7 @@ public final class LocalReranker implements Reranker {
         for (int i = 0; i < documents.size(); i++) {
             String document = documents.get(i);
             if (document == null) {
-                throw new InvalidRequestException("document " + i + " is null", "documents");
+                throw new InvalidRequestException("document", i, "is null", "documents");
             }
             pairs.add(prompt.tokenize(instruction, query, document, maxLength, options.specialTokensAsText()));
         }
@@ -240,7 +239,7 @@ public final class LocalReranker implements Reranker {
             throw new InvalidRequestException("max_length " + options.maxLength() + " is above the model's limit of "
                     + info.maxLength(), "max_length");
         }
-        int maxLength = options.maxLength() > 0 ? options.maxLength() : Math.min(DEFAULT_MAX_LENGTH, info.maxLength());
+        int maxLength = options.maxLength(info);
         if (maxLength <= prompt.fixedTokens()) {
             throw new InvalidRequestException("max_length " + maxLength + " leaves no room for the query and the"
                     + " document: the prompt alone takes " + prompt.fixedTokens() + " tokens", "max_length");

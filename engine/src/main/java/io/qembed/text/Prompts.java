@@ -2,7 +2,6 @@ package io.qembed.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelLoadException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,28 +58,16 @@ public final class Prompts {
     }
 
     /**
-     * The text the model reads for the given instruction or prompt name (at most one is non-null).
-     *
-     * @throws InvalidRequestException for an unknown prompt name
+     * The text the model reads for the given instruction or prompt name (at most one is non-null; the
+     * prompt name one of {@link #named()}, as {@link io.qembed.api.EmbedOptions#check} ensures).
      */
     public String apply(String instruction, String promptName, String text) {
         if (instruction != null) {
             return withInstruction(instruction, text);
         }
         if (promptName != null) {
-            return prefix(promptName) + text;
+            return named.get(promptName) + text;
         }
         return text;
-    }
-
-    /** The prefix of a named prompt. */
-    public String prefix(String promptName) {
-        String prefix = named.get(promptName);
-        if (prefix == null) {
-            throw new InvalidRequestException(
-                    "unknown prompt name \"" + promptName + "\"; this model has " + named.keySet(),
-                    "prompt_name");
-        }
-        return prefix;
     }
 }

@@ -2,6 +2,7 @@ package io.qembed.text;
 
 import io.qembed.api.TokenizedInput;
 import io.qembed.tokenizer.Tokenizer;
+import io.qembed.tokenizer.TruncationSide;
 
 /**
  * The Qwen3-Reranker's prompt, as the model card builds it: {@code prefix + tokens(format(instruction,
@@ -54,12 +55,11 @@ public final class RerankPrompt {
         }
         String text = format(instruction, query, document);
         int[] middle = specialTokensAsText ? tokenizer.encodeAsPlainText(text) : tokenizer.encode(text, false);
-        int budget = maxLength - fixedTokens();
-        int kept = Math.min(middle.length, budget);
-        int[] ids = new int[prefix.length + kept + suffix.length];
+        int[] kept = Tokenizer.truncate(middle, maxLength - fixedTokens(), TruncationSide.RIGHT);
+        int[] ids = new int[prefix.length + kept.length + suffix.length];
         System.arraycopy(prefix, 0, ids, 0, prefix.length);
-        System.arraycopy(middle, 0, ids, prefix.length, kept);
-        System.arraycopy(suffix, 0, ids, prefix.length + kept, suffix.length);
-        return new TokenizedInput(ids, middle.length - kept);
+        System.arraycopy(kept, 0, ids, prefix.length, kept.length);
+        System.arraycopy(suffix, 0, ids, prefix.length + kept.length, suffix.length);
+        return new TokenizedInput(ids, middle.length - kept.length);
     }
 }

@@ -47,7 +47,7 @@ class EvaluatorTest {
 
         @Override
         public ModelInfo info() {
-            return new ModelInfo("topic-model", "topic-identity", DIMS, 512, 1000, 1, Map.of(), "test", 0);
+            return new ModelInfo("topic-model", "topic-identity", DIMS, 512, 1000, 1, Map.of(), "test", 0, null);
         }
 
         @Override

@@ -34,7 +34,7 @@ class LinearTransformTest {
     }
 
     static ModelInfo model(String identity, int dimensions) {
-        return new ModelInfo("tiny", identity, dimensions, 32768, 151669, 2, Map.of(), "cpu", 0);
+        return new ModelInfo("tiny", identity, dimensions, 32768, 151669, 2, Map.of(), "cpu", 0, null);
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -178,7 +179,7 @@ class BatchingTest {
         assertArrayEquals(new int[] {full[0], full[1], full[2], full[3], 151643}, right.ids());
         assertEquals(full.length - 5, right.truncatedTokens());
         var left = embedder.tokenize(List.of(EmbedInput.text(text)), EmbedOptions.builder().maxTokens(5).truncate(true)
-                .truncationDirection(EmbedOptions.TruncationDirection.LEFT).build()).getFirst();
+                .truncationDirection(TruncationSide.LEFT).build()).getFirst();
         int n = full.length;
         assertArrayEquals(new int[] {full[n - 5], full[n - 4], full[n - 3], full[n - 2], 151643}, left.ids());
         var embedded = embedder.embed(List.of(EmbedInput.text(text)),

@@ -11,6 +11,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.InputTooLongException;
+import io.qembed.backend.Backends;
 import io.qembed.backend.ForwardingBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.cpu.CpuBackend;
@@ -40,7 +41,8 @@ class DeviceBudgetEmbedderTest {
         BatchBudget expected = BatchBudget.of(TINY, OptionalLong.of(FREE), 0, CudaBackend::deviceBytes);
         assertTrue(expected.maxInputTokens() >= FITTING_TOKENS && expected.maxInputTokens() < 700, expected.toString());
         PretendDevice device = new PretendDevice(FREE);
-        try (Embedder embedder = LocalEmbedder.open(Reference.tinyModel(), EngineConfig.defaults(), c -> device)) {
+        try (Embedder embedder = LocalEmbedder.open(Reference.tinyModel(), EngineConfig.defaults(),
+                c -> new Backends.Choice(device, null))) {
             int limit = embedder.info().maxTokens();
             assertEquals(expected.maxInputTokens(), limit);
             assertEquals(expected.batchTokens(), embedder.info().batchTokens());
@@ -64,7 +66,7 @@ class DeviceBudgetEmbedderTest {
     void aRequestedBudgetBeyondTheDeviceIsRefusedAndTheBackendClosed() {
         PretendDevice device = new PretendDevice(FREE);
         EmbedException e = assertThrows(EmbedException.class, () -> LocalEmbedder.open(Reference.tinyModel(),
-                EngineConfig.defaults().withMaxBatchTokens(100_000), c -> device));
+                EngineConfig.defaults().withMaxBatchTokens(100_000), c -> new Backends.Choice(device, null)));
         assertTrue(e.getMessage().startsWith("a batch of 100000 tokens needs"), e.getMessage());
         assertTrue(device.closed);
     }

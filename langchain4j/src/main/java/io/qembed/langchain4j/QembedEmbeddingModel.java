@@ -93,10 +93,10 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
                 .build();
     }
 
-    /** The length of the vectors for documents: the configured Matryoshka size, or the model's. */
+    /** The length of the vectors for documents: the configured Matryoshka size, the post-processor's, or the model's. */
     @Override
     public int dimension() {
-        return documentOptions.dimensions() > 0 ? documentOptions.dimensions() : embedder.info().dimensions();
+        return documentOptions.outputDimensions(embedder.info());
     }
 
     @Override

@@ -22,7 +22,7 @@ final class FakeEmbedder implements Embedder {
 
     @Override
     public ModelInfo info() {
-        return new ModelInfo("fake-model", "id", DIMENSIONS, 512, 100, 1, Map.of("query", "Q: "), "cpu", 0);
+        return new ModelInfo("fake-model", "id", DIMENSIONS, 512, 100, 1, Map.of("query", "Q: "), "cpu", 0, null);
     }
 
     static float[] vectorOf(String text, int dimensions) {

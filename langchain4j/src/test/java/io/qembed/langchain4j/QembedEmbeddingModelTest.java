@@ -14,6 +14,8 @@ import dev.langchain4j.model.embedding.request.EmbeddingRequest;
 import dev.langchain4j.model.embedding.response.EmbeddingResponse;
 import dev.langchain4j.model.output.Response;
 import io.qembed.api.EmbedOptions;
+import io.qembed.api.ModelInfo;
+import io.qembed.api.PostProcessor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -77,6 +79,34 @@ class QembedEmbeddingModelTest {
         assertEquals(queries.toBuilder().dimensions(6).build(), embedder.calls.get(1));
         assertEquals(6, query.embeddings().getFirst().dimension());
         assertEquals("fake-model", query.modelName());
+    }
+
+    @Test
+    void theDimensionOfAPostProcessedDocumentIsTheTransformsOutput() {
+        PostProcessor toFive = new PostProcessor() {
+            @Override
+            public int inputDimensions() {
+                return FakeEmbedder.DIMENSIONS;
+            }
+
+            @Override
+            public int outputDimensions() {
+                return 5;
+            }
+
+            @Override
+            public void checkCompatible(ModelInfo model) {}
+
+            @Override
+            public float[] apply(float[] x) {
+                return java.util.Arrays.copyOf(x, 5);
+            }
+        };
+        EmbeddingModel model = QembedEmbeddingModel.builder()
+                .embedder(embedder)
+                .documentOptions(EmbedOptions.builder().postProcessor(toFive).build())
+                .build();
+        assertEquals(5, model.dimension());
     }
 
     @Test

@@ -101,7 +101,7 @@ public final class CalibrateCommand implements Runnable {
         }
         try (Embedder embedder = engine.open()) {
             ModelInfo info = embedder.info();
-            int d = dimensions != 0 ? dimensions : post != null ? post.outputDimensions() : info.dimensions();
+            int d = options.outputDimensions(info);
             RangeAccumulator ranges = new RangeAccumulator(d);
             if (source.corpus != null) {
                 embedding.embedCorpus(embedder, source.corpus, options, batch -> batch.forEach(ranges::add));

@@ -27,13 +27,10 @@ final class CorpusEmbeddingOptions {
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
-    /** Refuses a batch size below one and a negative token limit. */
+    /** Refuses a batch size below one (the engine checks --max-tokens, as every option of a request). */
     void validate() {
         if (batchSize < 1) {
             throw new UserException("--batch-size must be positive, got " + batchSize);
-        }
-        if (maxTokens < 0) {
-            throw new UserException("--max-tokens must not be negative, got " + maxTokens);
         }
     }
 

@@ -16,6 +16,7 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OutputType;
+import io.qembed.tokenizer.TruncationSide;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,7 +24,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -130,13 +130,12 @@ public final class EmbedCommand implements Callable<Integer> {
     }
 
     private EmbedOptions options() {
-        EmbedOptions.TruncationDirection direction =
-                switch (truncationDirection.toLowerCase(Locale.ROOT)) {
-                    case "right" -> EmbedOptions.TruncationDirection.RIGHT;
-                    case "left" -> EmbedOptions.TruncationDirection.LEFT;
-                    default -> throw new UserException(
-                            "--truncation-direction must be right or left, got " + truncationDirection);
-                };
+        TruncationSide direction;
+        try {
+            direction = TruncationSide.parse(truncationDirection);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--truncation-direction " + e.getMessage());
+        }
         OutputType type;
         try {
             type = OutputType.parse(embeddingType);
@@ -217,7 +216,8 @@ public final class EmbedCommand implements Callable<Integer> {
             throw new UserException("line " + chunk.get(e.index()).lineNo() + ": " + e.tokens()
                     + " tokens, more than the limit of " + e.limit() + "; shorten it, or give --truncate");
         } catch (InvalidRequestException e) {
-            throw new UserException(lineOf(chunk, e.getMessage()));
+            throw new UserException(e.index() >= 0 ? "line " + chunk.get(e.index()).lineNo() + ": input " + e.reason()
+                    : e.getMessage());
         } catch (NonFiniteOutputException e) {
             throw UserException.model("line " + chunk.get(e.index()).lineNo() + ": " + e.reason());
         } catch (EmbedException e) {
@@ -248,17 +248,5 @@ public final class EmbedCommand implements Callable<Integer> {
         }
         gen.flush();
         out.flush();
-    }
-
-    /** Rewrites "input N ..." (N within the chunk) into "line L: input ...". */
-    private static String lineOf(List<Line> chunk, String message) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^input (\\d+) (.*)$").matcher(message);
-        if (m.matches()) {
-            int index = Integer.parseInt(m.group(1));
-            if (index < chunk.size()) {
-                return "line " + chunk.get(index).lineNo() + ": input " + m.group(2);
-            }
-        }
-        return message;
     }
 }

@@ -1,6 +1,7 @@
 package io.qembed.cli;
 
 import io.qembed.api.EmbedException;
+import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.hub.HubException;
@@ -79,6 +80,7 @@ public final class Main implements Callable<Integer> {
             return switch (e) {
                 case UserException u -> u.exitCode();
                 case CharacterCodingException c -> ExitCode.USAGE;
+                case InvalidRequestException i -> ExitCode.USAGE; // an option the engine refused, named in the message
                 // what reaches here unwrapped about the model (a non-finite output while embedding, say)
                 case EmbedException m when isModelFault(m) -> ExitCode.MODEL;
                 default -> ExitCode.FAILURE;

@@ -112,13 +112,14 @@ public final class RerankCommand implements Callable<Integer> {
     }
 
     private RerankOptions options(String instruction) {
-        if (maxLength < 0) {
-            throw new UserException("--max-length must be positive, got " + maxLength);
+        try {
+            return RerankOptions.defaults()
+                    .withInstruction(instruction)
+                    .withMaxLength(maxLength)
+                    .withSpecialTokensAsText(specialTokensAsText);
+        } catch (InvalidRequestException e) {
+            throw new UserException("--max-length: " + e.getMessage());
         }
-        return RerankOptions.defaults()
-                .withInstruction(instruction)
-                .withMaxLength(maxLength)
-                .withSpecialTokensAsText(specialTokensAsText);
     }
 
     /** Submits a line; when the queue is full, first writes what is in flight (then the queue takes it). */

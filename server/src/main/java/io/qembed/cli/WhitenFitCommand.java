@@ -165,10 +165,6 @@ public final class WhitenFitCommand implements Runnable {
 
     private CovarianceAccumulator embedCorpus(Embedder embedder, ModelInfo info) {
         int d = resolveInputDimensions(info, info.dimensions());
-        if (promptName != null && !info.prompts().containsKey(promptName)) {
-            throw new UserException("model " + info.name() + " has no prompt named '" + promptName + "'; it has "
-                    + info.prompts().keySet());
-        }
         // Full-size, un-normalised vectors: the accumulator reads their first d values, exactly what
         // the runtime hands the transform.
         EmbedOptions options = EmbedOptions.builder()
@@ -178,6 +174,7 @@ public final class WhitenFitCommand implements Runnable {
                 .truncate(true)
                 .maxTokens(embedding.maxTokens)
                 .build();
+        options.check(info); // before embedding anything: a corpus can take hours
         CovarianceAccumulator stats = new CovarianceAccumulator(d);
         embedding.embedCorpus(embedder, source.corpus, options, stats::addAll);
         return stats;

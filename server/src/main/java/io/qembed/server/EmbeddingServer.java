@@ -19,7 +19,6 @@ import io.qembed.api.PostProcessor;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.TokenizedInput;
-import io.qembed.backend.Backends;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -198,6 +197,9 @@ public final class EmbeddingServer implements AutoCloseable {
             LOG.info("serving reranker '{}' ({} backend, batches of up to {} tokens, pairs of up to {} tokens),"
                             + " warmed up in {} ms", route.servedName(), route.info().backend(),
                     route.info().batchTokens(), route.info().maxLength(), (System.nanoTime() - start) / 1_000_000);
+            if (route.info().backendFallback() != null) {
+                LOG.info("reranker backend auto runs on the CPU: {}", route.info().backendFallback());
+            }
         }
         if (embedder != null) {
             serve(embedder);
@@ -239,8 +241,8 @@ public final class EmbeddingServer implements AutoCloseable {
                 new RequestParser(info, servedName, config.postProcessors(), config.calibrations(),
                         config.maxInputsPerRequest()));
         takeRequests();
-        if (info.backend().equals("cpu")) {
-            Backends.autoFallbackReason().ifPresent(reason -> LOG.info("backend auto runs on the CPU: {}", reason));
+        if (info.backendFallback() != null) {
+            LOG.info("backend auto runs on the CPU: {}", info.backendFallback());
         }
         LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens),"
                         + " warmed up in {} ms", servedName, info.dimensions(), info.backend(), info.batchTokens(),
@@ -350,42 +352,44 @@ public final class EmbeddingServer implements AutoCloseable {
         Model m = readyModel();
         EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), "input");
         embed(ctx, exchange, m, request, result ->
-                Responses.embeddings(result, m.servedName(), request.encoding(), request.options().outputType()));
+                Responses.embeddings(result, m.servedName(), request.encoding(), request.options().outputType()),
+                e -> RequestParser.invalid(e, request.fields()));
     }
 
     /** TEI's {@code POST /embed}: {@code {"inputs": ...}} with the same options, answered with bare vectors. */
     private void teiEmbed(Context ctx, Exchange exchange) {
         Model m = readyModel();
         EmbeddingsRequest request = m.parser().embeddings(readObject(exchange), "inputs");
-        embed(ctx, exchange, m, request, result -> Responses.vectors(result, request.options().outputType()));
+        embed(ctx, exchange, m, request, result -> Responses.vectors(result, request.options().outputType()),
+                e -> RequestParser.invalid(e, request.fields()));
     }
 
     /** Cohere's {@code POST /v2/embed}, as vLLM serves it. */
     private void cohereEmbed(Context ctx, Exchange exchange) {
         Model m = readyModel();
         CohereEmbedRequest request = m.parser().cohereEmbed(readObject(exchange));
-        try {
-            embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request));
-        } catch (InputTooLongException e) {
-            throw ApiException.invalid("texts[" + e.index() + "] has " + e.tokens() + " tokens, more than the limit of "
-                    + e.limit() + "; shorten it, or set 'truncate' to END or START", "texts");
-        }
+        embed(ctx, exchange, m, request.embeddings(), result -> Responses.cohere(result, request), e ->
+                e instanceof InputTooLongException tooLong
+                        ? ApiException.invalid("texts[" + tooLong.index() + "] has " + tooLong.tokens() + " tokens, more"
+                                + " than the limit of " + tooLong.limit() + "; shorten it, or set 'truncate' to END or START",
+                                "texts")
+                        : RequestParser.invalid(e, request.embeddings().fields()));
     }
 
     /**
-     * Runs a read and checked request, taking a concurrency slot for the engine's part only: a client
-     * that is slow to send its body holds no slot.
+     * Runs a read request, taking a concurrency slot for the engine's part only: a client that is slow to
+     * send its body holds no slot.
+     *
+     * @param refusal the 400 for the engine's refusal of the request, in the route's words
      */
     private void embed(Context ctx, Exchange exchange, Model m, EmbeddingsRequest request,
-            Function<Embeddings, byte[]> writer) {
+            Function<Embeddings, byte[]> writer, Function<InvalidRequestException, ApiException> refusal) {
         RequestRecord record = exchange.record;
         acquireSlot();
         try {
             EmbedOptions options = request.options();
             record.inputs = request.inputs().size();
-            record.dimensions = options.dimensions() > 0 ? options.dimensions()
-                    : options.postProcessor() != null ? options.postProcessor().outputDimensions()
-                    : m.info().dimensions();
+            record.dimensions = options.outputDimensions(m.info());
             record.encoding = request.encoding().name().toLowerCase(Locale.ROOT)
                     + (options.outputType() == OutputType.FLOAT ? "" : ":" + options.outputType().label());
             record.prompt = options.instruction() != null ? "instruction"
@@ -394,7 +398,12 @@ public final class EmbeddingServer implements AutoCloseable {
             record.user = request.user();
             metrics.inputsPerRequest.observe(record.inputs);
 
-            Embeddings result = exchange.await(m.embedder().submit(request.inputs(), options));
+            Embeddings result;
+            try {
+                result = exchange.await(m.embedder().submit(request.inputs(), options));
+            } catch (InvalidRequestException e) {
+                throw refusal.apply(e);
+            }
 
             record.promptTokens = result.promptTokens();
             record.queueNanos = result.queueNanos();
@@ -538,7 +547,7 @@ public final class EmbeddingServer implements AutoCloseable {
         if (!tokens.isArray()) {
             throw ApiException.invalid("'tokens' must be an array of token ids", "tokens");
         }
-        int[] ids = tokens.isEmpty() ? new int[0] : m.parser().tokenIds(tokens, "tokens", "tokens");
+        int[] ids = RequestParser.tokenIds(tokens, "tokens", "tokens");
         String text = m.embedder().detokenize(ids, false);
         ctx.contentType(JSON_TYPE).result(Responses.json(64 + text.length() * 2, json -> {
             json.writeStartObject();

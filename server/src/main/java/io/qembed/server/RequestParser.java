@@ -8,17 +8,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qembed.api.Calibration;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
+import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.OutputType;
 import io.qembed.api.PostProcessor;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads request bodies with Jackson's tree model so that every wrong type or value becomes a 400 that
- * names its field.
+ * Reads request bodies with Jackson's tree model so that every wrong shape or type becomes a 400 that
+ * names its field. The values are the engine's to check ({@link EmbedOptions#check}); {@link #invalid}
+ * names the request's field in its refusal.
  */
 final class RequestParser {
 
@@ -88,26 +92,21 @@ final class RequestParser {
 
     /**
      * Reads an embeddings body: OpenAI's ({@code input}) for {@code /v1/embeddings}, or TEI's ({@code
-     * inputs}) for {@code /embed}.
+     * inputs}) for {@code /embed}. The JSON's shape and types are checked here; the values are the engine's
+     * to check, against the model, when the request reaches it.
      */
     EmbeddingsRequest embeddings(JsonNode body, String inputField) {
         checkModel(body);
         List<EmbedInput> inputs = inputs(body.get(inputField), inputField);
         String user = optionalString(body, "user");
-
-        EmbedOptions.Builder options = EmbedOptions.builder();
-        String instruction = optionalString(body, "instruction");
-        String promptName = optionalString(body, "prompt_name");
-        if (instruction != null && promptName != null) {
-            throw ApiException.invalid("give either 'instruction' or 'prompt_name', not both", "instruction");
+        Map<String, String> fields = new HashMap<>();
+        if (!inputField.equals("input")) {
+            fields.put("input", inputField);
         }
-        if (promptName != null && !model.prompts().containsKey(promptName)) {
-            throw ApiException.invalid(
-                    "unknown prompt_name '" + promptName + "'; this model has " + sorted(model.prompts().keySet()),
-                    "prompt_name");
-        }
-        options.instruction(instruction).promptName(promptName);
 
+        EmbedOptions.Builder options = EmbedOptions.builder()
+                .instruction(optionalString(body, "instruction"))
+                .promptName(optionalString(body, "prompt_name"));
         String postprocessName = optionalString(body, "postprocess");
         outputSize(body, postprocessName, "dimensions", options);
 
@@ -119,17 +118,11 @@ final class RequestParser {
         if (truncate != null) {
             options.truncate(truncate);
         }
-        String direction = optionalString(body, "truncation_direction");
+        TruncationSide direction = truncationSide(body, "truncation_direction");
         if (direction != null) {
-            options.truncationDirection(switch (direction.toLowerCase(Locale.ROOT)) {
-                case "right" -> EmbedOptions.TruncationDirection.RIGHT;
-                case "left" -> EmbedOptions.TruncationDirection.LEFT;
-                default -> throw ApiException.invalid(
-                        "'truncation_direction' must be 'right' or 'left', got '" + direction + "'",
-                        "truncation_direction");
-            });
+            options.truncationDirection(direction);
         }
-        Integer maxTokens = optionalInt(body, "max_tokens");
+        Integer maxTokens = optionalPositiveInt(body, "max_tokens");
         Integer keepLast = optionalInt(body, "truncate_prompt_tokens");
         if (keepLast != null) {
             // vLLM's option: keep the last k tokens (-1: the model's limit)
@@ -137,23 +130,18 @@ final class RequestParser {
                 throw ApiException.invalid("give either 'max_tokens' or 'truncate_prompt_tokens', not both",
                         "truncate_prompt_tokens");
             }
-            if (keepLast != -1 && (keepLast < 1 || keepLast > model.maxTokens())) {
-                throw ApiException.invalid("'truncate_prompt_tokens' must be -1 or between 1 and "
-                        + model.maxTokens() + ", got " + keepLast, "truncate_prompt_tokens");
+            if (keepLast != -1 && keepLast < 1) {
+                throw ApiException.invalid("'truncate_prompt_tokens' must be -1 (the model's limit) or a positive"
+                        + " integer, got " + keepLast, "truncate_prompt_tokens");
             }
             options.truncate(true);
             if (direction == null) {
-                options.truncationDirection(EmbedOptions.TruncationDirection.LEFT);
+                options.truncationDirection(TruncationSide.LEFT);
             }
             maxTokens = keepLast == -1 ? null : keepLast;
+            fields.put("max_tokens", "truncate_prompt_tokens");
         }
         if (maxTokens != null) {
-            if (maxTokens < 1 || maxTokens > model.maxTokens()) {
-                throw ApiException.invalid(
-                        "'max_tokens' must be between 1 and the model's limit of " + model.maxTokens() + ", got "
-                                + maxTokens,
-                        "max_tokens");
-            }
             options.maxTokens(maxTokens);
         }
 
@@ -171,7 +159,7 @@ final class RequestParser {
                     + " 'encoding_format' to 'base64'", "embedding_type");
         }
         options.outputType(type).calibration(calibration(body, List.of(type), "embedding_type"));
-        return new EmbeddingsRequest(inputs, options.build(), encoding, postprocessName, user);
+        return new EmbeddingsRequest(inputs, build(options, fields), encoding, postprocessName, user, fields);
     }
 
     /** The {@code embedding_types} the Cohere route makes ({@code base64}: little-endian float32). */
@@ -208,23 +196,20 @@ final class RequestParser {
             texts.add(textsNode.get(i).textValue());
         }
 
+        Map<String, String> fields = Map.of("input", "texts", "dimensions", "output_dimension", "prompt_name", "input_type");
         EmbedOptions.Builder options = EmbedOptions.builder().promptName(cohereInputType(optionalString(body, "input_type")));
         outputSize(body, optionalString(body, "postprocess"), "output_dimension", options);
 
         String truncate = optionalString(body, "truncate");
         switch (truncate == null ? "END" : truncate.toUpperCase(Locale.ROOT)) {
             case "NONE" -> options.truncate(false);
-            case "END" -> options.truncate(true).truncationDirection(EmbedOptions.TruncationDirection.RIGHT);
-            case "START" -> options.truncate(true).truncationDirection(EmbedOptions.TruncationDirection.LEFT);
+            case "END" -> options.truncate(true).truncationDirection(TruncationSide.RIGHT);
+            case "START" -> options.truncate(true).truncationDirection(TruncationSide.LEFT);
             default -> throw ApiException.invalid(
                     "'truncate' must be NONE, START or END, got '" + truncate + "'", "truncate");
         }
-        Integer maxTokens = optionalInt(body, "max_tokens");
+        Integer maxTokens = optionalPositiveInt(body, "max_tokens");
         if (maxTokens != null) {
-            if (maxTokens < 1 || maxTokens > model.maxTokens()) {
-                throw ApiException.invalid("'max_tokens' must be between 1 and the model's limit of "
-                        + model.maxTokens() + ", got " + maxTokens, "max_tokens");
-            }
             options.maxTokens(maxTokens);
         }
 
@@ -251,16 +236,16 @@ final class RequestParser {
         options.calibration(calibration(body, outputTypes, "embedding_types"));
         List<EmbedInput> inputs = texts.stream().map(EmbedInput::text).toList();
         return new CohereEmbedRequest(
-                new EmbeddingsRequest(inputs, options.build(), EmbeddingsRequest.Encoding.FLOAT,
-                        optionalString(body, "postprocess"), null),
+                new EmbeddingsRequest(inputs, build(options, fields), EmbeddingsRequest.Encoding.FLOAT,
+                        optionalString(body, "postprocess"), null, fields),
                 texts, types);
     }
 
     /**
      * The model prompt for Cohere's {@code input_type}: {@code search_query} the model's {@code query}
-     * prompt, {@code search_document} its {@code document} prompt; {@code classification}, {@code clustering}
-     * and any other of the model's prompt names select the prompt of that name, or none where the model has
-     * none for a Cohere type.
+     * prompt, {@code search_document} its {@code document} prompt; {@code classification} and {@code
+     * clustering} the prompt of that name, or none where the model has none; any other name is handed to
+     * the engine as a prompt name, which refuses one the model lacks.
      */
     private String cohereInputType(String inputType) {
         if (inputType == null) {
@@ -271,15 +256,8 @@ final class RequestParser {
             case "search_document" -> "document";
             default -> inputType;
         };
-        if (model.prompts().containsKey(prompt)) {
-            return prompt;
-        }
-        if (List.of("search_query", "search_document", "classification", "clustering").contains(inputType)) {
-            return null;
-        }
-        throw ApiException.invalid("'input_type' must be search_query, search_document, classification, clustering"
-                + " or one of this model's prompts " + sorted(model.prompts().keySet()) + ", got '" + inputType + "'",
-                "input_type");
+        boolean cohereType = List.of("search_query", "search_document", "classification", "clustering").contains(inputType);
+        return cohereType && !model.prompts().containsKey(prompt) ? null : prompt;
     }
 
     /**
@@ -298,15 +276,8 @@ final class RequestParser {
             }
             options.postProcessor(postProcessor);
         }
-        Integer dimensions = optionalInt(body, dimensionsField);
+        Integer dimensions = optionalPositiveInt(body, dimensionsField);
         if (dimensions != null) {
-            int max = postProcessor != null ? postProcessor.outputDimensions() : model.dimensions();
-            if (dimensions < ModelInfo.MIN_DIMENSIONS || dimensions > max) {
-                throw ApiException.invalid(
-                        "'" + dimensionsField + "' must be between " + ModelInfo.MIN_DIMENSIONS + " and " + max
-                                + ", got " + dimensions,
-                        dimensionsField);
-            }
             options.dimensions(dimensions);
         }
     }
@@ -409,11 +380,8 @@ final class RequestParser {
                 + " arrays of token ids";
     }
 
-    /** Reads an array of token ids, each inside the vocabulary; {@code param} names the field in errors. */
-    int[] tokenIds(JsonNode array, String where, String param) {
-        if (array.isEmpty()) {
-            throw ApiException.invalid(where + " must not be an empty token array", param);
-        }
+    /** Reads an array of integers as token ids (the engine checks them against the vocabulary). */
+    static int[] tokenIds(JsonNode array, String where, String param) {
         int[] ids = new int[array.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode id = array.get(i);
@@ -421,14 +389,48 @@ final class RequestParser {
                 throw ApiException.invalid(where + "[" + i + "] must be an integer token id, got " + id, param);
             }
             ids[i] = id.intValue();
-            if (ids[i] < 0 || ids[i] >= model.vocabSize()) {
-                throw ApiException.invalid(
-                        where + "[" + i + "] is token id " + ids[i] + ", outside the vocabulary (0.."
-                                + (model.vocabSize() - 1) + ")",
-                        param);
-            }
         }
         return ids;
+    }
+
+    /** Options built; an invalid combination is a 400 naming the request's field. */
+    private static EmbedOptions build(EmbedOptions.Builder options, Map<String, String> fields) {
+        try {
+            return options.build();
+        } catch (InvalidRequestException e) {
+            throw invalid(e, fields);
+        }
+    }
+
+    /**
+     * The 400 for the engine's refusal of a request, naming the request's field: {@code fields} maps the
+     * engine's name of a parameter to the request's where the two differ (TEI's {@code inputs}, Cohere's
+     * {@code output_dimension}, vLLM's {@code truncate_prompt_tokens}).
+     */
+    static ApiException invalid(InvalidRequestException e, Map<String, String> fields) {
+        String field = fields.get(e.param());
+        return field == null
+                ? ApiException.invalid(e.getMessage(), e.param())
+                : ApiException.invalid("'" + field + "': " + e.getMessage(), field);
+    }
+
+    /** An optional integer of at least 1: on the wire an absent field is the default, never 0. */
+    static Integer optionalPositiveInt(JsonNode body, String field) {
+        Integer value = optionalInt(body, field);
+        if (value != null && value < 1) {
+            throw ApiException.invalid("'" + field + "' must be a positive integer, got " + value, field);
+        }
+        return value;
+    }
+
+    /** An optional {@code right} or {@code left}. */
+    static TruncationSide truncationSide(JsonNode body, String field) {
+        String text = optionalString(body, field);
+        try {
+            return text == null ? null : TruncationSide.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("'" + field + "' " + e.getMessage(), field);
+        }
     }
 
     static String optionalString(JsonNode body, String field) {

@@ -5,10 +5,10 @@ import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.RerankerInfo;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -17,9 +17,6 @@ import java.util.concurrent.CompletableFuture;
  * hands the pairs to the reranker, and writes each shape's answer.
  */
 final class RerankRoute {
-    /** The pair length the reranker cuts to when a request names none (the model card's {@code max_length}). */
-    static final int DEFAULT_MAX_LENGTH = 8192;
-
     /** The request body's dialect. */
     enum Shape {
         /** Cohere's and Jina's (vLLM, llama.cpp's server, Infinity, LiteLLM): {@code documents}, {@code results} */
@@ -29,18 +26,22 @@ final class RerankRoute {
     }
 
     /**
-     * A checked rerank request.
+     * A read rerank request (its values are checked by the engine's {@link RerankOptions} and reranker).
      *
-     * @param options what the engine gets: the instruction and the special-token reading; never a top-n, so
-     *     that every document's score (and token count) comes back
-     * @param topN how many of the best to answer with (0: all)
+     * @param options the instruction, the special-token reading and how many of the best to answer with
+     *     ({@code top_n}, 0: all); the reranker is asked for every score (and token count) all the same
      * @param returnText whether each result carries its document's text
      * @param rawScores TEI's {@code raw_scores}: the logit difference instead of its sigmoid
      * @param truncate whether a pair longer than the limit is cut (true) or refused (TEI's {@code truncate})
      * @param maxTokensPerDoc Cohere's {@code max_tokens_per_doc} (0: none)
      */
-    record Request(Shape shape, String query, List<String> documents, RerankOptions options, int topN,
+    record Request(Shape shape, String query, List<String> documents, RerankOptions options,
             boolean returnText, boolean rawScores, boolean truncate, int maxTokensPerDoc, String user) {
+
+        /** How many of the best to answer with (0: all). */
+        int topN() {
+            return options.topN();
+        }
 
         /** The request field that holds the documents. */
         String documentsField() {
@@ -100,26 +101,26 @@ final class RerankRoute {
                         specialTokensAsText));
         String user = RequestParser.optionalString(body, "user");
         if (shape == Shape.TEI) {
-            String direction = RequestParser.optionalString(body, "truncation_direction");
-            if (direction != null && !direction.toLowerCase(Locale.ROOT).equals("right")) {
+            TruncationSide direction = RequestParser.truncationSide(body, "truncation_direction");
+            if (direction == TruncationSide.LEFT) {
                 throw ApiException.invalid("'truncation_direction' must be 'right' (the formatted pair is cut at"
-                        + " its end), got '" + direction + "'", "truncation_direction");
+                        + " its end), got 'left'", "truncation_direction");
             }
-            return new Request(shape, query, documents, options, 0,
+            return new Request(shape, query, documents, options,
                     orDefault(RequestParser.optionalBoolean(body, "return_text"), false),
                     orDefault(RequestParser.optionalBoolean(body, "raw_scores"), false),
                     orDefault(RequestParser.optionalBoolean(body, "truncate"), false), 0, user);
         }
         Integer topN = RequestParser.optionalInt(body, "top_n");
-        if (topN != null && topN < 0) {
-            throw ApiException.invalid("'top_n' must be 0 (all) or more, got " + topN, "top_n");
+        if (topN != null) {
+            options = options.withTopN(topN);
         }
         Integer maxTokensPerDoc = RequestParser.optionalInt(body, "max_tokens_per_doc");
         if (maxTokensPerDoc != null && (maxTokensPerDoc < 1 || maxTokensPerDoc > info.maxLength())) {
             throw ApiException.invalid("'max_tokens_per_doc' must be between 1 and the model's limit of "
                     + info.maxLength() + ", got " + maxTokensPerDoc, "max_tokens_per_doc");
         }
-        return new Request(shape, query, documents, options, topN == null ? 0 : topN,
+        return new Request(shape, query, documents, options,
                 orDefault(RequestParser.optionalBoolean(body, "return_documents"), false), false, true,
                 maxTokensPerDoc == null ? 0 : maxTokensPerDoc, user);
     }
@@ -161,7 +162,7 @@ final class RerankRoute {
      * Validation errors and a full queue are thrown at once.
      */
     CompletableFuture<List<RerankScore>> submit(Request request) {
-        RerankOptions options = request.options();
+        RerankOptions options = request.options().withTopN(0);
         if (request.maxTokensPerDoc() > 0) {
             options = options.withMaxLength(maxLengthForDocuments(request, request.maxTokensPerDoc()));
         }
@@ -189,7 +190,7 @@ final class RerankRoute {
      * so it is refused too.
      */
     private List<int[]> untruncated(Request request, RerankOptions options) {
-        int limit = options.maxLength() > 0 ? options.maxLength() : Math.min(DEFAULT_MAX_LENGTH, info.maxLength());
+        int limit = options.maxLength(info);
         int probe = Math.min(limit + 1, info.maxLength());
         List<int[]> pairs = reranker.tokenize(request.query(), request.documents(), options.withMaxLength(probe));
         for (int i = 0; i < pairs.size(); i++) {

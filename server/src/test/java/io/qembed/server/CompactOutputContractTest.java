@@ -22,6 +22,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.OutputType;
 import io.qembed.post.QuantizationRanges;
 import io.qembed.post.RangeAccumulator;
+import io.qembed.tokenizer.TruncationSide;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -265,7 +266,7 @@ class CompactOutputContractTest {
         Http.Response start = http.post("/v2/embed", "{\"texts\":[\"" + text + "\"],\"truncate\":\"START\",\"max_tokens\":4}");
         assertEquals(200, start.status(), start.raw().body());
         float[] expected = direct(text, EmbedOptions.builder().truncate(true)
-                .truncationDirection(EmbedOptions.TruncationDirection.LEFT).maxTokens(4).build());
+                .truncationDirection(TruncationSide.LEFT).maxTokens(4).build());
         assertArrayEquals(expected, floats(start.json().get("embeddings").get("float").get(0)));
     }
 

@@ -12,6 +12,7 @@ import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.PostProcessor;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -176,7 +177,7 @@ class EmbeddingServerTest {
         assertEquals(200, right.status(), right.raw().body());
         assertEquals(FakeEmbedder.MAX_TOKENS, right.json().get("usage").get("prompt_tokens").asInt());
         EmbedOptions left = EmbedOptions.builder().truncate(true)
-                .truncationDirection(EmbedOptions.TruncationDirection.LEFT).maxTokens(10).build();
+                .truncationDirection(TruncationSide.LEFT).maxTokens(10).build();
         float[] leftVector = vectorOf(body("a".repeat(30) + "b".repeat(30))
                 .put("truncate", true).put("truncation_direction", "left").put("max_tokens", 10));
         assertArrayEquals(direct(EmbedInput.text("a".repeat(30) + "b".repeat(30)), left), leftVector);
@@ -195,6 +196,10 @@ class EmbeddingServerTest {
                 "truncate_prompt_tokens");
         assertError(http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", 5).put("max_tokens", 5)),
                 400, "truncate_prompt_tokens");
+        // above the model's limit: refused by the engine as max_tokens, named as the request spelt it
+        Http.Response above = http.post("/v1/embeddings", body(text).put("truncate_prompt_tokens", FakeEmbedder.MAX_TOKENS + 1));
+        assertError(above, 400, "truncate_prompt_tokens");
+        assertTrue(above.error().get("message").asText().contains("limit of " + FakeEmbedder.MAX_TOKENS), above.raw().body());
     }
 
     @Test
@@ -209,6 +214,12 @@ class EmbeddingServerTest {
                 Http.vector(json.get(1)));
         assertNotNull(r.header("x-inference-time-ms"));
         assertError(http.post("/embed", "{\"input\":\"a\"}"), 400, "inputs");
+        // the engine's refusals name TEI's field
+        assertError(http.post("/embed", "{\"inputs\":[[1],[1000]]}"), 400, "inputs");
+        assertError(http.post("/embed", "{\"inputs\":[[]]}"), 400, "inputs");
+        Http.Response tooLong = http.post("/embed", Http.JSON.createObjectNode().put("inputs", "a".repeat(60)));
+        assertError(tooLong, 400, "inputs");
+        assertTrue(tooLong.error().get("message").asText().contains("input 0 has 61 tokens"), tooLong.raw().body());
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.TokenizedInput;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,7 @@ final class FakeEmbedder implements Embedder {
     static final int END = 999;
     static final ModelInfo INFO = new ModelInfo(
             "fake-model", "fake-identity", HIDDEN, MAX_TOKENS, VOCAB, 1,
-            Map.of("query", "Q: ", "document", ""), "fake", 0);
+            Map.of("query", "Q: ", "document", ""), "fake", 0, null);
 
     /** When set, submits are refused as if the queue were full. */
     volatile boolean overloaded;
@@ -104,6 +105,7 @@ final class FakeEmbedder implements Embedder {
 
     @Override
     public List<TokenizedInput> tokenize(List<EmbedInput> inputs, EmbedOptions options) {
+        options.check(INFO); // the engine's checks of the options, as the real embedder makes them
         int limit = options.maxTokens() > 0 ? options.maxTokens() : MAX_TOKENS;
         List<TokenizedInput> out = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
@@ -111,6 +113,9 @@ final class FakeEmbedder implements Embedder {
                 case EmbedInput.Text t -> textIds(format(t.text(), options));
                 case EmbedInput.Tokens t -> t.ids();
             };
+            if (ids.length == 0) {
+                throw new InvalidRequestException("input", i, "has no token ids", "input");
+            }
             for (int id : ids) {
                 if (id < 0 || id >= VOCAB) {
                     throw new InvalidRequestException("token id " + id + " outside the vocabulary", "input");
@@ -125,7 +130,7 @@ final class FakeEmbedder implements Embedder {
                 boolean endToken = inputs.get(i) instanceof EmbedInput.Text;
                 int keep = endToken ? limit - 1 : limit;
                 int content = endToken ? ids.length - 1 : ids.length;
-                int[] kept = options.truncationDirection() == EmbedOptions.TruncationDirection.RIGHT
+                int[] kept = options.truncationDirection() == TruncationSide.RIGHT
                         ? Arrays.copyOfRange(ids, 0, keep)
                         : Arrays.copyOfRange(ids, content - keep, content);
                 ids = endToken ? append(kept, END) : kept;
@@ -140,11 +145,7 @@ final class FakeEmbedder implements Embedder {
             return "Instruct: " + options.instruction() + "\nQuery:" + text;
         }
         if (options.promptName() != null) {
-            String prompt = INFO.prompts().get(options.promptName());
-            if (prompt == null) {
-                throw new InvalidRequestException("unknown prompt " + options.promptName(), "prompt_name");
-            }
-            return prompt + text;
+            return INFO.prompts().get(options.promptName()) + text;
         }
         return text;
     }
@@ -195,6 +196,9 @@ final class FakeEmbedder implements Embedder {
     public String detokenize(int[] tokenIds, boolean skipSpecialTokens) {
         StringBuilder text = new StringBuilder();
         for (int id : tokenIds) {
+            if (id < 0 || id >= VOCAB) {
+                throw new InvalidRequestException("token id " + id + " outside the vocabulary", "tokens");
+            }
             if (id == END) {
                 if (!skipSpecialTokens) {
                     text.append("<|endoftext|>");

@@ -31,7 +31,7 @@ final class FakeReranker implements Reranker {
     static final int PROMPT = 6;
     static final int MAX_LENGTH = 200;
     static final int SPECIAL = 151645;
-    static final RerankerInfo INFO = new RerankerInfo("fake-reranker", "fake-identity", MAX_LENGTH, true, "fake", 0);
+    static final RerankerInfo INFO = new RerankerInfo("fake-reranker", "fake-identity", MAX_LENGTH, true, "fake", 0, null);
 
     volatile boolean overloaded;
     volatile boolean failing;

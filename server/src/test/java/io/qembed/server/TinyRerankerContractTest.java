@@ -88,7 +88,7 @@ class TinyRerankerContractTest {
     void eachCaseAloneInTheCohereShapeIsItsReferenceScoreAndTokenCount(String id) {
         Case c = byId(id);
         ObjectNode body = cohere(c.query(), List.of(c.document()), c.instruction());
-        if (c.maxLength() < RerankRoute.DEFAULT_MAX_LENGTH) {
+        if (c.maxLength() < RerankOptions.DEFAULT_MAX_LENGTH) {
             body.put("max_tokens_per_doc", maxTokensPerDoc(c));
         }
         JsonNode json = ok("/v1/rerank", body);
@@ -103,7 +103,7 @@ class TinyRerankerContractTest {
     @Test
     void everyCaseInOneTeiRequestPerQueryGivesTheReferenceLogitsBestFirst() {
         for (Case c : RerankerReference.cases()) {
-            if (c.maxLength() < RerankRoute.DEFAULT_MAX_LENGTH) {
+            if (c.maxLength() < RerankOptions.DEFAULT_MAX_LENGTH) {
                 continue;
             }
             ObjectNode body = Http.JSON.createObjectNode().put("query", c.query()).put("raw_scores", true)

@@ -1,7 +1,7 @@
 package io.qembed.spark;
 
-import io.qembed.api.EmbedOptions.TruncationDirection;
 import io.qembed.api.EngineConfig;
+import io.qembed.tokenizer.TruncationSide;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -369,13 +369,12 @@ public final class EmbedJob implements Callable<Integer> {
         }
     }
 
-    private TruncationDirection direction() {
-        return switch (truncationDirection.trim().toLowerCase(Locale.ROOT)) {
-            case "right" -> TruncationDirection.RIGHT;
-            case "left" -> TruncationDirection.LEFT;
-            default -> throw new UsageException("--truncation-direction must be right or left, got '"
-                    + truncationDirection + "'");
-        };
+    private TruncationSide direction() {
+        try {
+            return TruncationSide.parse(truncationDirection);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--truncation-direction " + e.getMessage());
+        }
     }
 
     private EngineConfig.Backend backend() {

@@ -150,7 +150,7 @@ final class PartitionEmbedder implements MapPartitionsFunction<Row, Row> {
                 if (!"input".equals(e.param())) {
                     throw e; // an option no row could satisfy: the job's fault, not this row's
                 }
-                error = e.getMessage().replaceFirst("^input \\d+ ", "the row ");
+                error = "the row " + e.reason();
             }
             return badRow(row, error);
         }

@@ -1,9 +1,9 @@
 package io.qembed.spark;
 
 import io.qembed.api.EmbedOptions;
-import io.qembed.api.EmbedOptions.TruncationDirection;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.PostProcessor;
+import io.qembed.tokenizer.TruncationSide;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
@@ -45,7 +45,7 @@ public final class SparkEmbedder implements Serializable {
     private final int dimensions;
     private final boolean normalize;
     private final boolean truncate;
-    private final TruncationDirection truncationDirection;
+    private final TruncationSide truncationDirection;
     private final int maxTokens;
     private final String postProcessor;
     private final EngineConfig.Backend backend;
@@ -211,7 +211,7 @@ public final class SparkEmbedder implements Serializable {
         private int dimensions;
         private boolean normalize = true;
         private boolean truncate;
-        private TruncationDirection truncationDirection = TruncationDirection.RIGHT;
+        private TruncationSide truncationDirection = TruncationSide.RIGHT;
         private int maxTokens;
         private String postProcessor;
         private EngineConfig.Backend backend = EngineConfig.Backend.AUTO;
@@ -269,7 +269,7 @@ public final class SparkEmbedder implements Serializable {
             return this;
         }
 
-        public Builder truncationDirection(TruncationDirection direction) {
+        public Builder truncationDirection(TruncationSide direction) {
             this.truncationDirection = direction;
             return this;
         }

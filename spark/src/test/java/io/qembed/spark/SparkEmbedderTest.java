@@ -21,6 +21,7 @@ import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
+import io.qembed.tokenizer.TruncationSide;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -249,12 +250,12 @@ class SparkEmbedderTest {
     void truncationEmbedsTheLongRowAsTheEngineDoes() {
         List<Row> rows = rowsWithBadOnes();
         Map<String, Row> result = byId(SparkEmbedder.builder(MODEL).textColumn("text").maxTokens(64).truncate(true)
-                .truncationDirection(EmbedOptions.TruncationDirection.LEFT).build().transform(frame(rows, TEXTS, 2)));
+                .truncationDirection(TruncationSide.LEFT).build().transform(frame(rows, TEXTS, 2)));
         Row r = result.get("long");
         assertNull(r.getAs("error"));
         assertEquals(64, (int) r.getAs("tokens"));
         EmbedOptions options = EmbedOptions.builder().maxTokens(64).truncate(true)
-                .truncationDirection(EmbedOptions.TruncationDirection.LEFT).build();
+                .truncationDirection(TruncationSide.LEFT).build();
         assertClose("long", single(EmbedInput.text(r.getString(1)), options).vector(), vector(r, "embedding"));
     }
 

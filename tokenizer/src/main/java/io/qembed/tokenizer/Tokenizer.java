@@ -157,13 +157,21 @@ public final class Tokenizer {
             throw new IllegalArgumentException("maxTokens " + maxTokens + " leaves no room for the "
                     + specialTokensToAdd() + " special tokens the post-processor adds");
         }
-        int[] ids = encode(text, false);
-        if (ids.length > budget) {
-            ids = side == TruncationSide.RIGHT
-                    ? Arrays.copyOfRange(ids, 0, budget)
-                    : Arrays.copyOfRange(ids, ids.length - budget, ids.length);
+        return postProcess(truncate(encode(text, false), budget, side));
+    }
+
+    /**
+     * At most {@code maxTokens} of the ids, cut from the given side; the ids themselves when they fit. The
+     * one truncation of the project: {@link #encode(String, int, TruncationSide)} cuts a text's tokens with
+     * it, the engines cut prompts and token-id inputs with it.
+     */
+    public static int[] truncate(int[] ids, int maxTokens, TruncationSide side) {
+        if (ids.length <= maxTokens) {
+            return ids;
         }
-        return postProcess(ids);
+        return side == TruncationSide.RIGHT
+                ? Arrays.copyOfRange(ids, 0, maxTokens)
+                : Arrays.copyOfRange(ids, ids.length - maxTokens, ids.length);
     }
 
     /** Applies the post-processor's single-sequence template to ids encoded without special tokens. */

@@ -2,6 +2,7 @@ package io.qembed.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,13 +40,14 @@ class CudaAvailabilityTest {
     @Test
     void autoRunsOnTheGpuWhenItCanElseOnTheCpuAndSaysWhy() {
         CudaBackend.Availability availability = CudaBackend.isAvailable();
-        try (Backend backend = Backends.create(EngineConfig.Backend.AUTO, 1)) {
+        Backends.Choice choice = Backends.create(EngineConfig.Backend.AUTO, 1);
+        try (Backend backend = choice.backend()) {
             if (availability.available()) {
                 assertEquals("cuda", backend.name());
-                assertTrue(Backends.autoFallbackReason().isEmpty());
+                assertNull(choice.fallbackReason());
             } else {
                 assertEquals("cpu", backend.name());
-                assertEquals(availability.reason(), Backends.autoFallbackReason().orElseThrow());
+                assertEquals(availability.reason(), choice.fallbackReason());
             }
         }
     }

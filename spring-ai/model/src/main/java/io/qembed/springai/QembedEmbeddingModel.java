@@ -170,11 +170,7 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     /** The length of document vectors: the configured Matryoshka size, the profile's output, or the model's. */
     @Override
     public int dimensions() {
-        if (documentOptions.getDimensions() != null && documentOptions.getDimensions() > 0) {
-            return documentOptions.getDimensions();
-        }
-        PostProcessor profile = postProcessor(documentOptions.getPostProcess());
-        return profile != null ? profile.outputDimensions() : info.dimensions();
+        return engineOptions(documentOptions).outputDimensions(info);
     }
 
     private EmbedOptions engineOptions(QembedEmbeddingOptions options) {
