@@ -10,13 +10,11 @@ import dev.langchain4j.model.embedding.request.EmbeddingRequest;
 import dev.langchain4j.model.embedding.request.EmbeddingRequestParameters;
 import dev.langchain4j.model.embedding.response.EmbeddingResponse;
 import dev.langchain4j.model.output.TokenUsage;
+import io.qembed.api.AdapterBuilder;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
-import io.qembed.api.EngineConfig;
-import io.qembed.hub.ModelResolver;
-import io.qembed.hub.Progress;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -41,15 +39,9 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     private final EmbedOptions documentOptions;
     private final EmbedOptions queryOptions;
 
-    private QembedEmbeddingModel(Builder builder) {
-        if (builder.embedder != null) {
-            embedder = builder.embedder;
-            ownsEmbedder = false;
-        } else {
-            var dir = ModelResolver.resolve(builder.model, builder.progress);
-            embedder = Embedder.open(dir, builder.engineConfig);
-            ownsEmbedder = true;
-        }
+    private QembedEmbeddingModel(Builder builder, AdapterBuilder.Opened<Embedder> opened) {
+        embedder = opened.engine();
+        ownsEmbedder = opened.owned();
         documentOptions = builder.documentOptions;
         queryOptions = builder.queryOptions != null
                 ? builder.queryOptions
@@ -128,41 +120,17 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     }
 
     /** Builds a {@link QembedEmbeddingModel} from an open embedder or a model to open. */
-    public static final class Builder {
-        private Embedder embedder;
-        private String model;
-        private EngineConfig engineConfig = EngineConfig.defaults();
-        private Progress progress = Progress.NONE;
+    public static final class Builder extends AdapterBuilder<Embedder, Builder> {
         private EmbedOptions documentOptions = EmbedOptions.defaults();
         private EmbedOptions queryOptions;
 
-        private Builder() {}
+        private Builder() {
+            super("embedder");
+        }
 
         /** Uses an open embedder; the caller keeps ownership and closes it. */
         public Builder embedder(Embedder embedder) {
-            this.embedder = embedder;
-            return this;
-        }
-
-        /**
-         * Opens a model directory or Hugging Face repository id (downloaded into the hub cache when
-         * needed); {@link QembedEmbeddingModel#close()} closes it again.
-         */
-        public Builder model(String modelOrRepoId) {
-            this.model = modelOrRepoId;
-            return this;
-        }
-
-        /** How to run a model opened by {@link #model(String)}. */
-        public Builder engineConfig(EngineConfig engineConfig) {
-            this.engineConfig = Objects.requireNonNull(engineConfig);
-            return this;
-        }
-
-        /** Told about files downloaded for {@link #model(String)}. */
-        public Builder downloadProgress(Progress progress) {
-            this.progress = Objects.requireNonNull(progress);
-            return this;
+            return engine(embedder);
         }
 
         /** Options for documents and for requests without an input type (default options if not set). */
@@ -181,10 +149,7 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
         }
 
         public QembedEmbeddingModel build() {
-            if ((embedder == null) == (model == null)) {
-                throw new IllegalStateException("give exactly one of embedder(...) and model(...)");
-            }
-            return new QembedEmbeddingModel(this);
+            return new QembedEmbeddingModel(this, open(Embedder::open));
         }
     }
 }

@@ -6,12 +6,10 @@ import dev.langchain4j.model.output.TokenUsage;
 import dev.langchain4j.model.scoring.ScoringModel;
 import dev.langchain4j.model.scoring.request.ScoringRequest;
 import dev.langchain4j.model.scoring.response.ScoringResponse;
-import io.qembed.api.EngineConfig;
+import io.qembed.api.AdapterBuilder;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
-import io.qembed.hub.ModelResolver;
-import io.qembed.hub.Progress;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -33,14 +31,9 @@ public final class QembedScoringModel implements ScoringModel, AutoCloseable {
     private final boolean ownsReranker;
     private final RerankOptions options;
 
-    private QembedScoringModel(Builder builder) {
-        if (builder.reranker != null) {
-            reranker = builder.reranker;
-            ownsReranker = false;
-        } else {
-            reranker = Reranker.open(ModelResolver.resolve(builder.model, builder.progress), builder.engineConfig);
-            ownsReranker = true;
-        }
+    private QembedScoringModel(Builder builder, AdapterBuilder.Opened<Reranker> opened) {
+        reranker = opened.engine();
+        ownsReranker = opened.owned();
         // Every segment gets its score, in the segments' order: a top-n would drop some.
         options = builder.options.withTopN(0);
     }
@@ -103,40 +96,16 @@ public final class QembedScoringModel implements ScoringModel, AutoCloseable {
     }
 
     /** Builds a {@link QembedScoringModel} from an open reranker or a reranker model to open. */
-    public static final class Builder {
-        private Reranker reranker;
-        private String model;
-        private EngineConfig engineConfig = EngineConfig.defaults();
-        private Progress progress = Progress.NONE;
+    public static final class Builder extends AdapterBuilder<Reranker, Builder> {
         private RerankOptions options = RerankOptions.defaults();
 
-        private Builder() {}
+        private Builder() {
+            super("reranker");
+        }
 
         /** Uses an open reranker; the caller keeps ownership and closes it. */
         public Builder reranker(Reranker reranker) {
-            this.reranker = reranker;
-            return this;
-        }
-
-        /**
-         * Opens a reranker directory or Hugging Face repository id (downloaded into the hub cache when
-         * needed); {@link QembedScoringModel#close()} closes it again.
-         */
-        public Builder model(String modelOrRepoId) {
-            this.model = modelOrRepoId;
-            return this;
-        }
-
-        /** How to run a model opened by {@link #model(String)}. */
-        public Builder engineConfig(EngineConfig engineConfig) {
-            this.engineConfig = Objects.requireNonNull(engineConfig);
-            return this;
-        }
-
-        /** Told about files downloaded for {@link #model(String)}. */
-        public Builder downloadProgress(Progress progress) {
-            this.progress = Objects.requireNonNull(progress);
-            return this;
+            return engine(reranker);
         }
 
         /**
@@ -149,10 +118,7 @@ public final class QembedScoringModel implements ScoringModel, AutoCloseable {
         }
 
         public QembedScoringModel build() {
-            if ((reranker == null) == (model == null)) {
-                throw new IllegalStateException("give exactly one of reranker(...) and model(...)");
-            }
-            return new QembedScoringModel(this);
+            return new QembedScoringModel(this, open(Reranker::open));
         }
     }
 }

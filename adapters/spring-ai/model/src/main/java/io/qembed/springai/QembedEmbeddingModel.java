@@ -1,16 +1,14 @@
 package io.qembed.springai;
 
 import io.micrometer.observation.ObservationRegistry;
+import io.qembed.api.AdapterBuilder;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
-import io.qembed.api.EngineConfig;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.PostProcessor;
-import io.qembed.hub.ModelResolver;
-import io.qembed.hub.Progress;
 import io.qembed.springai.QembedEmbeddingOptions.InputType;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,14 +62,9 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     private final QembedEmbeddingOptions queryOptions;
     private final ObservationRegistry observationRegistry;
 
-    private QembedEmbeddingModel(Builder builder) {
-        if (builder.embedder != null) {
-            embedder = builder.embedder;
-            ownsEmbedder = false;
-        } else {
-            embedder = Embedder.open(ModelResolver.resolve(builder.model, builder.progress), builder.engineConfig);
-            ownsEmbedder = true;
-        }
+    private QembedEmbeddingModel(Builder builder, AdapterBuilder.Opened<Embedder> opened) {
+        embedder = opened.engine();
+        ownsEmbedder = opened.owned();
         try {
             info = embedder.info();
             postProcessors = checkedProfiles(builder.postProcessors, info);
@@ -216,43 +209,19 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     }
 
     /** Builds a {@link QembedEmbeddingModel} from an open embedder or a model to open. */
-    public static final class Builder {
-        private Embedder embedder;
-        private String model;
-        private EngineConfig engineConfig = EngineConfig.defaults();
-        private Progress progress = Progress.NONE;
+    public static final class Builder extends AdapterBuilder<Embedder, Builder> {
         private QembedEmbeddingOptions documentOptions = QembedEmbeddingOptions.builder().build();
         private QembedEmbeddingOptions queryOptions;
         private final Map<String, PostProcessor> postProcessors = new LinkedHashMap<>();
         private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
-        private Builder() {}
+        private Builder() {
+            super("embedder");
+        }
 
         /** Uses an open embedder; the caller keeps ownership and closes it. */
         public Builder embedder(Embedder embedder) {
-            this.embedder = embedder;
-            return this;
-        }
-
-        /**
-         * Opens a model directory or Hugging Face repository id (downloaded into the hub cache when
-         * needed); {@link QembedEmbeddingModel#close()} closes it again.
-         */
-        public Builder model(String modelOrRepoId) {
-            this.model = modelOrRepoId;
-            return this;
-        }
-
-        /** How to run a model opened by {@link #model(String)}. */
-        public Builder engineConfig(EngineConfig engineConfig) {
-            this.engineConfig = Objects.requireNonNull(engineConfig);
-            return this;
-        }
-
-        /** Told about files downloaded for {@link #model(String)}. */
-        public Builder downloadProgress(Progress progress) {
-            this.progress = Objects.requireNonNull(progress);
-            return this;
+            return engine(embedder);
         }
 
         /** Defaults for documents (none set: the model's full vectors, no prompt). */
@@ -288,10 +257,7 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
          * @throws InvalidRequestException for a default or a profile that does not fit the model
          */
         public QembedEmbeddingModel build() {
-            if ((embedder == null) == (model == null)) {
-                throw new IllegalStateException("give exactly one of embedder(...) and model(...)");
-            }
-            return new QembedEmbeddingModel(this);
+            return new QembedEmbeddingModel(this, open(Embedder::open));
         }
     }
 }
