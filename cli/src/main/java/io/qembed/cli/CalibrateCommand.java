@@ -1,17 +1,14 @@
 package io.qembed.cli;
 
-import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
-import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.PostProcessor;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.post.QuantizationRanges;
 import io.qembed.post.RangeAccumulator;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -32,7 +29,7 @@ import picocli.CommandLine.Option;
             "Fit int8/uint8 calibration ranges (each dimension's minimum and maximum) on a corpus and write them"
                     + " as a safetensors file.",
             "Fit with the output configuration the calibration will serve: the same --postprocess, --dimensions,"
-                    + " normalisation and prompt."
+                    + " normalisation and prompt; vectors given with --embeddings must be made with it (qembed embed)."
         })
 public final class CalibrateCommand implements Runnable {
 
@@ -46,19 +43,7 @@ public final class CalibrateCommand implements Runnable {
     CorpusEmbeddingOptions embedding;
 
     @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    /** Where the measured vectors come from. */
-    static final class Source {
-        @Option(names = "--corpus", paramLabel = "FILE",
-                description = "JSONL texts to embed: {\"text\": ...} lines, or a BEIR corpus.jsonl (title + text).")
-        Path corpus;
-
-        @Option(names = "--embeddings", paramLabel = "FILE",
-                description = "JSONL with finished vectors, {\"embedding\": [...]} lines (e.g. from qembed embed),"
-                        + " made with the output configuration given here.")
-        Path embeddings;
-    }
+    FitSource source;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Calibration file to write (.safetensors).")
     Path out;
@@ -83,7 +68,7 @@ public final class CalibrateCommand implements Runnable {
     @Override
     public void run() {
         embedding.validate();
-        Io.requireFile(source.corpus != null ? source.corpus : source.embeddings);
+        Path input = source.requireFile();
         PostProcessor post = postprocess == null ? null : ServeCommand.loadPostProcessor(postprocess);
         EmbedOptions options;
         try {
@@ -99,44 +84,40 @@ public final class CalibrateCommand implements Runnable {
         } catch (InvalidRequestException e) {
             throw new UserException(e.getMessage());
         }
-        try (Embedder embedder = engine.open()) {
-            ModelInfo info = embedder.info();
-            int d = dimensions != 0 ? dimensions : post != null ? post.outputDimensions() : info.dimensions();
-            RangeAccumulator ranges = new RangeAccumulator(d);
-            if (source.corpus != null) {
-                embedding.embedCorpus(embedder, source.corpus, options, batch -> batch.forEach(ranges::add));
-            } else {
-                int[] line = {0};
-                Datasets.forEachEmbedding(source.embeddings, v -> {
-                    line[0]++;
-                    if (v.length != d) {
-                        throw new DatasetException(source.embeddings + ": embedding " + line[0] + " has " + v.length
-                                + " values, the calibration is for " + d + " (set --dimensions)");
-                    }
-                    ranges.add(v);
-                });
+        UserException.fromEngine("calibrate", () -> {
+            try (Embedder embedder = engine.open()) {
+                calibrate(embedder, input, options, post);
             }
-            if (ranges.count() == 0) {
-                throw new UserException((source.corpus != null ? source.corpus : source.embeddings) + ": no vectors");
-            }
-            QuantizationRanges calibration = QuantizationRanges.fit(ranges, new QuantizationRanges.Metadata(
-                    info.name(), info.identity(), d, !noNormalize,
-                    postprocess == null ? "" : postprocess.getFileName().toString(),
-                    instruction, promptName, ranges.count(), Instant.now(), Main.Version.text()));
-            try {
-                calibration.save(out);
-            } catch (IOException e) {
-                throw new UserException("cannot write " + out + ": " + e.getMessage());
-            }
-            PrintWriter o = spec.commandLine().getOut();
-            o.printf(Locale.ROOT, "wrote %s: int8/uint8 ranges of %d dimensions from %d vectors%n", out, d, ranges.count());
-            o.flush();
-        } catch (NonFiniteOutputException e) {
-            throw UserException.model(e.reason());
-        } catch (DatasetException | EmbedException e) {
-            throw new UserException(e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new UserException("cannot calibrate: " + e.getMessage());
+        });
+    }
+
+    private void calibrate(Embedder embedder, Path input, EmbedOptions options, PostProcessor post) {
+        ModelInfo info = embedder.info();
+        int d = dimensions != 0 ? dimensions : post != null ? post.outputDimensions() : info.dimensions();
+        RangeAccumulator ranges = new RangeAccumulator(d);
+        if (source.corpus != null) {
+            embedding.embedCorpus(embedder, source.corpus, options, batch -> batch.forEach(ranges::add));
+        } else {
+            int[] line = {0};
+            Datasets.forEachEmbedding(source.embeddings, v -> {
+                line[0]++;
+                if (v.length != d) {
+                    throw new DatasetException(source.embeddings + ": embedding " + line[0] + " has " + v.length
+                            + " values, the calibration is for " + d + " (set --dimensions)");
+                }
+                ranges.add(v);
+            });
         }
+        if (ranges.count() == 0) {
+            throw new UserException(input + ": no vectors");
+        }
+        QuantizationRanges calibration = QuantizationRanges.fit(ranges, new QuantizationRanges.Metadata(
+                info.name(), info.identity(), d, !noNormalize,
+                postprocess == null ? "" : postprocess.getFileName().toString(),
+                instruction, promptName, ranges.count(), Instant.now(), Main.Version.text()));
+        Io.save(out, calibration::save);
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf(Locale.ROOT, "wrote %s: int8/uint8 ranges of %d dimensions from %d vectors%n", out, d, ranges.count());
+        o.flush();
     }
 }

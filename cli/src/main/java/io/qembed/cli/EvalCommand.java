@@ -1,10 +1,7 @@
 package io.qembed.cli;
 
-import io.qembed.api.EmbedException;
 import io.qembed.api.Embedder;
-import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.Reranker;
-import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.eval.EmbedderEncoder;
 import io.qembed.eval.EmbeddingCache;
@@ -124,8 +121,7 @@ public final class EvalCommand implements Runnable {
         if (rerankTop < 1 || rerankTop > 100) {
             throw new UserException("--rerank-top must be between 1 and 100, got " + rerankTop);
         }
-        EvalResult result;
-        try {
+        EvalResult result = UserException.fromEngine("evaluate", () -> {
             Evaluator.Dataset data = new Evaluator.Dataset(
                     datasetName(corpusFile),
                     Datasets.readIdentifiedTexts(queriesFile),
@@ -134,9 +130,9 @@ public final class EvalCommand implements Runnable {
             Path model = engine.resolve();
             try (Embedder embedder = Models.open(model, engine.config());
                     Reranker scorer = reranker == null ? null : Models.openReranker(reranker, engine.config())) {
-                if (parsed.isEmpty()) {
-                    parsed = Evaluator.defaultConfigs(embedder.info().dimensions(), data.corpus().size());
-                }
+                List<EvalConfig> chosen = parsed.isEmpty()
+                        ? Evaluator.defaultConfigs(embedder.info().dimensions(), data.corpus().size())
+                        : parsed;
                 EmbeddingCache embeddingCache = new EmbeddingCache(noCache ? null : cache != null ? cache : EmbeddingCache.defaultDir());
                 Evaluator evaluator = new Evaluator(
                         new EmbedderEncoder(embedder, embedding.maxTokens, randomWeights(model)),
@@ -144,15 +140,9 @@ public final class EvalCommand implements Runnable {
                         embedding.progress(),
                         new Evaluator.Options(embedding.batchSize, 0, eps, force, Main.Version.text()),
                         scorer == null ? null : new Evaluator.Rerank(new RerankerScorer(scorer), rerankTop));
-                result = evaluator.run(data, parsed);
+                return evaluator.run(data, chosen);
             }
-        } catch (NonFiniteOutputException e) {
-            throw UserException.model(e.reason());
-        } catch (DatasetException | EmbedException e) {
-            throw new UserException(e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new UserException("cannot evaluate: " + e.getMessage());
-        }
+        });
         PrintWriter out = spec.commandLine().getOut();
         out.print(EvalReport.text(result));
         if (report != null) {

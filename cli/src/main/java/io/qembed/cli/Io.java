@@ -57,6 +57,20 @@ final class Io {
         return file.equals("-") ? "stdin" : file;
     }
 
+    /** Writes a file with {@code write}; a failure is a {@link UserException} naming the file. */
+    static void save(Path file, FileWriter write) {
+        try {
+            write.to(file);
+        } catch (IOException e) {
+            throw new UserException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Something that writes itself to a file (a transform, a calibration). */
+    interface FileWriter {
+        void to(Path file) throws IOException;
+    }
+
     /** Refuses a named file argument that is not an existing regular file. */
     static void requireFile(Path file) {
         if (!Files.isRegularFile(file)) {

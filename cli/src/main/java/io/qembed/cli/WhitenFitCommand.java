@@ -1,17 +1,14 @@
 package io.qembed.cli;
 
-import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.ModelInfo;
-import io.qembed.api.NonFiniteOutputException;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
 import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -28,7 +25,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Fit a whitening or PCA transform on a corpus and write it as a safetensors file.",
-            "The transform reads the first --input-dimensions values of the pooled vector (before normalisation)."
+            "The transform reads the first --input-dimensions values of the pooled vector (before normalisation):"
+                    + " vectors given with --embeddings must be un-normalised pooled vectors (qembed embed --no-normalize)."
         })
 public final class WhitenFitCommand implements Runnable {
 
@@ -42,23 +40,7 @@ public final class WhitenFitCommand implements Runnable {
     CorpusEmbeddingOptions embedding;
 
     @CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    /** Where the fitting vectors come from. */
-    static final class Source {
-        @Option(
-                names = "--corpus",
-                paramLabel = "FILE",
-                description = "JSONL texts to embed: {\"text\": ...} lines, or a BEIR corpus.jsonl (title + text).")
-        Path corpus;
-
-        @Option(
-                names = "--embeddings",
-                paramLabel = "FILE",
-                description = "JSONL with precomputed, un-normalised pooled vectors: {\"embedding\": [...]} lines"
-                        + " (e.g. from qembed embed --no-normalize).")
-        Path embeddings;
-    }
+    FitSource source;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Transform file to write (.safetensors).")
     Path out;
@@ -105,39 +87,35 @@ public final class WhitenFitCommand implements Runnable {
         if (!(eps >= 0) || Double.isInfinite(eps)) {
             throw new UserException("--eps must be a finite number >= 0, got " + eps);
         }
-        Io.requireFile(source.corpus != null ? source.corpus : source.embeddings);
-        try (Embedder embedder = engine.open()) {
-            ModelInfo info = embedder.info();
-            CovarianceAccumulator stats = source.corpus != null
-                    ? embedCorpus(embedder, info)
-                    : readEmbeddings(info);
-            if (!embedding.noProgress) {
-                // Seconds at 1024 dimensions, minutes at 4096: say what is happening.
-                spec.commandLine().getErr().printf("eigen-decomposing the %dx%d covariance of %d samples%n",
-                        stats.dimensions(), stats.dimensions(), stats.count());
-                spec.commandLine().getErr().flush();
+        source.requireFile(); // before the model loads
+        UserException.fromEngine("fit", () -> {
+            try (Embedder embedder = engine.open()) {
+                fit(embedder, m);
             }
-            LinearTransform transform = TransformFitter.fit(
-                    stats,
-                    new TransformFitter.Settings(m, dims, eps, force),
-                    new TransformFitter.Provenance(info.name(), info.identity(), instruction, promptName, Main.Version.text()));
-            try {
-                transform.save(out);
-            } catch (IOException e) {
-                throw new UserException("cannot write " + out + ": " + e.getMessage());
-            }
-            PrintWriter o = spec.commandLine().getOut();
-            o.printf(Locale.ROOT, "wrote %s: %s %d -> %d dimensions from %d samples, keeps %.1f%% of the variance%n",
-                    out, m.label(), transform.inputDimensions(), transform.outputDimensions(), stats.count(),
-                    100 * transform.keptVarianceShare());
-            o.flush();
-        } catch (NonFiniteOutputException e) {
-            throw UserException.model(e.reason());
-        } catch (DatasetException | EmbedException e) {
-            throw new UserException(e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new UserException("cannot fit: " + e.getMessage());
+        });
+    }
+
+    private void fit(Embedder embedder, TransformMethod m) {
+        ModelInfo info = embedder.info();
+        CovarianceAccumulator stats = source.corpus != null
+                ? embedCorpus(embedder, info)
+                : readEmbeddings(info);
+        if (!embedding.noProgress) {
+            // Seconds at 1024 dimensions, minutes at 4096: say what is happening.
+            spec.commandLine().getErr().printf("eigen-decomposing the %dx%d covariance of %d samples%n",
+                    stats.dimensions(), stats.dimensions(), stats.count());
+            spec.commandLine().getErr().flush();
         }
+        LinearTransform transform = TransformFitter.fit(
+                stats,
+                new TransformFitter.Settings(m, dims, eps, force),
+                new TransformFitter.Provenance(info.name(), info.identity(), instruction, promptName, Main.Version.text()));
+        Io.save(out, transform::save);
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf(Locale.ROOT, "wrote %s: %s %d -> %d dimensions from %d samples, keeps %.1f%% of the variance%n",
+                out, m.label(), transform.inputDimensions(), transform.outputDimensions(), stats.count(),
+                100 * transform.keptVarianceShare());
+        o.flush();
     }
 
     static TransformMethod parseMethod(String method) {
