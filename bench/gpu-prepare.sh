@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds .gpu/qembed-gpu.tar.xz: what a GPU machine without a JDK or a build tool needs for the GPU step
 # (bench/gpu-session.sh): a small Java 25 runtime made with jlink, the engine's and the bindings' classes and
-# test classes, their dependencies, and the kernels compiled ahead by NVRTC for sm_80 and sm_90 as the
-# backend's kernel cache. Run it from a checkout with JDK 25 and NVRTC (no GPU needed):
+# test classes, the forward-pass benchmark (benchmarks module), their dependencies, and the kernels compiled
+# ahead by NVRTC for sm_80 and sm_90 as the backend's kernel cache. Run it from a checkout with JDK 25 and
+# NVRTC (no GPU needed):
 #
 #   JAVA_HOME=/path/to/jdk-25 VIRTUAL_ENV=/path/to/venv bench/gpu-prepare.sh
 #
@@ -28,8 +29,8 @@ if ! git check-ignore -q "$out/"; then
   exit 2
 fi
 
-echo "building the engine, its test classes and the test class path"
-./mvnw -B -ntp -q -pl engine -am package -DskipTests dependency:copy-dependencies \
+echo "building the engine, its test classes, the benchmark harness and the test class path"
+./mvnw -B -ntp -q -pl engine,benchmarks -am package -DskipTests dependency:copy-dependencies \
   -Dmdep.includeScope=test -DoutputDirectory=target/gpu-lib
 if ! cmp -s engine/target/classes/io/qembed/model/tokenizer.json fixtures/tiny-qwen3-embedding/tokenizer.json; then
   echo "gpu-prepare: the engine's tokenizer.json differs from the fixture's; gpu-session.sh relies on them being the same" >&2
@@ -41,18 +42,15 @@ trap 'rm -rf "$stage"' EXIT
 dir=$stage/qembed-gpu
 mkdir -p "$dir/lib"
 
-# The JMH jars are for the engine's JMH benchmarks only.
-for jar in engine/target/gpu-lib/*.jar; do
-  case $(basename "$jar") in
-    jmh-*|commons-math3-*|jopt-simple-*) ;;
-    *) cp "$jar" "$dir/lib/" ;;
-  esac
-done
+cp engine/target/gpu-lib/*.jar "$dir/lib/"
 cp -r engine/target/classes "$dir/engine-classes"
 rm "$dir/engine-classes/io/qembed/model/tokenizer.json"
 cp -r engine/target/test-classes "$dir/engine-test-classes"
 cp -r cuda-bindings/target/test-classes "$dir/cuda-bindings-test-classes"
+# CudaForwardBenchmark and its helpers; the JMH benchmarks beside them are not run there.
+cp -r benchmarks/target/classes "$dir/benchmarks-classes"
 classpath="$dir/cuda-bindings-test-classes:$dir/engine-test-classes:$dir/engine-classes:$dir/lib/*"
+
 
 echo "compiling the kernels for sm_80 and sm_90"
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$classpath" \

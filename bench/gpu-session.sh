@@ -97,7 +97,7 @@ fault_done=false
 
 app=$work/qembed-gpu
 java=$app/runtime/bin/java
-cp_java="$app/cuda-bindings-test-classes:$app/engine-test-classes:$app/engine-classes:$app/lib/*"
+cp_java="$app/benchmarks-classes:$app/cuda-bindings-test-classes:$app/engine-test-classes:$app/engine-classes:$app/lib/*"
 export QEMBED_CUDA_CACHE=$work/kernel-cache
 : > "$work/stages.tsv"
 writer_pid=

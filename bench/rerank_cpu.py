@@ -124,7 +124,7 @@ def main():
         s.add_argument("--batch", type=int, default=8, help="pairs per PyTorch call (the full logits of 8 pairs"
                        " of 250 tokens take 1.2 GB)")
         if name == "run":
-            s.add_argument("--cp", required=True, help="classpath of the engine's test classes")
+            s.add_argument("--cp", required=True, help="classpath of the benchmarks module (docs/BENCHMARKS.md)")
             s.add_argument("--java", default="java")
             s.add_argument("--pairs", type=int, default=3, help="A B pairs")
     args = parser.parse_args()

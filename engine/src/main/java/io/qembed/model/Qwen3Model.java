@@ -165,7 +165,7 @@ public final class Qwen3Model implements AutoCloseable {
         this.norm = backend.upload(weights.norm());
         this.outputRows = outputRows.isEmpty() ? null : backend.uploadStacked(outputRows);
         List<Layer> uploaded = new ArrayList<>();
-        for (Qwen3Weights.Layer w : weights.layers()) {
+        for (Qwen3Weights.Layer<TensorView> w : weights.layers()) {
             uploaded.add(
                     new Layer(
                             backend.upload(w.inputLayernorm()),

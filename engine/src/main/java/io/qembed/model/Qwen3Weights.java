@@ -6,6 +6,7 @@ import io.qembed.io.TensorView;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,14 +18,15 @@ import java.util.regex.Pattern;
  * @param layers one entry per decoder block
  * @param norm the final RMSNorm, {@code [hidden]}
  */
-public record Qwen3Weights(TensorView embedTokens, List<Layer> layers, TensorView norm) {
+public record Qwen3Weights(TensorView embedTokens, List<Layer<TensorView>> layers, TensorView norm) {
 
     public Qwen3Weights {
         layers = List.copyOf(layers);
     }
 
     /**
-     * One decoder block.
+     * One decoder block: its eleven tensors, in the checkpoint's order, as anything a caller needs of them
+     * ({@link #schema}: names and shapes; {@link #load}: the tensors; the model: them on the backend).
      *
      * @param inputLayernorm {@code [hidden]}
      * @param qProj {@code [heads * headDim, hidden]}
@@ -38,18 +40,54 @@ public record Qwen3Weights(TensorView embedTokens, List<Layer> layers, TensorVie
      * @param upProj {@code [ffn, hidden]}
      * @param downProj {@code [hidden, ffn]}
      */
-    public record Layer(
-            TensorView inputLayernorm,
-            TensorView qProj,
-            TensorView kProj,
-            TensorView vProj,
-            TensorView oProj,
-            TensorView qNorm,
-            TensorView kNorm,
-            TensorView postAttentionLayernorm,
-            TensorView gateProj,
-            TensorView upProj,
-            TensorView downProj) {}
+    public record Layer<T>(
+            T inputLayernorm,
+            T qProj,
+            T kProj,
+            T vProj,
+            T oProj,
+            T qNorm,
+            T kNorm,
+            T postAttentionLayernorm,
+            T gateProj,
+            T upProj,
+            T downProj) {
+
+        /** The same block with {@code f} applied to each tensor, in the checkpoint's order. */
+        public <U> Layer<U> map(Function<? super T, ? extends U> f) {
+            return new Layer<>(f.apply(inputLayernorm), f.apply(qProj), f.apply(kProj), f.apply(vProj), f.apply(oProj),
+                    f.apply(qNorm), f.apply(kNorm), f.apply(postAttentionLayernorm), f.apply(gateProj), f.apply(upProj),
+                    f.apply(downProj));
+        }
+
+        /** The eleven tensors in the checkpoint's order. */
+        public List<T> tensors() {
+            return List.of(inputLayernorm, qProj, kProj, vProj, oProj, qNorm, kNorm, postAttentionLayernorm, gateProj,
+                    upProj, downProj);
+        }
+    }
+
+    /** A tensor's Hugging Face name (without the {@code model.} prefix) and shape. */
+    public record TensorSpec(String name, long... shape) {}
+
+    /** The names and shapes of block {@code index} in a checkpoint of this configuration. */
+    public static Layer<TensorSpec> schema(Qwen3Config config, int index) {
+        String p = "layers." + index + ".";
+        long hidden = config.hiddenSize();
+        long ffn = config.intermediateSize();
+        return new Layer<>(
+                new TensorSpec(p + "input_layernorm.weight", hidden),
+                new TensorSpec(p + "self_attn.q_proj.weight", config.qDim(), hidden),
+                new TensorSpec(p + "self_attn.k_proj.weight", config.kvDim(), hidden),
+                new TensorSpec(p + "self_attn.v_proj.weight", config.kvDim(), hidden),
+                new TensorSpec(p + "self_attn.o_proj.weight", hidden, config.qDim()),
+                new TensorSpec(p + "self_attn.q_norm.weight", config.headDim()),
+                new TensorSpec(p + "self_attn.k_norm.weight", config.headDim()),
+                new TensorSpec(p + "post_attention_layernorm.weight", hidden),
+                new TensorSpec(p + "mlp.gate_proj.weight", ffn, hidden),
+                new TensorSpec(p + "mlp.up_proj.weight", ffn, hidden),
+                new TensorSpec(p + "mlp.down_proj.weight", hidden, ffn));
+    }
 
     private static final String MODEL_PREFIX = "model.";
     private static final Pattern LAYER_NAME = Pattern.compile("^(?:model\\.)?layers\\.(\\d+)\\.");
@@ -68,21 +106,9 @@ public record Qwen3Weights(TensorView embedTokens, List<Layer> layers, TensorVie
         int hidden = config.hiddenSize();
         int ffn = config.intermediateSize();
         TensorView embedTokens = loader.get("embed_tokens.weight", config.vocabSize(), hidden);
-        List<Layer> layers = new ArrayList<>(config.layers());
+        List<Layer<TensorView>> layers = new ArrayList<>(config.layers());
         for (int i = 0; i < config.layers(); i++) {
-            String p = "layers." + i + ".";
-            layers.add(new Layer(
-                    loader.get(p + "input_layernorm.weight", hidden),
-                    loader.get(p + "self_attn.q_proj.weight", config.qDim(), hidden),
-                    loader.get(p + "self_attn.k_proj.weight", config.kvDim(), hidden),
-                    loader.get(p + "self_attn.v_proj.weight", config.kvDim(), hidden),
-                    loader.get(p + "self_attn.o_proj.weight", hidden, config.qDim()),
-                    loader.get(p + "self_attn.q_norm.weight", config.headDim()),
-                    loader.get(p + "self_attn.k_norm.weight", config.headDim()),
-                    loader.get(p + "post_attention_layernorm.weight", hidden),
-                    loader.get(p + "mlp.gate_proj.weight", ffn, hidden),
-                    loader.get(p + "mlp.up_proj.weight", ffn, hidden),
-                    loader.get(p + "mlp.down_proj.weight", hidden, ffn)));
+            layers.add(schema(config, i).map(t -> loader.get(t.name(), t.shape())));
         }
         return new Qwen3Weights(embedTokens, layers, loader.get("norm.weight", hidden));
     }

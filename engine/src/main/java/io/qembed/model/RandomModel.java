@@ -156,22 +156,11 @@ public final class RandomModel {
     /** Every tensor of the checkpoint in Hugging Face order, without the {@code model.} prefix and lm_head. */
     static List<Spec> tensors(Qwen3Config c) {
         long hidden = c.hiddenSize();
-        long ffn = c.intermediateSize();
         List<Spec> specs = new ArrayList<>();
         specs.add(new Spec("embed_tokens.weight", new long[] {c.vocabSize(), hidden}, false));
         for (int i = 0; i < c.layers(); i++) {
-            String p = "layers." + i + ".";
-            specs.add(new Spec(p + "input_layernorm.weight", new long[] {hidden}, true));
-            specs.add(new Spec(p + "self_attn.q_proj.weight", new long[] {c.qDim(), hidden}, false));
-            specs.add(new Spec(p + "self_attn.k_proj.weight", new long[] {c.kvDim(), hidden}, false));
-            specs.add(new Spec(p + "self_attn.v_proj.weight", new long[] {c.kvDim(), hidden}, false));
-            specs.add(new Spec(p + "self_attn.o_proj.weight", new long[] {hidden, c.qDim()}, false));
-            specs.add(new Spec(p + "self_attn.q_norm.weight", new long[] {c.headDim()}, true));
-            specs.add(new Spec(p + "self_attn.k_norm.weight", new long[] {c.headDim()}, true));
-            specs.add(new Spec(p + "post_attention_layernorm.weight", new long[] {hidden}, true));
-            specs.add(new Spec(p + "mlp.gate_proj.weight", new long[] {ffn, hidden}, false));
-            specs.add(new Spec(p + "mlp.up_proj.weight", new long[] {ffn, hidden}, false));
-            specs.add(new Spec(p + "mlp.down_proj.weight", new long[] {hidden, ffn}, false));
+            // a block's norm weights are its vectors
+            specs.addAll(Qwen3Weights.schema(c, i).map(t -> new Spec(t.name(), t.shape(), t.shape().length == 1)).tensors());
         }
         specs.add(new Spec("norm.weight", new long[] {hidden}, true));
         return specs;

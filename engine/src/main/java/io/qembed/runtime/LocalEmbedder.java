@@ -12,7 +12,6 @@ import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.ModelLoadException;
-import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OutputType;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.TokenizedInput;
@@ -85,12 +84,12 @@ public final class LocalEmbedder implements Embedder {
         Tokenizer tokenizer = loadTokenizer(modelDir.resolve("tokenizer.json"));
         Prompts prompts = Prompts.load(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
-        Backend backend = null;
-        LocalEmbedder embedder = null;
-        try {
+        try (Opening opening = new Opening()) {
+            opening.closeOnFailure(checkpoint::close);
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             Backends.Choice choice = backends.apply(engineConfig);
-            backend = choice.backend();
+            Backend backend = choice.backend();
+            opening.closeOnFailure(backend::close);
             Qwen3Model model = new Qwen3Model(config, weights, backend);
             BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             ModelInfo info =
@@ -105,23 +104,11 @@ public final class LocalEmbedder implements Embedder {
                             backend.name(),
                             budget.batchTokens(),
                             choice.fallbackReason());
-            embedder = new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
-            try {
-                embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults());
-            } catch (NonFiniteOutputException e) {
-                throw new ModelLoadException(modelDir, "in the warm-up pass " + e.reason(), e);
-            }
-            return embedder;
-        } catch (RuntimeException e) {
-            if (embedder != null) {
-                embedder.close(); // its worker, model, backend and checkpoint
-            } else {
-                if (backend != null) {
-                    backend.close();
-                }
-                checkpoint.close();
-            }
-            throw e;
+            LocalEmbedder embedder =
+                    new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
+            opening.ownedBy(embedder::close); // its worker, model, backend and checkpoint
+            Opening.warmUp(modelDir, () -> embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults()));
+            return opening.done(embedder);
         }
     }
 

@@ -8,7 +8,6 @@ import io.qembed.api.Embeddings;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelLoadException;
-import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
@@ -86,37 +85,24 @@ public final class LocalReranker implements Reranker {
                     + " Qwen3-Reranker tokenizer adds none (is this an embedding model?)");
         }
         Checkpoint checkpoint = Checkpoint.open(modelDir);
-        Backend backend = null;
-        LocalReranker reranker = null;
-        try {
+        try (Opening opening = new Opening()) {
+            opening.closeOnFailure(checkpoint::close);
             requirePrefixedNames(checkpoint);
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             OutputLayer output = OutputLayer.of(checkpoint, config, weights);
             Backends.Choice choice = Backends.create(engineConfig.backend(), engineConfig.threads());
-            backend = choice.backend();
+            Backend backend = choice.backend();
+            opening.closeOnFailure(backend::close);
             Qwen3Model model = new Qwen3Model(config, weights, output.rows(yesNo), backend);
             BatchBudget budget = BatchBudget.forModel(model, engineConfig.maxBatchTokens());
             RerankerInfo info = new RerankerInfo(LocalEmbedder.modelName(modelDir),
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
                     budget.batchTokens(), choice.fallbackReason());
-            reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint, model,
-                    BatchQueue.of(model, budget, engineConfig));
-            try {
-                reranker.rerank("warm-up", List.of("warm-up"));
-            } catch (NonFiniteOutputException e) {
-                throw new ModelLoadException(modelDir, "in the warm-up pass " + e.reason(), e);
-            }
-            return reranker;
-        } catch (RuntimeException e) {
-            if (reranker != null) {
-                reranker.close(); // its worker, model, backend and checkpoint
-            } else {
-                if (backend != null) {
-                    backend.close();
-                }
-                checkpoint.close();
-            }
-            throw e;
+            LocalReranker reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint,
+                    model, BatchQueue.of(model, budget, engineConfig));
+            opening.ownedBy(reranker::close); // its worker, model, backend and checkpoint
+            Opening.warmUp(modelDir, () -> reranker.rerank("warm-up", List.of("warm-up")));
+            return opening.done(reranker);
         }
     }
 

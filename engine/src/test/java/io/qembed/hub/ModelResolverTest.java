@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.hub.HubException.Reason;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelResolverTest {
     private static final String REPO = "test-org/tiny-qwen3-embedding";
     private static final Path FIXTURE =
-            Path.of(System.getProperty("qembed.fixtures", "../fixtures")).resolve("tiny-qwen3-embedding");
+            TestFixtures.tinyModel();
 
     @TempDir
     Path cacheDir;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qembed.api.ModelLoadException;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class CheckpointFixtureTest {
 
     @Test
     void listsEveryTensorOfTheFixtureWithItsDtypeAndShape() {
-        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyModel())) {
+        try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.tinyModel())) {
             assertEquals(2 + 2 * 11, checkpoint.names().size());
             for (String name : checkpoint.names()) {
                 assertEquals(DType.BF16, checkpoint.get(name).dtype(), name);
@@ -29,18 +30,18 @@ class CheckpointFixtureTest {
             assertArrayEquals(new long[] {64}, checkpoint.get("norm.weight").shape());
             TensorView embed = checkpoint.get("embed_tokens.weight");
             assertEquals(151669L * 64 * 2, embed.data().byteSize());
-            assertEquals(Fixtures.tinyModel().resolve("model.safetensors"), checkpoint.fileOf("norm.weight"));
+            assertEquals(TestFixtures.tinyModel().resolve("model.safetensors"), checkpoint.fileOf("norm.weight"));
         }
     }
 
     @Test
     void embeddingRowsEqualTheTracedEmbeddingsExactly() throws IOException {
         JsonNode trace = new ObjectMapper()
-                .readTree(Fixtures.tinyModel().resolve("trace-en-capital-float64.json").toFile());
+                .readTree(TestFixtures.tinyModel().resolve("trace-en-capital-float64.json").toFile());
         JsonNode tokenIds = trace.get("token_ids");
         JsonNode embeddings = trace.get("activations").get("embeddings");
         assertEquals(8, tokenIds.size());
-        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyModel())) {
+        try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.tinyModel())) {
             TensorView embed = checkpoint.get("embed_tokens.weight");
             for (int t = 0; t < tokenIds.size(); t++) {
                 long row = tokenIds.get(t).asLong();
@@ -56,7 +57,7 @@ class CheckpointFixtureTest {
 
     @Test
     void missingTensorNamesTheFileAndTheTensor() {
-        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyModel())) {
+        try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.tinyModel())) {
             assertTrue(checkpoint.find("lm_head.weight").isEmpty());
             ModelLoadException e = assertThrows(ModelLoadException.class, () -> checkpoint.get("lm_head.weight"));
             assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
@@ -66,7 +67,7 @@ class CheckpointFixtureTest {
 
     @Test
     void closingUnmapsAndIsIdempotent() {
-        Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyModel());
+        Checkpoint checkpoint = Checkpoint.open(TestFixtures.tinyModel());
         TensorView norm = checkpoint.get("norm.weight");
         Fixtures.element(norm, 0);
         checkpoint.close();

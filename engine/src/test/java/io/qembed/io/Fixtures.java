@@ -2,25 +2,10 @@ package io.qembed.io;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
-/** Test helpers: where the fixtures are, and element reads from tensor views. */
+/** Test helpers: element reads from tensor views. */
 public final class Fixtures {
     private Fixtures() {}
-
-    /** The tiny random-weight Qwen3-Embedding model in the repository's fixtures. */
-    public static Path tinyModel() {
-        String root = System.getProperty("qembed.fixtures");
-        if (root == null) {
-            throw new IllegalStateException("system property qembed.fixtures is not set (surefire sets it)");
-        }
-        Path dir = Path.of(root, "tiny-qwen3-embedding");
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException(dir + " does not exist");
-        }
-        return dir;
-    }
 
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.RandomModel;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -98,14 +99,14 @@ class WeightScanTest {
 
     @Test
     void theTinyFixtureIsFinite() {
-        try (Checkpoint c = Checkpoint.open(Fixtures.tinyModel())) {
+        try (Checkpoint c = Checkpoint.open(TestFixtures.tinyModel())) {
             assertEquals(Optional.empty(), WeightScan.firstNonFinite(c));
         }
     }
 
     @Test
     void randomlyInitialisedWeightsAreTold() throws IOException {
-        try (Checkpoint c = Checkpoint.open(Fixtures.tinyModel())) {
+        try (Checkpoint c = Checkpoint.open(TestFixtures.tinyModel())) {
             assertTrue(WeightScan.looksRandomlyInitialised(c), "the tiny fixture: initialised, never trained");
         }
         Path random = dir.resolve("random");

@@ -12,7 +12,7 @@ import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.TestTensors;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.DType;
-import io.qembed.runtime.Reference;
+import io.qembed.testing.Reference;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

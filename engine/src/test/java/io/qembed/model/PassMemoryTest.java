@@ -12,7 +12,7 @@ import io.qembed.backend.PassMemory;
 import io.qembed.backend.ReferenceBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.io.Checkpoint;
-import io.qembed.runtime.Reference;
+import io.qembed.testing.Reference;
 import io.qembed.runtime.RerankerReference;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qembed.api.ModelLoadException;
-import io.qembed.io.Fixtures;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ class Qwen3ConfigTest {
 
     /** The fixture's config.json as an editable tree. */
     private static ObjectNode fixtureConfig() throws IOException {
-        return (ObjectNode) JSON.readTree(Fixtures.tinyModel().resolve("config.json").toFile());
+        return (ObjectNode) JSON.readTree(TestFixtures.tinyModel().resolve("config.json").toFile());
     }
 
     private Path write(ObjectNode config) throws IOException {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.qembed.io.Checkpoint;
-import io.qembed.io.Fixtures;
+import io.qembed.testing.TestFixtures;
 import org.junit.jupiter.api.Test;
 
 /** Loads the fixture's weights against its config.json. */
@@ -13,18 +13,18 @@ class Qwen3WeightsFixtureTest {
 
     @Test
     void fixtureConfigIsTheTinyShape() {
-        assertEquals(Qwen3Config.shape("tiny"), Qwen3Config.load(Fixtures.tinyModel().resolve("config.json")));
+        assertEquals(Qwen3Config.shape("tiny"), Qwen3Config.load(TestFixtures.tinyModel().resolve("config.json")));
     }
 
     @Test
     void loadsEveryWeightOfTheFixture() {
-        Qwen3Config config = Qwen3Config.load(Fixtures.tinyModel().resolve("config.json"));
-        try (Checkpoint checkpoint = Checkpoint.open(Fixtures.tinyModel())) {
+        Qwen3Config config = Qwen3Config.load(TestFixtures.tinyModel().resolve("config.json"));
+        try (Checkpoint checkpoint = Checkpoint.open(TestFixtures.tinyModel())) {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             assertEquals(2, weights.layers().size());
             assertSame(checkpoint.get("embed_tokens.weight"), weights.embedTokens());
             assertSame(checkpoint.get("norm.weight"), weights.norm());
-            Qwen3Weights.Layer layer1 = weights.layers().get(1);
+            var layer1 = weights.layers().get(1);
             assertSame(checkpoint.get("layers.1.self_attn.q_proj.weight"), layer1.qProj());
             assertSame(checkpoint.get("layers.1.self_attn.k_proj.weight"), layer1.kProj());
             assertSame(checkpoint.get("layers.1.self_attn.v_proj.weight"), layer1.vProj());

@@ -68,7 +68,7 @@ class Qwen3WeightsTest {
     void plainNames() throws IOException {
         try (Checkpoint checkpoint = checkpoint("", Map.of())) {
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, CONFIG);
-            Qwen3Weights.Layer layer = weights.layers().get(1);
+            var layer = weights.layers().get(1);
             assertArrayEquals(new long[] {24, 16}, layer.qProj().shape());
             assertArrayEquals(new long[] {12, 16}, layer.kProj().shape());
             assertArrayEquals(new long[] {12, 16}, layer.vProj().shape());

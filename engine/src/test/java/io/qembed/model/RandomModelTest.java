@@ -13,6 +13,7 @@ import io.qembed.api.Reranker;
 import io.qembed.io.Checkpoint;
 import io.qembed.io.Fixtures;
 import io.qembed.io.TensorView;
+import io.qembed.testing.TestFixtures;
 import io.qembed.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,14 +39,14 @@ class RandomModelTest {
         assertFalse(Files.exists(out.resolve(Checkpoint.INDEX_FILE)));
         assertEquals(tiny, Qwen3Config.load(out.resolve("config.json")));
         for (String name : List.of("tokenizer.json", "tokenizer_config.json")) {
-            assertArrayEquals(Files.readAllBytes(Fixtures.tinyModel().resolve(name)),
+            assertArrayEquals(Files.readAllBytes(TestFixtures.tinyModel().resolve(name)),
                     Files.readAllBytes(out.resolve(name)), name);
         }
         for (String name : List.of("config_sentence_transformers.json", "modules.json", "1_Pooling/config.json")) {
-            assertEquals(json(Fixtures.tinyModel().resolve(name)), json(out.resolve(name)), name);
+            assertEquals(json(TestFixtures.tinyModel().resolve(name)), json(out.resolve(name)), name);
         }
         try (Checkpoint checkpoint = Checkpoint.open(out);
-                Checkpoint fixture = Checkpoint.open(Fixtures.tinyModel())) {
+                Checkpoint fixture = Checkpoint.open(TestFixtures.tinyModel())) {
             assertEquals(new TreeSet<>(fixture.names()), new TreeSet<>(checkpoint.names()));
             for (String name : fixture.names()) {
                 assertEquals(fixture.get(name).dtype(), checkpoint.get(name).dtype(), name);
@@ -132,7 +133,7 @@ class RandomModelTest {
                 assertTrue(checkpoint.names().stream().filter(n -> !n.equals(OutputLayer.LM_HEAD))
                         .allMatch(n -> n.startsWith("model.")));
             }
-            JsonNode expected = json(Fixtures.tinyModel().resolve("tokenizer.json"));
+            JsonNode expected = json(TestFixtures.tinyModel().resolve("tokenizer.json"));
             ((ObjectNode) expected).set("post_processor", json(out.resolve("tokenizer.json")).get("post_processor"));
             assertEquals(expected, json(out.resolve("tokenizer.json")), "only the post-processor differs");
             assertArrayEquals(new int[] {14990}, Tokenizer.load(out.resolve("tokenizer.json")).encode("hello"));

@@ -10,6 +10,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.backend.PassMemory;
 import io.qembed.backend.cuda.CudaBackend;
 import io.qembed.model.Qwen3Config;
+import io.qembed.testing.Reference;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.function.ToLongFunction;

@@ -11,6 +11,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
+import io.qembed.testing.Reference;
 import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -18,6 +18,7 @@ import io.qembed.backend.cpu.CpuBackend;
 import io.qembed.backend.PassMemory;
 import io.qembed.backend.cuda.CudaBackend;
 import io.qembed.model.Qwen3Config;
+import io.qembed.testing.Reference;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;

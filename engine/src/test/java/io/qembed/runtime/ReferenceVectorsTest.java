@@ -8,6 +8,7 @@ import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.Embeddings;
+import io.qembed.testing.Reference;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.Reranker;
+import io.qembed.testing.Reference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

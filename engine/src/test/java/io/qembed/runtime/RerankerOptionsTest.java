@@ -13,6 +13,7 @@ import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.runtime.RerankerReference.Case;
+import io.qembed.testing.TestFixtures;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,7 +53,7 @@ class RerankerOptionsTest {
     @Test
     void specialTokenStringsAsPlainTextMatchTheirReference() {
         List<Case> plain = RerankerReference.cases(
-                Reference.fixtures().resolve("tiny-qwen3-reranker").resolve("special-tokens-as-text.jsonl"));
+                TestFixtures.tinyReranker().resolve("special-tokens-as-text.jsonl"));
         assertEquals(4, plain.size());
         for (Case c : plain) {
             int[] ids = reranker.tokenize(c.query(), List.of(c.document()), asText(c)).getFirst();

@@ -12,6 +12,7 @@ import io.qembed.io.SafeTensorsFile;
 import io.qembed.io.SafeTensorsWriter;
 import io.qembed.io.TensorView;
 import io.qembed.model.RandomModel;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.ValueLayout;
@@ -65,8 +66,8 @@ public final class RerankerReference {
     public static synchronized Path tiedModel() {
         if (tied == null) {
             try {
-                Path fixture = Reference.fixtures().resolve("tiny-qwen3-reranker");
-                Path embedding = Reference.tinyModel();
+                Path fixture = TestFixtures.tinyReranker();
+                Path embedding = TestFixtures.tinyModel();
                 Path dir = Files.createTempDirectory("tiny-qwen3-reranker");
                 deleteOnExit(dir);
                 for (String name : List.of("config.json", "tokenizer_config.json")) {
@@ -179,7 +180,7 @@ public final class RerankerReference {
 
     /** The reference cases of the tied fixture. */
     public static List<Case> cases() {
-        return cases(Reference.fixtures().resolve("tiny-qwen3-reranker").resolve("reference.jsonl"));
+        return cases(TestFixtures.tinyReranker().resolve("reference.jsonl"));
     }
 
     /** The reference cases of a reference.jsonl. */

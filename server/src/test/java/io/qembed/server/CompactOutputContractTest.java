@@ -22,6 +22,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.OutputType;
 import io.qembed.post.QuantizationRanges;
 import io.qembed.post.RangeAccumulator;
+import io.qembed.testing.TestFixtures;
 import io.qembed.tokenizer.TruncationSide;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -43,7 +44,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code embedding_type} and {@code calibration}, and Cohere's {@code POST /v2/embed}.
  */
 class CompactOutputContractTest {
-    private static final Path MODEL = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
+    private static final Path MODEL = TestFixtures.tinyModel();
 
     static Embedder embedder;
     static EmbeddingServer server;

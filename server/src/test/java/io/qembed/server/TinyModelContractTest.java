@@ -16,12 +16,12 @@ import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
+import io.qembed.testing.Reference;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * server returns equals the reference vector (computed by two independent implementations).
  */
 class TinyModelContractTest {
-    private static final Path MODEL = Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding");
+    private static final Path MODEL = TestFixtures.tinyModel();
     private static final int END = 151643;
     private static final double MIN_COSINE = 0.99999;
     private static final double MAX_ABS_DIFF = 2e-5;
@@ -72,21 +72,8 @@ class TinyModelContractTest {
         }
     }
 
-    static List<Case> readCases() throws IOException {
-        List<Case> out = new ArrayList<>();
-        for (String line : Files.readAllLines(MODEL.resolve("reference.jsonl"))) {
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode json = Http.JSON.readTree(line);
-            int[] ids = new int[json.get("token_ids").size()];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = json.get("token_ids").get(i).asInt();
-            }
-            out.add(new Case(
-                    json.get("id").asText(), json.get("text").asText(), ids, Http.vector(json.get("embedding"))));
-        }
-        return out;
+    static List<Case> readCases() {
+        return Reference.cases().stream().map(c -> new Case(c.id(), c.text(), c.tokenIds(), c.embedding())).toList();
     }
 
     static Stream<Case> cases() throws IOException {

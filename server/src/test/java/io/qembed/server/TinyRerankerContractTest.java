@@ -12,7 +12,7 @@ import io.qembed.api.RerankOptions;
 import io.qembed.api.Reranker;
 import io.qembed.runtime.RerankerReference;
 import io.qembed.runtime.RerankerReference.Case;
-import java.nio.file.Path;
+import io.qembed.testing.TestFixtures;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -146,7 +146,7 @@ class TinyRerankerContractTest {
     @Test
     void specialTokensAsTextGivesThePlainTextReference() {
         for (Case c : RerankerReference.cases(
-                Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-reranker", "special-tokens-as-text.jsonl"))) {
+                TestFixtures.tinyReranker().resolve("special-tokens-as-text.jsonl"))) {
             JsonNode json = ok("/rerank", cohere(c.query(), List.of(c.document()), c.instruction())
                     .put("special_tokens_as_text", true));
             double score = json.get("results").get(0).get("relevance_score").asDouble();

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qembed.cli.CliRun;
+import io.qembed.testing.Reference;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +25,7 @@ class EmbedCommandTest {
 
     @Test
     void embedsTextsAndIdsInInputOrderMatchingTheReference() throws IOException {
-        List<JsonNode> cases = Fixtures.referenceCases();
+        List<JsonNode> cases = Reference.jsonLines(TestFixtures.tinyModel().resolve("reference.jsonl"));
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < cases.size(); i++) {
             JsonNode c = cases.get(i);
@@ -38,7 +40,7 @@ class EmbedCommandTest {
         Path in = dir.resolve("in.jsonl");
         Path out = dir.resolve("out.jsonl");
         Files.write(in, lines);
-        CliRun r = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--backend", "cpu",
+        CliRun r = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--backend", "cpu",
                 "--input", in.toString(), "--output", out.toString());
         assertEquals(0, r.exitCode(), r.err());
         List<String> outLines = Files.readAllLines(out);
@@ -48,8 +50,8 @@ class EmbedCommandTest {
             JsonNode want = cases.get(i);
             assertEquals(want.get("id").asText(), got.get("id").asText());
             assertEquals(want.get("token_ids").size(), got.get("tokens").asInt());
-            Fixtures.assertClose(want.get("id").asText(), Fixtures.floats(want.get("embedding")),
-                    Fixtures.floats(got.get("embedding")));
+            Reference.assertClose(want.get("id").asText(), Reference.floats(want.get("embedding")),
+                    Reference.floats(got.get("embedding")));
         }
     }
 
@@ -58,21 +60,21 @@ class EmbedCommandTest {
         Path in = dir.resolve("in.jsonl");
         Path out = dir.resolve("out.jsonl");
         Files.writeString(in, "{\"text\": \"What is the capital of China?\"}\n");
-        CliRun r = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun r = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", out.toString(), "--dimensions", "32", "--instruction",
                 "Given a web search query, retrieve relevant passages that answer the query");
         assertEquals(0, r.exitCode(), r.err());
         JsonNode got = JSON.readTree(Files.readAllLines(out).getFirst());
         assertEquals(32, got.get("embedding").size());
-        JsonNode reference = Fixtures.referenceCases().stream()
+        JsonNode reference = Reference.jsonLines(TestFixtures.tinyModel().resolve("reference.jsonl")).stream()
                 .filter(c -> c.get("id").asText().equals("instr-capital")).findFirst().orElseThrow();
         assertEquals(reference.get("token_ids").size(), got.get("tokens").asInt());
-        float[] full = Fixtures.floats(reference.get("embedding"));
+        float[] full = Reference.floats(reference.get("embedding"));
         double norm = 0;
         for (int i = 0; i < 32; i++) {
             norm += (double) full[i] * full[i];
         }
-        float[] cut = Fixtures.floats(got.get("embedding"));
+        float[] cut = Reference.floats(got.get("embedding"));
         for (int i = 0; i < 32; i++) {
             assertEquals(full[i] / Math.sqrt(norm), cut[i], 2e-5);
         }
@@ -82,7 +84,7 @@ class EmbedCommandTest {
     void aCorruptTokenizerIsNamedOnce() throws IOException {
         Path model = Files.createDirectory(dir.resolve("model"));
         for (String file : List.of("config.json", "model.safetensors")) {
-            Files.copy(Fixtures.tinyModel().resolve(file), model.resolve(file));
+            Files.copy(TestFixtures.tinyModel().resolve(file), model.resolve(file));
         }
         Path tokenizer = Files.writeString(model.resolve("tokenizer.json"), "{\"model\": 1}");
         Path in = Files.writeString(dir.resolve("in.jsonl"), "{\"text\": \"hi\"}\n");
@@ -97,25 +99,25 @@ class EmbedCommandTest {
     void userErrorsGiveAMessageAndExitCodeNotAStackTrace() throws IOException {
         Path in = dir.resolve("bad.jsonl");
         Files.writeString(in, "{\"text\": \"fine\"}\n{not json\n");
-        CliRun badJson = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun badJson = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o1").toString());
         assertEquals(2, badJson.exitCode());
         assertTrue(badJson.err().contains("line 2"), badJson.err());
         assertTrue(!badJson.err().contains("\tat "), badJson.err());
 
         Files.writeString(in, "{\"token_ids\": [1, 999999999]}\n");
-        CliRun badId = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun badId = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o2").toString());
         assertEquals(2, badId.exitCode());
         assertTrue(badId.err().contains("line 1") && badId.err().contains("999999999"), badId.err());
 
-        CliRun badDims = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun badDims = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o3").toString(), "--dimensions", "16");
         assertEquals(2, badDims.exitCode());
         assertTrue(badDims.err().contains("dimensions"), badDims.err());
 
         Files.writeString(in, "{\"text\": \"" + "word ".repeat(40) + "\"}\n");
-        CliRun tooLong = CliRun.run("embed", "--model", Fixtures.tinyModel().toString(), "--input", in.toString(),
+        CliRun tooLong = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--input", in.toString(),
                 "--output", dir.resolve("o4").toString(), "--max-tokens", "8");
         assertEquals(2, tooLong.exitCode());
         assertEquals("qembed embed: line 1: 42 tokens, more than the limit of 8; shorten it, or give --truncate",

@@ -19,6 +19,7 @@ import io.qembed.examples.SpringAiSearch;
 import io.qembed.runtime.RerankerReference;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.ServerConfig;
+import io.qembed.testing.TestFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Test;
 /** The README's examples run against the tiny fixture model and print one scored line per document. */
 class ExamplesTest {
     private static final String FIXTURE =
-            Path.of(System.getProperty("qembed.fixtures"), "tiny-qwen3-embedding").toString();
+            TestFixtures.tinyModel().toString();
     private static final Path RERANKER = RerankerReference.tiedModel();
     private static final Pattern SCORED = Pattern.compile("-?[01][.,]\\d{4}  .+");
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.cli.CliRun;
 import io.qembed.cli.ExitCode;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -24,8 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** One exit code per cause, the same in every command, as the README's table says. */
 class ExitCodesTest {
-    private static final Path ROOT = Fixtures.tinyModel().getParent().getParent();
-    private static final Path FAQ = ROOT.resolve("datasets").resolve("qembed-faq");
+    private static final Path ROOT = TestFixtures.tinyModel().getParent().getParent();
+    private static final Path FAQ = TestFixtures.datasets().resolve("qembed-faq");
     private static final String MODEL = "MODEL";
 
     @TempDir
@@ -72,7 +73,7 @@ class ExitCodesTest {
         if (!Files.isDirectory(broken)) {
             Files.createDirectory(broken);
             for (String file : List.of("tokenizer.json", "config_sentence_transformers.json", "model.safetensors")) {
-                Files.copy(Fixtures.tinyModel().resolve(file), broken.resolve(file));
+                Files.copy(TestFixtures.tinyModel().resolve(file), broken.resolve(file));
             }
             Files.writeString(broken.resolve("config.json"), "{\"hidden_size\": ");
         }
@@ -97,14 +98,14 @@ class ExitCodesTest {
     void anUnknownOptionIs2(List<String> command) {
         List<String> args = new ArrayList<>(command);
         args.add("--no-such-option");
-        CliRun r = run(args, Fixtures.tinyModel());
+        CliRun r = run(args, TestFixtures.tinyModel());
         assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
         assertTrue(r.err().contains("Unknown option: '--no-such-option'"), r.err());
     }
 
     @Test
     void successAndHelpAre0AndNoCommandIs2() {
-        assertEquals(ExitCode.OK, CliRun.run("verify", "--model", Fixtures.tinyModel().toString()).exitCode());
+        assertEquals(ExitCode.OK, CliRun.run("verify", "--model", TestFixtures.tinyModel().toString()).exitCode());
         assertEquals(ExitCode.OK, CliRun.run("--help").exitCode());
         assertEquals(ExitCode.OK, CliRun.run("--version").exitCode());
         assertEquals(ExitCode.USAGE, CliRun.run().exitCode());

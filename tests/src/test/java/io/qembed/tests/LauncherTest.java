@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.testing.TestFixtures;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * written, without the JDK's incubator notice, and the exit code is the command's.
  */
 class LauncherTest {
-    private static final Path ROOT = Fixtures.tinyModel().getParent().getParent();
+    private static final Path ROOT = TestFixtures.tinyModel().getParent().getParent();
 
     private static ProcessBuilder launcher(String... args) {
         List<String> command = new java.util.ArrayList<>(List.of(ROOT.resolve("bin/qembed").toString()));
@@ -35,8 +36,8 @@ class LauncherTest {
 
     @Test
     void theServerLogReachesAPipeWhileItRunsAndSigtermExits0() throws Exception {
-        assertTrue(Files.isRegularFile(ROOT.resolve("server/target/qembed-server.jar")), "the build packages the jar first");
-        Process process = launcher("serve", "--model", Fixtures.tinyModel().toString(), "--port", "0",
+        assertTrue(Files.isRegularFile(ROOT.resolve("cli/target/qembed-cli.jar")), "the build packages the jar first");
+        Process process = launcher("serve", "--model", TestFixtures.tinyModel().toString(), "--port", "0",
                 "--backend", "cpu").start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread reader = Thread.ofVirtual().start(() -> {

@@ -17,6 +17,7 @@ import io.qembed.api.NonFiniteOutputException;
 import io.qembed.cli.CliRun;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.ServerConfig;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,7 +54,7 @@ class NonFiniteWeightsTest {
 
     /** A copy of the tiny model (the files the engine reads) with one BF16 value of {@code tensor} set to {@code bits}. */
     private Path brokenModel(String tensor, long element, short bits) throws IOException {
-        Path tiny = Fixtures.tinyModel();
+        Path tiny = TestFixtures.tinyModel();
         Path model = Files.createDirectory(dir.resolve("broken-" + tensor + "-" + element));
         for (String file : List.of("config.json", "tokenizer.json", "tokenizer_config.json",
                 "config_sentence_transformers.json", "modules.json", "model.safetensors")) {
@@ -165,7 +166,7 @@ class NonFiniteWeightsTest {
                         + " model would compute wrong vectors (NaN or infinity)",
                 broken.err().strip());
 
-        CliRun clean = CliRun.run("verify", "--model", Fixtures.tinyModel().toString());
+        CliRun clean = CliRun.run("verify", "--model", TestFixtures.tinyModel().toString());
         assertEquals(0, clean.exitCode(), clean.err());
         assertTrue(clean.out().contains("24 tensors") && clean.out().contains("every value finite"), clean.out());
         assertTrue(clean.out().contains("randomly initialised"), clean.out());

@@ -11,6 +11,7 @@ import io.qembed.runtime.RerankerReference;
 import io.qembed.server.EmbeddingServer;
 import io.qembed.server.RerankerConfig;
 import io.qembed.server.ServerConfig;
+import io.qembed.testing.TestFixtures;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * on the tiny model (with the output it shows, where it shows one).
  */
 class ReadmeCommandExamplesTest {
-    private static final Path ROOT = Fixtures.tinyModel().getParent().getParent();
+    private static final Path ROOT = TestFixtures.tinyModel().getParent().getParent();
     private static final Pattern CURL = Pattern.compile("curl -s localhost:8080(/\\S*)(.*?)(?:-d '([^']*)')?\\s*$");
     private static final Pattern ECHO = Pattern.compile(
             "echo '([^']*)' \\| bin/qembed ([^`\\n]*fixtures/tiny-qwen3-embedding[^`\\n]*)(?:`|\\n(?:# (\\{.*))?)");
@@ -63,7 +64,7 @@ class ReadmeCommandExamplesTest {
         HttpClient http = HttpClient.newHttpClient();
         EngineConfig cpu = EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU);
         try (EmbeddingServer server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), Embedder.open(Fixtures.tinyModel(), cpu),
+                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), Embedder.open(TestFixtures.tinyModel(), cpu),
                 Reranker.open(RerankerReference.tiedModel(), cpu), RerankerConfig.defaults())) {
             for (String command : commands) {
                 Matcher m = CURL.matcher(command);

@@ -3,6 +3,7 @@ package io.qembed.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * compile with the build. Each is marked {@code <!-- example: PATH -->} before its code block.
  */
 class ReadmeExamplesTest {
-    private static final Path ROOT = Path.of(System.getProperty("qembed.fixtures")).getParent();
+    private static final Path ROOT = TestFixtures.dir().getParent();
     private static final Pattern EXAMPLE =
             Pattern.compile("<!-- example: (\\S+) -->\\s*```java\\n(.*?)```", Pattern.DOTALL);
 

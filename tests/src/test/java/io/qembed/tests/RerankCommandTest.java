@@ -11,6 +11,7 @@ import io.qembed.cli.CliRun;
 import io.qembed.cli.ExitCode;
 import io.qembed.runtime.RerankerReference;
 import io.qembed.runtime.RerankerReference.Case;
+import io.qembed.testing.TestFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,9 +139,9 @@ class RerankCommandTest {
     /** {@code eval} with a rerank stage: each configuration and its reranked row, in the table, JSON and HTML. */
     @Test
     void evalReportsTheRerankedRowsBesideTheSearch() throws IOException {
-        Path faq = Fixtures.tinyModel().getParent().getParent().resolve("datasets").resolve("qembed-faq");
+        Path faq = TestFixtures.tinyModel().getParent().getParent().resolve("datasets").resolve("qembed-faq");
         Path report = dir.resolve("report");
-        CliRun r = CliRun.run("eval", "--model", Fixtures.tinyModel().toString(), "--dataset", faq.toString(),
+        CliRun r = CliRun.run("eval", "--model", TestFixtures.tinyModel().toString(), "--dataset", faq.toString(),
                 "--config", "instruct=on", "--reranker", RerankerReference.tiedModel().toString(), "--rerank-top", "5",
                 "--backend", "cpu", "--no-cache", "--no-progress", "--report", report.toString());
         assertEquals(0, r.exitCode(), r.err());
@@ -154,7 +155,7 @@ class RerankCommandTest {
                 configs.get(1).get("scores").get("recall@100").asDouble(), 1e-12);
         assertTrue(Files.readString(report.resolve("report.html")).contains("instruct=on, rerank@5"));
 
-        CliRun without = CliRun.run("eval", "--model", Fixtures.tinyModel().toString(), "--dataset", faq.toString(),
+        CliRun without = CliRun.run("eval", "--model", TestFixtures.tinyModel().toString(), "--dataset", faq.toString(),
                 "--rerank-top", "5", "--no-cache", "--no-progress");
         assertEquals(ExitCode.USAGE, without.exitCode(), without.err());
         assertTrue(without.err().contains("--rerank-top needs --reranker"), without.err());
@@ -163,7 +164,7 @@ class RerankCommandTest {
     @Test
     void anEmbeddingModelIsNotAReranker() throws IOException {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "{\"query\": \"q\", \"documents\": [\"d\"]}\n");
-        CliRun r = CliRun.run("rerank", "--model", Fixtures.tinyModel().toString(), "--input", input.toString());
+        CliRun r = CliRun.run("rerank", "--model", TestFixtures.tinyModel().toString(), "--input", input.toString());
         assertEquals(ExitCode.MODEL, r.exitCode(), r.err());
         assertTrue(r.err().contains("tokenizer.json") && r.err().contains("embedding model"), r.err());
     }

@@ -11,7 +11,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.backend.Batch;
 import io.qembed.backend.ReferenceBackend;
 import io.qembed.model.Qwen3Model;
-import io.qembed.runtime.Reference;
+import io.qembed.testing.Reference;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

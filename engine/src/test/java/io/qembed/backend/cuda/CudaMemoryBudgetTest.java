@@ -14,7 +14,7 @@ import io.qembed.backend.Batch;
 import io.qembed.backend.Tensor;
 import io.qembed.model.Qwen3Model;
 import io.qembed.runtime.BatchBudget;
-import io.qembed.runtime.Reference;
+import io.qembed.testing.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

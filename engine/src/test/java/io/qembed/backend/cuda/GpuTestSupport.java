@@ -6,7 +6,7 @@ import io.qembed.io.Checkpoint;
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.Qwen3Model;
 import io.qembed.model.Qwen3Weights;
-import io.qembed.runtime.Reference;
+import io.qembed.testing.Reference;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

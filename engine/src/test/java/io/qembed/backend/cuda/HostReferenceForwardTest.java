@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.backend.Batch;
 import io.qembed.backend.ReferenceBackend;
-import io.qembed.runtime.Reference;
+import io.qembed.testing.Reference;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
