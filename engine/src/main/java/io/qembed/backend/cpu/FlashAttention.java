@@ -24,8 +24,11 @@ import jdk.incubator.vector.VectorOperators;
 final class FlashAttention {
     /** Query rows per micro-kernel tile. */
     private static final int MR = MicroKernel.MR;
-    /** Queries per task: whole tiles. */
-    static final int BQ = 12 * MR;
+    /**
+     * Queries per task: whole tiles. Each block of keys and values is loaded into the core's caches once per
+     * task, so more queries per task read them less often; 24 tiles were 4-11% faster than 12 in CPU time.
+     */
+    static final int BQ = 24 * MR;
     /** Keys per block: one tile of scores per group of queries. */
     static final int BK = MicroKernel.NR;
 
