@@ -326,8 +326,8 @@ final class FlashAttention {
             total = total.mul(rescale);
         }
         for (int c = 0; c < width; c += LANES) {
-            FloatVector p = FloatVector.fromArray(FLOATS, s, s0 + c).fma(scaleVector, shift)
-                    .lanewise(VectorOperators.EXP);
+            // Simd.expNonPositive, not lanewise(EXP): the same bits before and after the JIT compiles this.
+            FloatVector p = Simd.expNonPositive(FloatVector.fromArray(FLOATS, s, s0 + c).fma(scaleVector, shift));
             p.intoArray(s, s0 + c);
             total = total.add(p);
         }
