@@ -21,15 +21,17 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Throughput of the CPU kernels at the Qwen3-Embedding-0.6B shapes, in GFLOP/s and as a share of a
  * given FP32 peak. Arguments: {@code matmul|attention|layers|all|peak|fusion [threads] [peakGflops] [layers]};
- * {@code split threads peakGflops layers sequences length passes} runs the forward pass's layers on a batch of
- * that shape so many times, without warm-up, and prints where the CPU time went (attention's share at long inputs);
  * {@code peak} measures the machine's FMA ceiling itself; {@code fusion} times one layer with the projections
  * stacked (q/k/v, gate/up: four products) against the same layer with seven products, the two alternating.
- * {@code tile [rounds]} times {@link MicroKernel#tile} on data in L1 against the FMA ceiling loop, in turns on
- * one thread. {@code share threads rounds} times the products of the 0.6B and 4B shapes in turns with the FMA
- * ceiling loop on as many threads (a share of the ceiling measured on the same clock). {@code compare threads rounds classesA classesB [case prefix]} loads two builds of the engine's classes (for
+ * {@code split threads peakGflops layers sequences length passes} runs the forward pass's layers on a batch
+ * of that shape so many times, without warm-up, and prints where the CPU time went (attention's share at
+ * long inputs). {@code tile [rounds]} times {@link MicroKernel#tile} on data in L1 against the FMA ceiling
+ * loop, in turns on one thread. {@code share threads rounds} times the products of the 0.6B and 4B shapes in
+ * turns with the FMA ceiling loop on as many threads (a share of the ceiling measured on the same clock).
+ * {@code compare threads rounds classesA classesB [prefix]} loads two builds of the engine's classes (for
  * example main's and this branch's {@code engine/target/classes}) side by side in one JVM and times the
- * products and attention of the 0.6B shape with each, call by call in turns (A B B A ...).
+ * products and attention of the 0.6B shape with each (or only the cases whose name starts with the prefix),
+ * call by call in turns (A B B A ...).
  */
 public final class CpuKernelBench {
     private static final int HIDDEN = 1024;
