@@ -23,10 +23,15 @@ import jdk.incubator.vector.VectorOperators;
  * given FP32 peak. Arguments: {@code matmul|attention|layers|all|peak|fusion [threads] [peakGflops] [layers]};
  * {@code peak} measures the machine's FMA ceiling itself; {@code fusion} times one layer with the projections
  * stacked (q/k/v, gate/up: four products) against the same layer with seven products, the two alternating.
- * {@code tile [rounds]} times {@link MicroKernel#tile} on data in L1 against the FMA ceiling loop, in turns on
- * one thread. {@code compare threads rounds classesA classesB} loads two builds of the engine's classes (for
+ * {@code split threads peakGflops layers sequences length passes} runs the forward pass's layers on a batch
+ * of that shape so many times, without warm-up, and prints where the CPU time went (attention's share at
+ * long inputs). {@code tile [rounds]} times {@link MicroKernel#tile} on data in L1 against the FMA ceiling
+ * loop, in turns on one thread. {@code share threads rounds} times the products of the 0.6B and 4B shapes in
+ * turns with the FMA ceiling loop on as many threads (a share of the ceiling measured on the same clock).
+ * {@code compare threads rounds classesA classesB [prefix]} loads two builds of the engine's classes (for
  * example main's and this branch's {@code engine/target/classes}) side by side in one JVM and times the
- * products and attention of the 0.6B shape with each, call by call in turns (A B B A ...).
+ * products and attention of the 0.6B shape with each (or only the cases whose name starts with the prefix),
+ * call by call in turns (A B B A ...).
  */
 public final class CpuKernelBench {
     private static final int HIDDEN = 1024;
@@ -43,8 +48,13 @@ public final class CpuKernelBench {
             tileAgainstCeiling(args.length > 1 ? Integer.parseInt(args[1]) : 15);
             return;
         }
+        if (what.equals("share")) {
+            shareOfCeiling(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+            return;
+        }
         if (what.equals("compare")) {
-            compareBuilds(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Path.of(args[3]), Path.of(args[4]));
+            compareBuilds(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Path.of(args[3]), Path.of(args[4]),
+                    args.length > 5 ? args[5] : "");
             return;
         }
         threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
@@ -67,7 +77,10 @@ public final class CpuKernelBench {
                 attention(cpu, peak, 1, 8192);
             }
             if (what.equals("layers") || what.equals("all")) {
-                layers(cpu, peak, 8, 512);
+                layers(cpu, peak, 8, 512, 0);
+            }
+            if (what.equals("split")) {
+                layers(cpu, peak, Integer.parseInt(args[4]), Integer.parseInt(args[5]), Integer.parseInt(args[6]));
             }
             if (what.equals("peak")) {
                 fmaPeak(peak);
@@ -108,7 +121,7 @@ public final class CpuKernelBench {
     }
 
     /** The 0.6B forward pass's layers, with one random layer's weights reused for every layer. */
-    private static void layers(CpuBackend cpu, double peak, int sequences, int length) {
+    private static void layers(CpuBackend cpu, double peak, int sequences, int length, int passes) {
         Batch batch = Batch.of(new int[sequences][length]);
         int tokens = batch.tokens();
         Random random = new Random(3);
@@ -156,7 +169,7 @@ public final class CpuKernelBench {
                 2.0 * tokens * ((double) HIDDEN * (2 * HEADS + 2 * KV_HEADS) * HEAD_DIM + 3.0 * HIDDEN * FFN);
         double attentionFlops = 4.0 * sequences * (double) length * (length + 1) / 2 * HEADS * HEAD_DIM;
         double flops = layers * (projections + attentionFlops);
-        Timing timing = measure(forward);
+        Timing timing = passes == 0 ? measure(forward) : passes(forward, passes);
         report(String.format("forward, %d layers, %d x %d tokens", layers, sequences, length), flops, timing, peak);
         System.out.printf("  = %.1f tokens/s for all 28 layers%n", tokens / timing.wallSeconds() * layers / 28);
         double total = Arrays.stream(opSeconds).sum();
@@ -278,9 +291,15 @@ public final class CpuKernelBench {
     /** The FMA ceiling: every thread runs 16 independent chains of vector FMAs, nothing else. */
     private static void fmaPeak(double peak) {
         long steps = 50_000_000L;
-        Runnable all = () -> {
-            Thread[] workers = new Thread[threads];
-            for (int t = 0; t < threads; t++) {
+        double flops = 2.0 * threads * steps * 16 * Simd.LANES;
+        report("FMA ceiling, 16 chains per thread", flops, measure(fmaOnThreads(threads, steps)), peak);
+    }
+
+    /** {@link #fmaChains} of {@code steps} on each of {@code threadCount} new threads, joined. */
+    private static Runnable fmaOnThreads(int threadCount, long steps) {
+        return () -> {
+            Thread[] workers = new Thread[threadCount];
+            for (int t = 0; t < threadCount; t++) {
                 workers[t] = new Thread(() -> sink += fmaChains(steps));
                 workers[t].start();
             }
@@ -292,8 +311,71 @@ public final class CpuKernelBench {
                 }
             }
         };
-        double flops = 2.0 * threads * steps * 16 * Simd.LANES;
-        report("FMA ceiling, 16 chains per thread", flops, measure(all), peak);
+    }
+
+    /**
+     * Runs {@code run} for at least half a second and returns runs per nanosecond of process CPU time: the
+     * process CPU clock ticks too coarsely to time one short run.
+     */
+    private static double cpuPerRun(Runnable run) {
+        long t0 = PROCESS.getProcessCpuTime();
+        long end = System.nanoTime() + 500_000_000L;
+        int runs = 0;
+        do {
+            run.run();
+            runs++;
+        } while (System.nanoTime() < end);
+        return runs / (double) (PROCESS.getProcessCpuTime() - t0);
+    }
+
+    /** The products of {@code share}: rows, in, out; the 0.6B shape (q/k/v and gate/up stacked), then the 4B. */
+    private static final int[][] SHARE_CASES = {{4096, 1024, 4096}, {4096, 2048, 1024}, {4096, 1024, 6144},
+        {4096, 3072, 1024}, {512, 1024, 6144}, {2048, 2560, 6144}, {2048, 4096, 2560}, {2048, 2560, 19456},
+        {2048, 9728, 2560}};
+
+    /**
+     * Each product of {@link #SHARE_CASES} against the FMA ceiling loop on as many threads, the two in turns
+     * ({@code rounds} pairs after 2 s of warm-up), both in process CPU time: the product's GFLOP per CPU-second
+     * as a share of the ceiling's, measured on the same clock a moment apart. CPU time leaves out the time a
+     * worker waits for the others, so it shows the kernels' efficiency, not the threads' balance.
+     */
+    private static void shareOfCeiling(int threadCount, int rounds) {
+        try (CpuBackend cpu = new CpuBackend(threadCount)) {
+            System.out.printf("threads %d; product and FMA ceiling in turns, %d rounds, process CPU time%n",
+                    threadCount, rounds);
+            for (int[] shape : SHARE_CASES) {
+                Random random = new Random(8);
+                Runnable product = product(cpu, random, shape[0], shape[1], shape[2]);
+                double flops = 2.0 * shape[0] * shape[1] * shape[2];
+                long steps = (long) (flops / (2.0 * 16 * Simd.LANES * threadCount));
+                Runnable ceiling = fmaOnThreads(threadCount, steps);
+                double ceilingFlops = 2.0 * 16 * Simd.LANES * steps * threadCount;
+                long warmUpEnd = System.nanoTime() + 2_000_000_000L;
+                while (System.nanoTime() < warmUpEnd) {
+                    product.run();
+                    ceiling.run();
+                }
+                double[] productRate = new double[rounds];
+                double[] ceilingRate = new double[rounds];
+                double[] share = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    for (int turn = 0; turn < 2; turn++) {
+                        boolean productTurn = (r + turn) % 2 == 0;
+                        double rate = (productTurn ? flops : ceilingFlops) * cpuPerRun(productTurn ? product : ceiling);
+                        if (productTurn) {
+                            productRate[r] = rate;
+                        } else {
+                            ceilingRate[r] = rate;
+                        }
+                    }
+                    share[r] = productRate[r] / ceilingRate[r];
+                }
+                System.out.printf("matmul BF16 %5d x %5d x %5d: %6.1f GFLOP/CPU-s, ceiling %6.1f; share %.3f (%.3f to"
+                        + " %.3f)%n", shape[0], shape[1], shape[2], median(productRate), median(ceilingRate),
+                        median(share), Arrays.stream(share).min().orElseThrow(),
+                        Arrays.stream(share).max().orElseThrow());
+            }
+        }
     }
 
     private static volatile float sink;
@@ -414,7 +496,8 @@ public final class CpuKernelBench {
      * all the work; with more, its CPU time is its own share.
      */
     @SuppressWarnings("unchecked")
-    private static void compareBuilds(int threads, int rounds, Path classesA, Path classesB) throws Exception {
+    private static void compareBuilds(int threads, int rounds, Path classesA, Path classesB, String only)
+            throws Exception {
         URL bench = CpuKernelBench.class.getProtectionDomain().getCodeSource().getLocation();
         IntFunction<double[]>[] builds = new IntFunction[2];
         Path[] dirs = {classesA, classesB};
@@ -427,6 +510,9 @@ public final class CpuKernelBench {
         System.out.printf("threads %d; A = %s, B = %s; %d rounds per case in turns%n", threads, classesA, classesB,
                 rounds);
         for (int c = 0; c < COMPARE_CASES.length; c++) {
+            if (!COMPARE_CASES[c].startsWith(only)) {
+                continue;
+            }
             long warmUpEnd = System.nanoTime() + 3_000_000_000L;
             while (System.nanoTime() < warmUpEnd) {
                 builds[0].apply(c);
@@ -477,6 +563,21 @@ public final class CpuKernelBench {
      * process CPU seconds per run averaged over all runs (the CPU clock ticks too coarsely for one run).
      */
     private record Timing(double wallSeconds, double cpuSeconds) {}
+
+    /**
+     * {@code count} runs without warm-up, for passes so long that compiling is a small part of the first:
+     * the last run's wall seconds and the process CPU seconds per run.
+     */
+    private static Timing passes(Runnable run, int count) {
+        long cpuStart = PROCESS.getProcessCpuTime();
+        double wall = 0;
+        for (int i = 0; i < count; i++) {
+            long t0 = System.nanoTime();
+            run.run();
+            wall = (System.nanoTime() - t0) / 1e9;
+        }
+        return new Timing(wall, (PROCESS.getProcessCpuTime() - cpuStart) / 1e9 / count);
+    }
 
     private static Timing measure(Runnable run) {
         // Warm-up: at least 3 runs and 2 s, so the kernels run compiled by C2.

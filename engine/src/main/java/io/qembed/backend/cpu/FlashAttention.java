@@ -24,8 +24,11 @@ import jdk.incubator.vector.VectorOperators;
 final class FlashAttention {
     /** Query rows per micro-kernel tile. */
     private static final int MR = MicroKernel.MR;
-    /** Queries per task: whole tiles. */
-    static final int BQ = 12 * MR;
+    /**
+     * Queries per task: whole tiles. Each block of keys and values is loaded into the core's caches once per
+     * task, so more queries per task read them less often; 24 tiles took 4-6% less CPU time than 12 (one thread).
+     */
+    static final int BQ = 24 * MR;
     /** Keys per block: one tile of scores per group of queries. */
     static final int BK = MicroKernel.NR;
 
@@ -323,8 +326,8 @@ final class FlashAttention {
             total = total.mul(rescale);
         }
         for (int c = 0; c < width; c += LANES) {
-            FloatVector p = FloatVector.fromArray(FLOATS, s, s0 + c).fma(scaleVector, shift)
-                    .lanewise(VectorOperators.EXP);
+            // Simd.expNonPositive, not lanewise(EXP): the same bits before and after the JIT compiles this.
+            FloatVector p = Simd.expNonPositive(FloatVector.fromArray(FLOATS, s, s0 + c).fma(scaleVector, shift));
             p.intoArray(s, s0 + c);
             total = total.add(p);
         }
