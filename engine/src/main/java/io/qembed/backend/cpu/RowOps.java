@@ -64,7 +64,12 @@ final class RowOps {
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
             FloatVector g = FloatVector.fromArray(FLOATS, gate, gateStart + i);
-            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            // sigmoid(g) = 1 / (1 + e) for g >= 0 and e / (1 + e) below, with e = exp(-|g|) <= 1: an exponential
+            // of a non-positive number, in exactly defined operations (Simd.expNonPositive), so a vector has the
+            // same bits before and after C2 compiles this; lanewise(EXP) changes its rounding when compiled.
+            FloatVector e = Simd.expNonPositive(g.abs().neg());
+            FloatVector silu = g.mul(FloatVector.broadcast(FLOATS, 1f).blend(e, g.compare(VectorOperators.LT, 0f)))
+                    .div(e.add(1f));
             silu.mul(FloatVector.fromArray(FLOATS, up, upStart + i)).intoArray(out, outStart + i);
         }
         for (; i < n; i++) {
