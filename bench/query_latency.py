@@ -245,6 +245,8 @@ def main():
     args = p.parse_args()
     if args.torch_worker:
         return torch_worker(args)
+    if min(args.pairs, args.requests, args.warmup, args.threads) < 1:
+        p.error("--pairs, --requests, --warmup and --threads must be at least 1")
     if not os.path.exists(os.path.join(args.model, "config.json")):
         subprocess.run([os.path.join(ROOT, "bin", "qembed"), "random-model", "--shape", "0.6b", "--out",
                         args.model], check=True)
