@@ -35,6 +35,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -239,7 +240,8 @@ def main():
     p.add_argument("--warmup", type=int, default=20, help="untimed calls per side first (default: 20)")
     p.add_argument("--min-cosine", type=float, default=0.9999, help="the vectors' agreement bar (default: 0.9999)")
     p.add_argument("--start-timeout-s", type=int, default=600, help="wait this long for GET /health 200")
-    p.add_argument("--server-log", default="query-latency-server.log", help="the server's output goes here")
+    p.add_argument("--server-log", default=os.path.join(tempfile.gettempdir(), "qembed-query-latency-server.log"),
+                   help="the server's output goes here (default: in the temporary folder)")
     p.add_argument("--json", help="also write the result here")
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
