@@ -101,7 +101,7 @@ public final class LocalReranker implements Reranker {
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
                     budget.batchTokens());
             reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint, model,
-                    BatchQueue.of(model, budget, engineConfig));
+                    BatchQueue.of(model, budget, engineConfig, true));
             try {
                 reranker.rerank("warm-up", List.of("warm-up"));
             } catch (NonFiniteOutputException e) {

@@ -9,6 +9,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.backend.cpu.CpuBackend;
 import io.qembed.runtime.RerankerReference.Case;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -89,11 +90,20 @@ class RerankerReferenceTest {
         }
     }
 
-    /** All cases as one request of ids: one packed batch (5,700 tokens, under the CPU budget of 8,192). */
+    /**
+     * All cases as one request of ids: one packed batch (5,700 tokens, under the CPU budget of 8,192), in which
+     * the cases of one query and instruction continue their shared prefix (the empty document among them).
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("layouts")
     void allCasesFromIdsInOneBatch(String name, Layout layout, UnaryOperator<Case> expected) {
-        assertTrue(cases.stream().mapToInt(c -> c.tokenIds().length).sum() <= layout.reranker().info().batchTokens());
+        int total = cases.stream().mapToInt(c -> c.tokenIds().length).sum();
+        assertTrue(total <= layout.reranker().info().batchTokens());
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            SharedPrefixes grouping = new SharedPrefixes(cpu.sharedPrefixAlignment());
+            cases.forEach(c -> grouping.add(c.tokenIds()));
+            assertTrue(grouping.computedTokens() < total, "the batch shares prefixes");
+        }
         List<RerankScore> scores = layout.reranker().submitTokens(cases.stream().map(Case::tokenIds).toList()).join();
         assertEquals(cases.size(), scores.size());
         for (int i = 0; i < cases.size(); i++) {
