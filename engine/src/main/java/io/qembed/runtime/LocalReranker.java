@@ -266,7 +266,7 @@ public final class LocalReranker implements Reranker {
             Embeddings.Embedding pair = result.data().get(i);
             double logit = (double) pair.vector()[0] - pair.vector()[1];
             // sigmoid(yes - no): the softmax over the two answers, as the model card computes it.
-            scores.add(new RerankScore(i, 1 / (1 + Math.exp(-logit)), logit, pair.tokens()));
+            scores.add(new RerankScore(i, 1 / (1 + Math.exp(-logit)), logit, pair.tokens(), pair.truncatedTokens()));
         }
         return scores;
     }

@@ -135,7 +135,7 @@ final class SharedPrefixes {
         ordered.sort(Comparator.comparingInt(g -> g.root.length)); // stable
         List<int[]> packed = new ArrayList<>();
         List<Integer> prefixOf = new ArrayList<>();
-        int[] rowOf = new int[sequences.size()];
+        int[] sequenceOf = new int[sequences.size()];
         for (Group g : ordered) {
             int prefix = -1;
             if (g.members.size() > 1) {
@@ -145,12 +145,12 @@ final class SharedPrefixes {
             }
             for (int member : g.members) {
                 int[] ids = sequences.get(member);
-                rowOf[member] = packed.size();
+                sequenceOf[member] = packed.size();
                 packed.add(prefix < 0 ? ids : Arrays.copyOfRange(ids, g.shared, ids.length));
                 prefixOf.add(prefix);
             }
         }
-        return new Packed(Batch.of(packed, prefixOf.stream().mapToInt(Integer::intValue).toArray()), rowOf);
+        return new Packed(Batch.of(packed, prefixOf.stream().mapToInt(Integer::intValue).toArray()), sequenceOf);
     }
 
     /** A packed batch and the sequence of it that ends each added sequence. */

@@ -77,6 +77,11 @@ class RerankerReferenceTest {
             RerankScore s = layout.reranker().rerank(c.query(), List.of(c.document()), options(c)).getFirst();
             assertEquals(0, s.index());
             assertEquals(c.tokenIds().length, s.tokens(), c.id());
+            // What was cut: the pair's length uncut less its length, 0 for the cases that fit.
+            int whole = layout.reranker().tokenize(c.query(), List.of(c.document()), options(c).withMaxLength(8192))
+                    .getFirst().length;
+            assertEquals(whole - c.tokenIds().length, s.truncatedTokens(), c.id());
+            assertEquals(c.maxLength() < 8192, s.truncatedTokens() > 0, c.id());
             RerankerReference.assertScore(expected.apply(c), s.score(), s.logit());
         }
     }

@@ -130,7 +130,17 @@ class SharedPrefixesTest {
         assertTrue(!packed.batch().hasPrefixes());
     }
 
-    /** Two queries' pairs, a truncated pair and an empty document: the reranker's tokens, as requests send them. */
+    /**
+     * Two queries' pairs, a truncated pair and an empty document: the tokens the reranker in {@code dir} makes of
+     * them, as requests send them.
+     */
+    private static List<int[]> pairs(Path dir) {
+        try (Reranker tokenizer = Reranker.open(dir, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU)
+                .withThreads(1))) {
+            return pairs(tokenizer);
+        }
+    }
+
     private static List<int[]> pairs(Reranker tokenizer) {
         String longDocument = "Rivers carry sediment from the mountains to the sea. ".repeat(20);
         List<String> documents = List.of("The Yangtze flows through Wuhan.", "", "Paris has many bridges.",
@@ -162,11 +172,7 @@ class SharedPrefixesTest {
     void sharingGivesTheBitsOfWholePairs() {
         Path dir = RerankerReference.tiedModel();
         Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));
-        List<int[]> pairs;
-        try (Reranker tokenizer = Reranker.open(dir, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU)
-                .withThreads(1))) {
-            pairs = pairs(tokenizer);
-        }
+        List<int[]> pairs = pairs(dir);
         assertEquals(140, pairs.get(8).length, "the long document is truncated");
         try (Checkpoint checkpoint = Checkpoint.open(dir);
                 Backend backend = new CpuBackend(2);
@@ -207,11 +213,7 @@ class SharedPrefixesTest {
     void theBudgetCountsTheTokensAPassComputes() {
         Path dir = RerankerReference.tiedModel();
         Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));
-        List<int[]> pairs;
-        try (Reranker tokenizer = Reranker.open(dir, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU)
-                .withThreads(1))) {
-            pairs = pairs(tokenizer);
-        }
+        List<int[]> pairs = pairs(dir);
         int[] passes = new int[1];
         try (Checkpoint checkpoint = Checkpoint.open(dir);
                 Backend backend = new ForwardingBackend(new CpuBackend(2)) {
