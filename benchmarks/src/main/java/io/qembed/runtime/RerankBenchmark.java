@@ -3,6 +3,7 @@ package io.qembed.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.OperatingSystemMXBean;
 import io.qembed.api.EngineConfig;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
@@ -13,6 +14,7 @@ import io.qembed.io.Checkpoint;
 import io.qembed.model.OutputLayer;
 import io.qembed.model.Qwen3Config;
 import io.qembed.model.Qwen3Weights;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +25,8 @@ import java.util.List;
  * The reranker's throughput on the CPU backend: one request of one query and its documents (a JSONL line
  * {@code {"query", "documents"}}, as bench/rerank_cpu.py writes it), timed after a warm-up; and the time of
  * the score's product alone ({@code [pairs, hidden] x [2, hidden]ᵀ}, the two output rows) against the pass.
- * Prints one JSON object.
+ * Each round is timed in wall-clock seconds and in CPU seconds of the process (all its threads: what the pass
+ * cost when the machine's load moves the wall clock). Prints one JSON object.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp CP io.qembed.runtime.RerankBenchmark MODEL_DIR INPUT THREADS ROUNDS
@@ -43,6 +46,8 @@ public final class RerankBenchmark {
 
         ObjectNode out = new ObjectMapper().createObjectNode();
         double[] seconds = new double[rounds];
+        double[] cpuSeconds = new double[rounds];
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         int tokens;
         try (Reranker reranker = Reranker.open(model,
                 EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU).withThreads(threads))) {
@@ -50,8 +55,10 @@ public final class RerankBenchmark {
             reranker.rerank(query, documents.subList(0, Math.min(8, documents.size()))); // warm-up
             for (int r = 0; r < rounds; r++) {
                 long start = System.nanoTime();
+                long cpuStart = os.getProcessCpuTime();
                 List<RerankScore> scores = reranker.rerank(query, documents);
                 seconds[r] = (System.nanoTime() - start) / 1e9;
+                cpuSeconds[r] = (os.getProcessCpuTime() - cpuStart) / 1e9;
                 if (scores.size() != documents.size()) {
                     throw new IllegalStateException("scores for " + scores.size() + " of " + documents.size() + " documents");
                 }
@@ -64,6 +71,8 @@ public final class RerankBenchmark {
         out.put("pairs", documents.size());
         out.put("tokens", tokens);
         out.putPOJO("round_seconds", seconds);
+        out.putPOJO("round_cpu_seconds", cpuSeconds);
+        out.put("cpu_seconds", median(cpuSeconds));
         out.put("seconds", median);
         out.put("pairs_per_second", documents.size() / median);
         out.put("score_product_seconds", scoreProductSeconds(model, documents.size(), threads));

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code qembed rerank}: JSONL in ({@code {"id"?, "query", "documents": [...], "instruction"?}} per line), JSONL
- * out ({@code {"id", "results": [{"index", "score", "tokens"}, ...]}}) in input order, results in the documents'
+ * out ({@code {"id", "results": [{"index", "score", "tokens", "truncated_tokens"?}, ...]}}) in input order, results in the documents'
  * order.
  */
 @Command(
@@ -40,7 +40,9 @@ import picocli.CommandLine.Option;
                     + " {\"text\": ...} objects), and optionally \"instruction\" (a string) and \"id\" (echoed back).",
             "Each output line, in input order: {\"id\": ..., \"results\": [{\"index\": i, \"score\": s, \"tokens\": n},"
                     + " ...]}, one result per document in the documents' order; the score is sigmoid(logit(yes) -"
-                    + " logit(no)), tokens counts the whole prompt of the pair."
+                    + " logit(no)), tokens counts the whole prompt of the pair, truncated_tokens (only where some"
+                    + " were cut) the tokens cut from the end of the instruction, query and document to fit"
+                    + " --max-length."
         })
 public final class RerankCommand implements Callable<Integer> {
     /** Lines in flight: enough to fill packed batches while the earlier ones are written. */
@@ -181,6 +183,9 @@ public final class RerankCommand implements Callable<Integer> {
             gen.writeNumberField("index", s.index());
             gen.writeNumberField("score", s.score());
             gen.writeNumberField("tokens", s.tokens());
+            if (s.truncatedTokens() > 0) {
+                gen.writeNumberField("truncated_tokens", s.truncatedTokens());
+            }
             gen.writeEndObject();
         }
         gen.writeEndArray();

@@ -63,6 +63,18 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Whether this backend accepts batches whose sequences continue a shared prefix ({@link Batch#prefixOf}),
+     * and how to cut such a prefix: 0 when it does not (a batch with prefixes is refused by {@link #bind});
+     * else a token count n such that a sequence continuing a prefix of a multiple of n tokens gets, from
+     * {@link #attention}, the same bits as the whole sequence packed alone (its keys are summed in the same
+     * blocks, in the same order). A prefix of another length is computed correctly too, its sums only grouped
+     * otherwise.
+     */
+    default int sharedPrefixAlignment() {
+        return 0;
+    }
+
+    /**
      * Rotate-half (NeoX) rotary embedding in place over every head of x {@code [tokens, heads *
      * headDim]}: pairs {@code (i, i + headDim/2)}, angle {@code position * theta^(-2i/headDim)},
      * positions from the bound batch.
@@ -70,7 +82,8 @@ public interface Backend extends AutoCloseable {
     void rope(Tensor x, int headDim, BoundBatch batch, double theta);
 
     /**
-     * Causal grouped-query attention within each packed sequence of the bound batch: q {@code [tokens,
+     * Causal grouped-query attention within each packed sequence of the bound batch, a sequence continuing a
+     * shared prefix attending to all of the prefix's keys first ({@link Batch#prefixOf}): q {@code [tokens,
      * heads * headDim]}, k and v {@code [tokens, kvHeads * headDim]}, out {@code [tokens, heads * headDim]};
      * query head h reads kv head {@code h / (heads / kvHeads)}; scale {@code headDim^-0.5}. Memory linear
      * in the sequence length.

@@ -7,7 +7,6 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.TokenizedInput;
-import io.qembed.backend.Batch;
 import io.qembed.model.Qwen3Model;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -15,7 +14,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -26,7 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The queue between callers and the model: sequences from all requests wait here, and one worker
  * thread, the only one that touches the backend, takes them oldest first up to a token budget,
- * sorts that batch by length and runs it as one packed batch.
+ * sorts that batch by length and runs it as one packed batch. A queue that shares prefixes (the reranker's)
+ * groups the sequences of a batch by the token prefixes they share ({@link SharedPrefixes}): the budget then
+ * counts the tokens the pass computes, each shared prefix once.
  *
  * <p>The queue is bounded in tokens: a request that would overflow it is refused with {@link
  * OverloadedException}, so memory never grows without bound. A request whose future was cancelled
@@ -36,6 +36,7 @@ final class BatchQueue {
     private final Qwen3Model model;
     private final int batchTokens;
     private final int maxQueuedTokens;
+    private final int sharedPrefixAlignment; // 0: sequences packed whole
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final ArrayDeque<Job> jobs = new ArrayDeque<>();
@@ -50,16 +51,31 @@ final class BatchQueue {
      * (default: 16 batches).
      */
     static BatchQueue of(Qwen3Model model, BatchBudget budget, EngineConfig engineConfig) {
+        return of(model, budget, engineConfig, false);
+    }
+
+    /**
+     * {@link #of(Qwen3Model, BatchBudget, EngineConfig)}, sharing the prefixes of a batch's sequences when
+     * {@code sharePrefixes} and the model's backend supports it ({@link
+     * io.qembed.backend.Backend#sharedPrefixAlignment()}).
+     */
+    static BatchQueue of(Qwen3Model model, BatchBudget budget, EngineConfig engineConfig, boolean sharePrefixes) {
         int queuedTokens = engineConfig.maxQueuedTokens() > 0
                 ? engineConfig.maxQueuedTokens()
                 : (int) Math.min(Integer.MAX_VALUE, 16L * budget.batchTokens());
-        return new BatchQueue(model, budget.batchTokens(), queuedTokens);
+        int alignment = sharePrefixes ? model.backend().sharedPrefixAlignment() : 0;
+        return new BatchQueue(model, budget.batchTokens(), queuedTokens, alignment);
     }
 
     BatchQueue(Qwen3Model model, int batchTokens, int maxQueuedTokens) {
+        this(model, batchTokens, maxQueuedTokens, 0);
+    }
+
+    BatchQueue(Qwen3Model model, int batchTokens, int maxQueuedTokens, int sharedPrefixAlignment) {
         this.model = model;
         this.batchTokens = batchTokens;
         this.maxQueuedTokens = maxQueuedTokens;
+        this.sharedPrefixAlignment = sharedPrefixAlignment;
         this.worker = Thread.ofPlatform().name("qembed-worker").daemon().start(this::work);
     }
 
@@ -131,8 +147,14 @@ final class BatchQueue {
         return request.future;
     }
 
-    /** Oldest jobs first up to the token budget (at least one); null once closed and drained. */
-    private List<Job> take() throws InterruptedException {
+    /** Jobs taken for one pass, grouped as the pass computes them. */
+    private record Taken(List<Job> jobs, SharedPrefixes grouping) {}
+
+    /**
+     * Oldest jobs first while the tokens the pass computes fit the budget (at least one job); null once closed
+     * and drained.
+     */
+    private Taken take() throws InterruptedException {
         lock.lock();
         try {
             while (jobs.isEmpty()) {
@@ -142,10 +164,10 @@ final class BatchQueue {
                 notEmpty.await();
             }
             List<Job> batch = new ArrayList<>();
-            int tokens = 0;
+            SharedPrefixes grouping = new SharedPrefixes(sharedPrefixAlignment);
             while (!jobs.isEmpty()) {
                 Job next = jobs.peek();
-                if (!batch.isEmpty() && tokens + next.ids().length > batchTokens) {
+                if (!batch.isEmpty() && grouping.computedTokensWith(next.ids()) > batchTokens) {
                     break;
                 }
                 jobs.poll();
@@ -154,9 +176,9 @@ final class BatchQueue {
                     continue; // cancelled or failed: costs nothing further
                 }
                 batch.add(next);
-                tokens += next.ids().length;
+                grouping.add(next.ids());
             }
-            return batch;
+            return new Taken(batch, grouping);
         } finally {
             lock.unlock();
         }
@@ -164,10 +186,10 @@ final class BatchQueue {
 
     private void work() {
         try {
-            List<Job> batch;
-            while ((batch = take()) != null) {
-                if (!batch.isEmpty()) {
-                    run(batch);
+            Taken taken;
+            while ((taken = take()) != null) {
+                if (!taken.jobs().isEmpty()) {
+                    run(taken.jobs(), taken.grouping().pack());
                 }
             }
         } catch (InterruptedException e) {
@@ -177,12 +199,12 @@ final class BatchQueue {
         }
     }
 
-    private void run(List<Job> batch) {
-        batch.sort(Comparator.comparingInt(j -> j.ids().length));
+    /** Runs the jobs as {@code packed}, job j's output at sequence {@code packed.sequenceOf()[j]}. */
+    private void run(List<Job> batch, SharedPrefixes.Packed packed) {
         long start = System.nanoTime();
         float[] pooled; // [sequences, model.outputWidth()]
         try {
-            pooled = model.forward(Batch.of(batch.stream().map(Job::ids).toList()));
+            pooled = model.forward(packed.batch());
         } catch (RuntimeException | Error e) {
             EmbedException failure = LocalEmbedder.inferenceFailure(e);
             batch.stream().map(Job::request).distinct().forEach(r -> completions.execute(
@@ -204,7 +226,8 @@ final class BatchQueue {
             }
             if (r.failure == null) {
                 try {
-                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, s * width, (s + 1) * width));
+                    int row = packed.sequenceOf()[s];
+                    float[] vector = r.finisher.finish(Arrays.copyOfRange(pooled, row * width, (row + 1) * width));
                     if (!allFinite(vector)) {
                         throw new NonFiniteOutputException(job.index());
                     }

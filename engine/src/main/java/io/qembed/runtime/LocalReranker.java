@@ -99,7 +99,7 @@ public final class LocalReranker implements Reranker {
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
                     budget.batchTokens(), choice.fallbackReason());
             LocalReranker reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint,
-                    model, BatchQueue.of(model, budget, engineConfig));
+                    model, BatchQueue.of(model, budget, engineConfig, true));
             opening.ownedBy(reranker::close); // its worker, model, backend and checkpoint
             Opening.warmUp(modelDir, () -> reranker.rerank("warm-up", List.of("warm-up")));
             return opening.done(reranker);
@@ -251,7 +251,7 @@ public final class LocalReranker implements Reranker {
             Embeddings.Embedding pair = result.data().get(i);
             double logit = (double) pair.vector()[0] - pair.vector()[1];
             // sigmoid(yes - no): the softmax over the two answers, as the model card computes it.
-            scores.add(new RerankScore(i, 1 / (1 + Math.exp(-logit)), logit, pair.tokens()));
+            scores.add(new RerankScore(i, 1 / (1 + Math.exp(-logit)), logit, pair.tokens(), pair.truncatedTokens()));
         }
         return scores;
     }

@@ -580,6 +580,97 @@ class BackendOpsTest {
         }
     }
 
+    /**
+     * Sequences continuing shared prefixes, of lengths on both sides of the key blocks and mixed with whole
+     * sequences, against the reference reading each continuation as its prefix followed by itself; a backend
+     * that declares no support refuses such a batch.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void attentionContinuesSharedPrefixes(BackendUnderTest subject) {
+        Run run = Run.of(subject);
+        Batch batch = Batch.of(List.of(new int[100], new int[1], new int[70], new int[5], new int[17], new int[130],
+                new int[200], new int[64]), new int[] {-1, 0, 0, -1, -1, 4, 4, 0});
+        assertEquals(17 + 200, batch.maxLength(), "a continuation's positions follow its prefix's");
+        assertEquals(99 + 70, batch.positions()[batch.start(2) + 69]);
+        if (run.b().sharedPrefixAlignment() == 0) {
+            assertThrows(IllegalArgumentException.class, () -> run.b().bind(batch).close());
+            return;
+        }
+        checkAttention(run, batch, 64, 8, 2, false);
+        checkAttention(run, batch, 128, 16, 8, true);
+        checkAttention(run, Batch.of(List.of(new int[1], new int[300]), new int[] {-1, 0}), 32, 4, 1, false);
+    }
+
+    /**
+     * A continued prefix a multiple of {@link Backend#sharedPrefixAlignment()} long gives each continuation's
+     * rows the bits of the whole sequence packed alone: its keys are summed in the same blocks, in the same order.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void attentionOverAnAlignedPrefixIsTheWholeSequences(BackendUnderTest subject) {
+        Run run = Run.of(subject);
+        int alignment = run.b().sharedPrefixAlignment();
+        if (alignment == 0) {
+            return; // refused, as attentionContinuesSharedPrefixes checks
+        }
+        int headDim = 128;
+        int heads = 8;
+        int kvHeads = 2;
+        int prefix = 2 * alignment;
+        int[] rests = {1, 3, alignment + 7, 150}; // what each sequence adds to the prefix
+        List<int[]> whole = new java.util.ArrayList<>();
+        List<int[]> shared = new java.util.ArrayList<>(List.of(new int[prefix]));
+        for (int rest : rests) {
+            whole.add(new int[prefix + rest]);
+            shared.add(new int[rest]);
+        }
+        int[] prefixOf = new int[rests.length + 1];
+        java.util.Arrays.fill(prefixOf, 0);
+        prefixOf[0] = -1;
+        Batch wholeBatch = Batch.of(whole);
+        Batch sharedBatch = Batch.of(shared, prefixOf);
+        // The same prefix in every whole sequence: its rows of q, k and v repeated, then each one's own.
+        int qWidth = heads * headDim;
+        int kvWidth = kvHeads * headDim;
+        Random random = new Random(29);
+        float[][] prefixRows = {random(random, prefix * qWidth, 1f), random(random, prefix * kvWidth, 1f),
+            random(random, prefix * kvWidth, 1f)};
+        int[] widths = {qWidth, kvWidth, kvWidth};
+        float[][] wholeQkv = new float[3][];
+        float[][] sharedQkv = new float[3][];
+        for (int m = 0; m < 3; m++) {
+            wholeQkv[m] = new float[wholeBatch.tokens() * widths[m]];
+            sharedQkv[m] = new float[sharedBatch.tokens() * widths[m]];
+            System.arraycopy(prefixRows[m], 0, sharedQkv[m], 0, prefixRows[m].length);
+            for (int s = 0; s < rests.length; s++) {
+                float[] own = random(random, rests[s] * widths[m], 1f);
+                System.arraycopy(prefixRows[m], 0, wholeQkv[m], wholeBatch.start(s) * widths[m], prefixRows[m].length);
+                System.arraycopy(own, 0, wholeQkv[m], (wholeBatch.start(s) + prefix) * widths[m], own.length);
+                System.arraycopy(own, 0, sharedQkv[m], sharedBatch.start(s + 1) * widths[m], own.length);
+            }
+        }
+        // The Vector API's exp may round an ulp differently before and after the JIT compiles the kernels: the
+        // shared run counts only between two whole runs that agree bit for bit.
+        float[] wholeOut = attention(run, wholeBatch, headDim, heads, kvHeads, wholeQkv[0], wholeQkv[1], wholeQkv[2]);
+        float[] sharedOut;
+        for (int attempt = 0; ; attempt++) {
+            sharedOut = attention(run, sharedBatch, headDim, heads, kvHeads, sharedQkv[0], sharedQkv[1], sharedQkv[2]);
+            float[] again = attention(run, wholeBatch, headDim, heads, kvHeads, wholeQkv[0], wholeQkv[1], wholeQkv[2]);
+            if (java.util.Arrays.equals(again, wholeOut) || attempt == 10) {
+                break;
+            }
+            wholeOut = again;
+        }
+        for (int s = 0; s < rests.length; s++) {
+            float[] expected = java.util.Arrays.copyOfRange(wholeOut, (wholeBatch.start(s) + prefix) * qWidth,
+                    (wholeBatch.start(s) + prefix + rests[s]) * qWidth);
+            float[] actual = java.util.Arrays.copyOfRange(sharedOut, sharedBatch.start(s + 1) * qWidth,
+                    (sharedBatch.start(s + 1) + rests[s]) * qWidth);
+            assertArrayEquals(expected, actual, "sequence " + s + " continuing a prefix of " + prefix + " on " + subject);
+        }
+    }
+
     private static float[] attention(Run run, Batch batch, int headDim, int heads, int kvHeads, float[] q,
             float[] k, float[] v) {
         int tokens = batch.tokens();

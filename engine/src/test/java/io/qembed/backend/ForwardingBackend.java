@@ -26,6 +26,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public int sharedPrefixAlignment() {
+        return delegate.sharedPrefixAlignment();
+    }
+
+    @Override
     public Tensor upload(TensorView weight) {
         return delegate.upload(weight);
     }

@@ -5,6 +5,7 @@ import io.qembed.io.TensorView;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * A plain scalar implementation of every {@link Backend} operation, written for clarity: one loop
@@ -81,6 +82,12 @@ public final class ReferenceBackend implements Backend {
         public String toString() {
             return "[" + rows + ", " + cols + "] F32" + (stride == cols ? "" : " (row stride " + stride + ")");
         }
+    }
+
+    /** Its attention sums every key of a row at once, in double: a prefix of any length gives the same. */
+    @Override
+    public int sharedPrefixAlignment() {
+        return 1;
     }
 
     @Override
@@ -272,20 +279,20 @@ public final class ReferenceBackend implements Backend {
             Matrix q, Matrix k, Matrix v, int headDim, Batch batch, int t, Matrix out, boolean bf16Weights) {
         int heads = q.cols() / headDim;
         int group = heads / (k.cols() / headDim);
-        int start = t - batch.positions()[t];
+        int[] keys = visibleRows(batch, t);
         double scale = 1.0 / Math.sqrt(headDim);
         for (int h = 0; h < heads; h++) {
             int qc = h * headDim;
             int kc = (h / group) * headDim;
-            double[] scores = new double[t - start + 1];
+            double[] scores = new double[keys.length];
             double max = Double.NEGATIVE_INFINITY;
-            for (int j = start; j <= t; j++) {
+            for (int i = 0; i < keys.length; i++) {
                 double dot = 0;
                 for (int d = 0; d < headDim; d++) {
-                    dot += (double) q.get(t, qc + d) * k.get(j, kc + d);
+                    dot += (double) q.get(t, qc + d) * k.get(keys[i], kc + d);
                 }
-                scores[j - start] = dot * scale;
-                max = Math.max(max, scores[j - start]);
+                scores[i] = dot * scale;
+                max = Math.max(max, scores[i]);
             }
             double total = 0;
             for (int j = 0; j < scores.length; j++) {
@@ -297,12 +304,23 @@ public final class ReferenceBackend implements Backend {
             }
             for (int d = 0; d < headDim; d++) {
                 double sum = 0;
-                for (int j = start; j <= t; j++) {
-                    sum += scores[j - start] * v.get(j, kc + d);
+                for (int i = 0; i < keys.length; i++) {
+                    sum += scores[i] * v.get(keys[i], kc + d);
                 }
                 out.set(t, qc + d, (float) (sum / total));
             }
         }
+    }
+
+    /** The rows row t attends to: all of its sequence's prefix, if it continues one, then its own up to t. */
+    private static int[] visibleRows(Batch batch, int t) {
+        int s = 0;
+        while (batch.start(s) + batch.length(s) <= t) {
+            s++;
+        }
+        int p = batch.prefixOf(s);
+        IntStream prefix = p < 0 ? IntStream.empty() : IntStream.range(batch.start(p), batch.start(p) + batch.length(p));
+        return IntStream.concat(prefix, IntStream.rangeClosed(batch.start(s), t)).toArray();
     }
 
     @Override

@@ -83,6 +83,11 @@ class PassMemoryTest {
                 assertEquals(declared.activationBytes(), counting.peakOf(() -> reranker.forward(batch)));
                 assertEquals(Qwen3Model.passMemory(config, batch.tokens(), 3).activationBytes() + 3 * 2 * Float.BYTES,
                         declared.activationBytes());
+                // Sequences continuing a shared prefix: the pass holds what its tokens and sequences make, the
+                // prefix counted once, as a sequence of its own (more tokens than before: a workspace of its size).
+                Batch shared = Batch.of(List.of(new int[60], new int[] {5}, new int[] {6, 7}), new int[] {-1, 0, 0});
+                assertEquals(Qwen3Model.passMemory(config, reranker.outputRows(), 63, 3).activationBytes(),
+                        counting.peakOf(() -> reranker.forward(shared)));
             }
         }
     }

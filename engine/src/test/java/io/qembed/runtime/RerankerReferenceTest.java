@@ -9,6 +9,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.backend.cpu.CpuBackend;
 import io.qembed.runtime.RerankerReference.Case;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -76,6 +77,11 @@ class RerankerReferenceTest {
             RerankScore s = layout.reranker().rerank(c.query(), List.of(c.document()), options(c)).getFirst();
             assertEquals(0, s.index());
             assertEquals(c.tokenIds().length, s.tokens(), c.id());
+            // What was cut: the pair's length uncut less its length, 0 for the cases that fit.
+            int whole = layout.reranker().tokenize(c.query(), List.of(c.document()), options(c).withMaxLength(8192))
+                    .getFirst().length;
+            assertEquals(whole - c.tokenIds().length, s.truncatedTokens(), c.id());
+            assertEquals(c.maxLength() < 8192, s.truncatedTokens() > 0, c.id());
             RerankerReference.assertScore(expected.apply(c), s.score(), s.logit());
         }
     }
@@ -89,11 +95,20 @@ class RerankerReferenceTest {
         }
     }
 
-    /** All cases as one request of ids: one packed batch (5,700 tokens, under the CPU budget of 8,192). */
+    /**
+     * All cases as one request of ids: one packed batch (5,700 tokens, under the CPU budget of 8,192), in which
+     * the cases of one query and instruction continue their shared prefix (the empty document among them).
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("layouts")
     void allCasesFromIdsInOneBatch(String name, Layout layout, UnaryOperator<Case> expected) {
-        assertTrue(cases.stream().mapToInt(c -> c.tokenIds().length).sum() <= layout.reranker().info().batchTokens());
+        int total = cases.stream().mapToInt(c -> c.tokenIds().length).sum();
+        assertTrue(total <= layout.reranker().info().batchTokens());
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            SharedPrefixes grouping = new SharedPrefixes(cpu.sharedPrefixAlignment());
+            cases.forEach(c -> grouping.add(c.tokenIds()));
+            assertTrue(grouping.computedTokens() < total, "the batch shares prefixes");
+        }
         List<RerankScore> scores = layout.reranker().submitTokens(cases.stream().map(Case::tokenIds).toList()).join();
         assertEquals(cases.size(), scores.size());
         for (int i = 0; i < cases.size(); i++) {

@@ -92,6 +92,7 @@ class RerankCommandTest {
                     Case c = expected.get(g).get(i);
                     assertEquals(i, results.get(i).get("index").asInt(), "the documents' order");
                     assertEquals(c.tokenIds().length, results.get(i).get("tokens").asInt(), c.id());
+                    assertEquals(c.maxLength() < 8192, results.get(i).path("truncated_tokens").asInt() > 0, c.id());
                     double score = results.get(i).get("score").asDouble();
                     assertTrue(Math.abs(score - c.score()) <= RerankerReference.SCORE_BOUND, c.id() + ": " + score);
                 }

@@ -47,6 +47,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public int sharedPrefixAlignment() {
+        return FlashAttention.BK;
+    }
+
+    @Override
     public String name() {
         return "cpu";
     }

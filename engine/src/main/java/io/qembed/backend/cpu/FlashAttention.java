@@ -20,6 +20,10 @@ import jdk.incubator.vector.VectorOperators;
  * row maximum, row sums and the un-normalised output {@code [BQ, headDim]}. Both products run on the
  * register tiles of {@link MicroKernel}, as {@link Gemm} does; on the diagonal block each group of
  * {@link MicroKernel#MR} queries stops at its own last key.
+ *
+ * <p>A sequence that continues a shared prefix ({@link Batch#prefixOf}) first walks the prefix's key blocks,
+ * all visible, then its own from its first row: when the prefix is a multiple of {@link #BK} keys long, these
+ * are the blocks, and the sums, of the whole sequence packed alone.
  */
 final class FlashAttention {
     /** Query rows per micro-kernel tile. */
@@ -75,17 +79,17 @@ final class FlashAttention {
             gatherValues(v, headDim, kvHead, panels.firstKey(panel), panels.keys(panel));
         });
 
-        int[] blocks = queryBlocks(batch, panels);
+        int[] blocks = queryBlocks(batch);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
         for (int w = 0; w < outputs.length; w++) {
             outputs[w] = Gemm.grow(outputs[w], BQ * headDim);
         }
-        pool.forEach(blocks.length / 4 * heads, (worker, task) -> {
+        pool.forEach(blocks.length / 3 * heads, (worker, task) -> {
             int block = task / heads;
             int head = task % heads;
-            attendBlock(q, v, out, headDim, panels, blocks[4 * block], blocks[4 * block + 1],
-                    blocks[4 * block + 2], blocks[4 * block + 3], head, head / group, scale, worker);
+            attendBlock(q, v, out, headDim, panels, batch, blocks[3 * block + 2], blocks[3 * block],
+                    blocks[3 * block + 1], head, head / group, scale, worker);
         });
     }
 
@@ -188,11 +192,11 @@ final class FlashAttention {
     }
 
     /**
-     * Quadruples {@code (sequence start, first query, end of queries, first key panel of the sequence)}
-     * of all query blocks, those further into their sequence (more keys to attend over) first, so the
-     * last tasks handed out are short.
+     * Triples {@code (first query, end of queries, sequence)} of all query blocks, those with more keys to
+     * attend over (further into their sequence, its prefix counted) first, so the last tasks handed out are
+     * short.
      */
-    private static int[] queryBlocks(Batch batch, Panels panels) {
+    private static int[] queryBlocks(Batch batch) {
         int count = 0;
         for (int s = 0; s < batch.sequences(); s++) {
             count += Gemm.ceilDiv(batch.length(s), BQ);
@@ -201,49 +205,48 @@ final class FlashAttention {
         int n = 0;
         for (int s = 0; s < batch.sequences(); s++) {
             for (int qb = 0; qb * BQ < batch.length(s); qb++) {
-                keyed[n++] = ((long) (Integer.MAX_VALUE - qb) << 32) | s;
+                int keysBefore = batch.prefixLength(s) + qb * BQ;
+                keyed[n++] = ((long) (Integer.MAX_VALUE - keysBefore) << 32) | s;
             }
         }
         Arrays.sort(keyed);
-        int[] blocks = new int[4 * count];
+        int[] blocks = new int[3 * count];
         for (int b = 0; b < count; b++) {
             int s = (int) keyed[b];
-            int qb = Integer.MAX_VALUE - (int) (keyed[b] >>> 32);
-            blocks[4 * b] = batch.start(s);
-            blocks[4 * b + 1] = batch.start(s) + qb * BQ;
-            blocks[4 * b + 2] = Math.min(batch.start(s) + (qb + 1) * BQ, batch.start(s) + batch.length(s));
-            blocks[4 * b + 3] = panels.firstPanelOfSequence()[s];
+            int qb = (Integer.MAX_VALUE - (int) (keyed[b] >>> 32) - batch.prefixLength(s)) / BQ;
+            blocks[3 * b] = batch.start(s) + qb * BQ;
+            blocks[3 * b + 1] = Math.min(batch.start(s) + (qb + 1) * BQ, batch.start(s) + batch.length(s));
+            blocks[3 * b + 2] = s;
         }
         return blocks;
     }
 
-    /** Attention of queries {@code [i0, i1)} of one head over keys {@code [seqStart, i1)}, causal. */
-    private void attendBlock(FloatMatrix q, FloatMatrix v, FloatMatrix out, int headDim, Panels panels,
-            int seqStart, int i0, int i1, int firstPanel, int head, int kvHead, float scale, int worker) {
+    /**
+     * Attention of queries {@code [i0, i1)} of one head of {@code sequence} over all keys of the prefix it
+     * continues, if any, then its own keys up to {@code i1}, causal.
+     */
+    private void attendBlock(FloatMatrix q, FloatMatrix v, FloatMatrix out, int headDim, Panels panels, Batch batch,
+            int sequence, int i0, int i1, int head, int kvHead, float scale, int worker) {
         int nq = i1 - i0;
-        float[] s = scores[worker]; // [BQ, BK]
         float[] o = outputs[worker]; // [BQ, headDim]
-        float[] max = rowMax[worker];
         float[] sum = rowSum[worker];
         Arrays.fill(o, 0, nq * headDim, 0f);
-        Arrays.fill(max, 0, nq, Float.NEGATIVE_INFINITY);
+        Arrays.fill(rowMax[worker], 0, nq, Float.NEGATIVE_INFINITY);
         Arrays.fill(sum, 0, nq * LANES, 0f);
-        int qStart = q.rowStart(i0) + head * headDim;
-        int qStride = q.stride();
-        for (int j0 = seqStart; j0 < i1; j0 += BK) {
-            int j1 = Math.min(j0 + BK, i1);
-            int blockKeys = j1 - j0;
-            int offset = i0 - j0; // query row r sits at key index offset + r of this block
-            int panel = firstPanel + (j0 - seqStart) / BK;
-            scoreBlock(q.data(), qStart, qStride, nq, panels.start(panel, kvHead, headDim), panels.width(panel),
-                    headDim, offset, blockKeys, s);
-            for (int r = 0; r < nq; r++) {
-                int allowed = Math.min(blockKeys, offset + r + 1); // causal: keys up to the query itself
-                int width = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES) * LANES;
-                softmaxRow(s, r * BK, allowed, width, scale, max, sum, o, r * headDim, headDim);
+        int prefix = batch.prefixOf(sequence);
+        if (prefix >= 0) {
+            int first = panels.firstPanelOfSequence()[prefix];
+            for (int panel = first, end = first + Gemm.ceilDiv(batch.length(prefix), BK); panel < end; panel++) {
+                // Every key of the prefix precedes every query: an offset of BK leaves all of a block visible.
+                attendKeys(q, v, headDim, panels, panel, BK, i0, nq, head, kvHead, scale, worker);
             }
-            accumulateValues(s, nq, valuesByHead, (kvHead * v.rows() + j0) * headDim, headDim, offset, blockKeys, o,
-                    headDim);
+        }
+        int seqStart = batch.start(sequence);
+        int firstPanel = panels.firstPanelOfSequence()[sequence];
+        for (int j0 = seqStart; j0 < i1; j0 += BK) {
+            // query row r sits at key index i0 - j0 + r of this block
+            attendKeys(q, v, headDim, panels, firstPanel + (j0 - seqStart) / BK, i0 - j0, i0, nq, head, kvHead,
+                    scale, worker);
         }
         float[] os = out.data();
         for (int r = 0; r < nq; r++) {
@@ -258,6 +261,27 @@ final class FlashAttention {
                 os[dst + d] = o[src + d] * inv;
             }
         }
+    }
+
+    /**
+     * One online-softmax step of queries {@code [i0, i0 + nq)} over one key panel, query row r sitting at key
+     * index {@code offset + r} of it: later keys are masked, none when {@code offset >= BK}.
+     */
+    private void attendKeys(FloatMatrix q, FloatMatrix v, int headDim, Panels panels, int panel, int offset, int i0,
+            int nq, int head, int kvHead, float scale, int worker) {
+        float[] s = scores[worker]; // [BQ, BK]
+        float[] o = outputs[worker]; // [BQ, headDim]
+        int j0 = panels.firstKey(panel);
+        int blockKeys = Math.min(panels.keys(panel), i0 + nq - j0); // none after the block's last query
+        scoreBlock(q.data(), q.rowStart(i0) + head * headDim, q.stride(), nq, panels.start(panel, kvHead, headDim),
+                panels.width(panel), headDim, offset, blockKeys, s);
+        for (int r = 0; r < nq; r++) {
+            int allowed = Math.min(blockKeys, offset + r + 1); // causal: keys up to the query itself
+            int width = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES) * LANES;
+            softmaxRow(s, r * BK, allowed, width, scale, rowMax[worker], rowSum[worker], o, r * headDim, headDim);
+        }
+        accumulateValues(s, nq, valuesByHead, (kvHead * v.rows() + j0) * headDim, headDim, offset, blockKeys, o,
+                headDim);
     }
 
     /**

@@ -451,9 +451,17 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Uploads the batch's positions and sequence bounds, read by every layer's rope and attention. */
+    /**
+     * Uploads the batch's positions and sequence bounds, read by every layer's rope and attention. A batch whose
+     * sequences continue shared prefixes is refused: the attention kernel reads every sequence from its own
+     * first row ({@link #sharedPrefixAlignment} is 0), so callers compute whole sequences here.
+     */
     @Override
     public BoundBatch bind(Batch batch) {
+        if (batch.hasPrefixes()) {
+            throw new IllegalArgumentException("bind: the CUDA backend does not compute sequences that continue a"
+                    + " shared prefix; pack whole sequences");
+        }
         begin();
         DeviceBuffer positions = uploadInts(batch.positions());
         try {
