@@ -2,6 +2,7 @@ package io.qembed.cli;
 
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
+import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.eval.DatasetException;
 import io.qembed.eval.Datasets;
@@ -77,28 +78,26 @@ public final class WhitenFitCommand implements Runnable {
     @Override
     public void run() {
         TransformMethod m = parseMethod(method);
-        if (instruction != null && promptName != null) {
-            throw new UserException("give either --instruction or --prompt-name, not both");
-        }
         if (dims < 0 || inputDimensions < 0) {
             throw new UserException("--dims and --input-dimensions must not be negative");
         }
         embedding.validate();
+        EmbedOptions options = corpusOptions();
         if (!(eps >= 0) || Double.isInfinite(eps)) {
             throw new UserException("--eps must be a finite number >= 0, got " + eps);
         }
         source.requireFile(); // before the model loads
         UserException.fromEngine("fit", () -> {
             try (Embedder embedder = engine.open()) {
-                fit(embedder, m);
+                fit(embedder, m, options);
             }
         });
     }
 
-    private void fit(Embedder embedder, TransformMethod m) {
+    private void fit(Embedder embedder, TransformMethod m, EmbedOptions options) {
         ModelInfo info = embedder.info();
         CovarianceAccumulator stats = source.corpus != null
-                ? embedCorpus(embedder, info)
+                ? embedCorpus(embedder, info, options)
                 : readEmbeddings(info);
         if (!embedding.noProgress) {
             // Seconds at 1024 dimensions, minutes at 4096: say what is happening.
@@ -141,17 +140,27 @@ public final class WhitenFitCommand implements Runnable {
         return d;
     }
 
-    private CovarianceAccumulator embedCorpus(Embedder embedder, ModelInfo info) {
+    /**
+     * How the corpus is embedded: full-size, un-normalised vectors, whose first d values the accumulator reads,
+     * exactly what the runtime hands the transform. Built before the model loads, so a refused combination
+     * (an instruction and a prompt name) ends the command at once.
+     */
+    private EmbedOptions corpusOptions() {
+        try {
+            return EmbedOptions.builder()
+                    .instruction(instruction)
+                    .promptName(promptName)
+                    .normalize(false)
+                    .truncate(true)
+                    .maxTokens(embedding.maxTokens)
+                    .build();
+        } catch (InvalidRequestException e) {
+            throw new UserException(e.getMessage());
+        }
+    }
+
+    private CovarianceAccumulator embedCorpus(Embedder embedder, ModelInfo info, EmbedOptions options) {
         int d = resolveInputDimensions(info, info.dimensions());
-        // Full-size, un-normalised vectors: the accumulator reads their first d values, exactly what
-        // the runtime hands the transform.
-        EmbedOptions options = EmbedOptions.builder()
-                .instruction(instruction)
-                .promptName(promptName)
-                .normalize(false)
-                .truncate(true)
-                .maxTokens(embedding.maxTokens)
-                .build();
         options.check(info); // before embedding anything: a corpus can take hours
         CovarianceAccumulator stats = new CovarianceAccumulator(d);
         embedding.embedCorpus(embedder, source.corpus, options, stats::addAll);

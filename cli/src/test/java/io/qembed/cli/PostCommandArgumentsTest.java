@@ -36,7 +36,7 @@ class PostCommandArgumentsTest {
         CliRun both = CliRun.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus", "a",
                 "--instruction", "t", "--prompt-name", "query");
         assertEquals(2, both.exitCode());
-        assertTrue(both.err().contains("either --instruction or --prompt-name"), both.err());
+        assertTrue(both.err().contains("give either an instruction or a prompt name, not both"), both.err());
         CliRun missing = CliRun.run("whiten", "fit", "--model", MODEL, "--out", "x", "--corpus",
                 dir.resolve("absent.jsonl").toString());
         assertEquals(2, missing.exitCode());
