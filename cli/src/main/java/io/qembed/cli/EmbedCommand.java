@@ -50,13 +50,7 @@ public final class EmbedCommand implements Callable<Integer> {
 
     @Mixin EngineOptions engine;
 
-    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
-            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
-    String input;
-
-    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
-            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
-    String output;
+    @Mixin JsonLinesFiles files;
 
     @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N",
             description = "Matryoshka size, 32..hidden (default: ${DEFAULT-VALUE}, the model's full size).")
@@ -104,8 +98,8 @@ public final class EmbedCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         EmbedOptions options = options();
-        try (BufferedReader in = Io.reader(input);
-                OutputStream out = Io.output(output);
+        try (BufferedReader in = files.reader();
+                OutputStream out = files.writer();
                 JsonGenerator gen = json.createGenerator(out).setRootValueSeparator(null);
                 Embedder embedder = engine.open()) {
             List<Line> chunk = new ArrayList<>(CHUNK);

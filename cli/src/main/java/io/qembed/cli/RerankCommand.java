@@ -54,13 +54,7 @@ public final class RerankCommand implements Callable<Integer> {
 
     @Mixin BackendOptions backend;
 
-    @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
-            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
-    String input;
-
-    @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
-            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
-    String output;
+    @Mixin JsonLinesFiles files;
 
     @Option(names = "--instruction", paramLabel = "TEXT",
             description = "Instruction of lines that give none (default: the model card's, " + "\""
@@ -88,8 +82,8 @@ public final class RerankCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         RerankOptions defaults = options(instruction);
-        try (BufferedReader in = Io.reader(input);
-                OutputStream out = Io.output(output);
+        try (BufferedReader in = files.reader();
+                OutputStream out = files.writer();
                 JsonGenerator gen = json.createGenerator(out).setRootValueSeparator(null);
                 Reranker reranker = Models.openReranker(model, backend.config())) {
             ArrayDeque<Pending> pending = new ArrayDeque<>();

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -52,13 +53,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = "--input", paramLabel = "FILE", defaultValue = "-",
-            description = "JSONL input, - for stdin (default: ${DEFAULT-VALUE}).")
-    String input;
-
-    @Option(names = "--output", paramLabel = "FILE", defaultValue = "-",
-            description = "JSONL output, - for stdout (default: ${DEFAULT-VALUE}).")
-    String output;
+    @Mixin JsonLinesFiles files;
 
     @Option(names = "--no-special", description = "Leave out the post-processor's special tokens.")
     boolean noSpecial;
@@ -103,9 +98,9 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     private void tokenize(Tokenizer tokenizer) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        String inputName = Io.inputName(input);
-        try (BufferedReader reader = Io.reader(input);
-                OutputStream out = Io.output(output);
+        String inputName = Io.inputName(files.input);
+        try (BufferedReader reader = files.reader();
+                OutputStream out = files.writer();
                 JsonGenerator writer = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
             writer.setRootValueSeparator(null);
             String line;
