@@ -51,8 +51,8 @@ public interface Reranker extends AutoCloseable {
     /**
      * Queues the pairs (query, each document) for scoring. Validation errors ({@link
      * InvalidRequestException}, naming the field and the document's index) and a full queue ({@link
-     * OverloadedException}) are thrown at once; the future completes with one score per document, sorted by
-     * score (highest first; equal scores keep the documents' order) and cut to {@link RerankOptions#topN},
+     * OverloadedException}) are thrown at once; the future completes with one score per document, ranked
+     * {@link RerankScore#BEST_FIRST} and cut to {@link RerankOptions#topN},
      * or exceptionally with an {@link EmbedException}.
      */
     CompletableFuture<List<RerankScore>> submit(String query, List<String> documents, RerankOptions options);

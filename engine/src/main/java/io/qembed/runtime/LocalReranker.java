@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -156,11 +155,7 @@ public final class LocalReranker implements Reranker {
     public CompletableFuture<List<RerankScore>> submit(String query, List<String> documents, RerankOptions options) {
         List<TokenizedInput> pairs = pairs(query, documents, options);
         int topN = options.topN();
-        return queue.submit(pairs, LocalReranker::logits).thenApply(result -> {
-            List<RerankScore> scores = new ArrayList<>(scores(result));
-            scores.sort(Comparator.comparingDouble(RerankScore::score).reversed()); // stable: ties keep their order
-            return topN > 0 && topN < scores.size() ? List.copyOf(scores.subList(0, topN)) : List.copyOf(scores);
-        });
+        return queue.submit(pairs, LocalReranker::logits).thenApply(result -> RerankScore.best(scores(result), topN));
     }
 
     @Override

@@ -460,7 +460,7 @@ public final class EmbeddingServer implements AutoCloseable {
             record.promptTokens = tokens;
             metrics.promptTokens.inc(tokens);
             metrics.rerankedDocuments.labelValues(record.prompt).inc(scores.size());
-            byte[] body = r.write(request, RerankRoute.ranked(scores, request.topN()), tokens);
+            byte[] body = r.write(request, RerankScore.best(scores, request.topN()), tokens);
             ctx.header("x-prompt-tokens", Integer.toString(tokens));
             ctx.header("x-total-time-ms",
                     Double.toString(RequestRecord.millis(System.nanoTime() - record.startNanos)));

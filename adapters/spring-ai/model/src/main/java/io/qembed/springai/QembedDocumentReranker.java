@@ -85,13 +85,10 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
                     context.scored(all);
                     return all;
                 });
-        List<Document> reranked = new ArrayList<>();
-        for (RerankScore score : scores) {
-            if (score.score() >= minScore && (topN == 0 || reranked.size() < topN)) {
-                reranked.add(documents.get(score.index()).mutate().score(score.score()).build());
-            }
-        }
-        return reranked;
+        List<RerankScore> kept = scores.stream().filter(s -> s.score() >= minScore).toList();
+        return RerankScore.best(kept, topN).stream()
+                .map(s -> documents.get(s.index()).mutate().score(s.score()).build())
+                .toList();
     }
 
     /** The reranker underneath. */
