@@ -165,7 +165,10 @@ public final class SparkEmbedder implements Serializable {
         return engine.threads() > 0 ? engine : engine.withThreads(defaultThreads);
     }
 
-    /** The embedding options, with the transform of {@link Builder#postProcessor(String)} loaded on this executor (or null). */
+    /**
+     * The embedding options, with the transform of {@link Builder#postProcessor(String)} as loaded on this
+     * executor (null: none).
+     */
     EmbedOptions options(PostProcessor loaded) {
         return loaded == null ? options : options.toBuilder().postProcessor(loaded).build();
     }

@@ -9,6 +9,7 @@ import io.qembed.api.Reranker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 import org.springframework.ai.document.Document;
 import org.springframework.ai.rag.Query;
 import org.springframework.ai.rag.postretrieval.document.DocumentPostProcessor;
@@ -88,7 +89,7 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
         List<RerankScore> kept = scores.stream().filter(s -> s.score() >= minScore).toList();
         return RerankScore.best(kept, topN).stream()
                 .map(s -> documents.get(s.index()).mutate().score(s.score()).build())
-                .toList();
+                .collect(Collectors.toCollection(ArrayList::new));
     }
 
     /** The reranker underneath. */
