@@ -8,17 +8,17 @@ import io.qembed.tokenizer.TruncationSide;
  * @param instruction the task description in the prompt (null for the model card's default, {@value
  *     #DEFAULT_INSTRUCTION})
  * @param maxLength the longest pair in tokens, prompt included; the formatted query and document are cut
- *     to fit as {@code truncationDirection} says (0 for the default, {@value #DEFAULT_MAX_LENGTH}, or the model's maximum where that
- *     is less)
+ *     to fit as {@code truncationDirection} says (0 for the default, {@value #DEFAULT_MAX_LENGTH}, or the
+ *     model's maximum where that is less)
  * @param topN how many of the best scores to return (0 for all)
  * @param specialTokensAsText read special-token strings such as {@code <|im_start|>} in the query and the
  *     documents as plain text, so that a document cannot inject chat turns (false by default: the
  *     reference implementation reads them as special tokens)
  * @param truncationDirection where a pair longer than its max length is cut (null for the default): {@link
- *     TruncationSide#RIGHT} (the default, the model card's) cuts the formatted instruction, query and document from their end, the
- *     document's last tokens first; {@link TruncationSide#LEFT} cuts the document's first tokens instead and keeps
- *     its end (where the instruction and query alone do not fit, the pair is cut as with {@code RIGHT}). The
- *     prompt's fixed beginning and end are never cut.
+ *     TruncationSide#RIGHT} (the default, the model card's) cuts the formatted instruction, query and document
+ *     from their end, the document's last tokens first; {@link TruncationSide#LEFT} cuts the document's first
+ *     tokens instead and keeps its end (where the instruction and query alone do not fit, the pair is cut as
+ *     with {@code RIGHT}). The prompt's fixed beginning and end are never cut.
  */
 public record RerankOptions(String instruction, int maxLength, int topN, boolean specialTokensAsText,
         TruncationSide truncationDirection) {

@@ -8,7 +8,8 @@ import io.qembed.tokenizer.TruncationSide;
 /**
  * The Qwen3-Reranker's prompt, as the model card builds it: {@code prefix + tokens(format(instruction,
  * query, document)) + suffix}, where the middle part is cut from its end to fit {@code maxLength} (or, on
- * request, at the document's beginning) and the prefix and suffix are never cut. The model answers "yes" or "no" after the suffix.
+ * request, at the document's beginning) and the prefix and suffix are never cut. The model answers "yes" or
+ * "no" after the suffix.
  */
 public final class RerankPrompt {
     /** The system turn and the opening of the user turn. */

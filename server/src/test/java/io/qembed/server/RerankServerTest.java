@@ -260,7 +260,8 @@ class RerankServerTest {
 
     @Test
     void aBadTruncationDirectionIsNamedWithTheValuesItMayTake() {
-        Http.Response r = http.post("/rerank", "{\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":\"middle\"}");
+        Http.Response r =
+                http.post("/rerank", "{\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":\"middle\"}");
         assertError(r, 400, "truncation_direction");
         String message = r.error().get("message").asText();
         assertTrue(message.contains("'right' or 'left'") && message.contains("'middle'"), message);

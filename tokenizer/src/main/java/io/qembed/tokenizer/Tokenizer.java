@@ -127,7 +127,8 @@ public final class Tokenizer {
 
     private void encodeAsPlainText(String text, IntList ids, IntList starts, IntList ends) {
         boolean plain = normalizationCannotChange(text);
-        encodeSegment(plain ? text : Surrogates.replaceUnpaired(text), 0, text.length(), plain, false, ids, starts, ends);
+        String repaired = plain ? text : Surrogates.replaceUnpaired(text);
+        encodeSegment(repaired, 0, text.length(), plain, false, ids, starts, ends);
     }
 
     /** The number of tokens {@link #encode(String, boolean)} gives. */
