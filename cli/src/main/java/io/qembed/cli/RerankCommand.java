@@ -12,6 +12,7 @@ import io.qembed.api.OverloadedException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.cli.options.BackendOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -133,7 +134,7 @@ public final class RerankCommand implements Callable<Integer> {
 
     private static CompletableFuture<List<RerankScore>> submit(Reranker reranker, Line line, RerankOptions options) {
         try {
-            return reranker.submit(line.query(), line.documents(), options);
+            return reranker.submit(line.query(), line.documents(), options).thenApply(Rerankings::scores);
         } catch (InvalidRequestException e) {
             if ("max_length".equals(e.param())) {
                 throw new UserException("--max-length: " + e.getMessage());

@@ -11,8 +11,9 @@ import java.util.List;
  * @param score {@code sigmoid(logit("yes") - logit("no"))}, in [0, 1]
  * @param logit {@code logit("yes") - logit("no")}: the score before the sigmoid (TEI's raw score)
  * @param tokens the tokens of the pair the model saw, prompt and truncation included
- * @param truncatedTokens tokens cut from the end of the formatted instruction, query and document to fit the
- *     pair's max length (the document's last ones first); 0 when nothing was cut, and for pairs given as ids
+ * @param truncatedTokens tokens cut from the formatted instruction, query and document to fit the pair's max
+ *     length (the document's last ones first, or its first ones with {@link RerankOptions#truncationDirection}
+ *     {@code LEFT}); 0 when nothing was cut, and for pairs given as ids
  */
 public record RerankScore(int index, double score, double logit, int tokens, int truncatedTokens) {
 

@@ -52,20 +52,20 @@ public interface Reranker extends AutoCloseable {
      * Queues the pairs (query, each document) for scoring. Validation errors ({@link
      * InvalidRequestException}, naming the field and the document's index) and a full queue ({@link
      * OverloadedException}) are thrown at once; the future completes with one score per document, ranked
-     * {@link RerankScore#BEST_FIRST} and cut to {@link RerankOptions#topN},
-     * or exceptionally with an {@link EmbedException}.
+     * {@link RerankScore#BEST_FIRST} and cut to {@link RerankOptions#topN}, with the tokens read and the time
+     * queued and computed, or exceptionally with an {@link EmbedException}.
      */
-    CompletableFuture<List<RerankScore>> submit(String query, List<String> documents, RerankOptions options);
+    CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options);
 
     /**
      * Queues already formatted pairs as token ids (prefix, formatted query and document, suffix: what
      * {@link #tokenize} returns) and completes with one score per sequence, in the given order.
      */
-    CompletableFuture<List<RerankScore>> submitTokens(List<int[]> pairTokenIds);
+    CompletableFuture<Rerankings> submitTokens(List<int[]> pairTokenIds);
 
-    /** Scores and sorts as {@link #submit} does, and waits for the result. */
+    /** Scores and sorts as {@link #submit} does, waits for the result, and returns the scores alone. */
     default List<RerankScore> rerank(String query, List<String> documents, RerankOptions options) {
-        return join(submit(query, documents, options));
+        return join(submit(query, documents, options)).scores();
     }
 
     /** {@link #rerank(String, List, RerankOptions)} with the default options. */

@@ -11,6 +11,7 @@ import io.qembed.api.ModelLoadException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.api.RerankerInfo;
 import io.qembed.api.TokenizedInput;
 import io.qembed.backend.Backend;
@@ -152,14 +153,15 @@ public final class LocalReranker implements Reranker {
     }
 
     @Override
-    public CompletableFuture<List<RerankScore>> submit(String query, List<String> documents, RerankOptions options) {
+    public CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options) {
         List<TokenizedInput> pairs = pairs(query, documents, options);
         int topN = options.topN();
-        return queue.submit(pairs, LocalReranker::logits).thenApply(result -> RerankScore.best(scores(result), topN));
+        return queue.submit(pairs, LocalReranker::logits)
+                .thenApply(result -> rerankings(RerankScore.best(scores(result), topN), result));
     }
 
     @Override
-    public CompletableFuture<List<RerankScore>> submitTokens(List<int[]> pairTokenIds) {
+    public CompletableFuture<Rerankings> submitTokens(List<int[]> pairTokenIds) {
         requireOpen();
         if (pairTokenIds == null || pairTokenIds.isEmpty()) {
             throw new InvalidRequestException("no pairs given", "input");
@@ -181,7 +183,7 @@ public final class LocalReranker implements Reranker {
             }
             pairs.add(new TokenizedInput(ids.clone(), 0));
         }
-        return queue.submit(pairs, LocalReranker::logits).thenApply(LocalReranker::scores);
+        return queue.submit(pairs, LocalReranker::logits).thenApply(result -> rerankings(scores(result), result));
     }
 
     @Override
@@ -209,7 +211,8 @@ public final class LocalReranker implements Reranker {
             if (document == null) {
                 throw new InvalidRequestException("document", i, "is null", "documents");
             }
-            pairs.add(prompt.tokenize(instruction, query, document, maxLength, options.specialTokensAsText()));
+            pairs.add(prompt.tokenize(instruction, query, document, maxLength, options.specialTokensAsText(),
+                    options.truncationDirection()));
         }
         return pairs;
     }
@@ -237,6 +240,11 @@ public final class LocalReranker implements Reranker {
     /** The queue's rows are the logits of "yes" and "no": kept as they are. */
     private static float[] logits(float[] yesNo) {
         return yesNo;
+    }
+
+    /** The scores with the queue's accounting of all the pairs. */
+    private static Rerankings rerankings(List<RerankScore> scores, Embeddings result) {
+        return new Rerankings(scores, result.promptTokens(), result.queueNanos(), result.inferenceNanos());
     }
 
     /** One score per pair, in the pairs' order, from the logits of "yes" and "no" at each last token. */

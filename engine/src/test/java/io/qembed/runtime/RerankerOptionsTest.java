@@ -12,11 +12,14 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.runtime.RerankerReference.Case;
 import io.qembed.testing.TestFixtures;
+import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,6 +101,70 @@ class RerankerOptionsTest {
         }
         assertArrayEquals(whole, reranker.tokenize(c.query(), List.of(c.document()),
                 RerankOptions.defaults().withMaxLength(whole.length)).getFirst());
+    }
+
+    /**
+     * Truncation from the left keeps the prompt, the instruction and the query whole and cuts the document's
+     * first tokens: the pair is the whole pair's beginning up to the document (what the pair of an empty document
+     * has, less the space it ends in, which a document's first word takes) and the whole pair's end.
+     */
+    @Test
+    void leftTruncationCutsTheDocumentsBeginning() {
+        for (String id : List.of("long-document-3000", "emoji", "special-im-end-in-document")) {
+            Case c = byId(id);
+            for (boolean asText : new boolean[] {false, true}) {
+                RerankOptions options = RerankOptions.defaults().withInstruction(c.instruction())
+                        .withSpecialTokensAsText(asText);
+                int[] whole = reranker.tokenize(c.query(), List.of(c.document()), options).getFirst();
+                int head = reranker.tokenize(c.query(), List.of(""), options).getFirst().length - 9 - 1;
+                for (int maxLength : new int[] {head + 9 + 1, head + 9 + 5, whole.length - 1}) {
+                    RerankOptions left = options.withMaxLength(maxLength).withTruncationDirection(TruncationSide.LEFT);
+                    int[] cut = reranker.tokenize(c.query(), List.of(c.document()), left).getFirst();
+                    int[] expected = IntStream.concat(Arrays.stream(whole, 0, head),
+                            Arrays.stream(whole, whole.length - (maxLength - head), whole.length)).toArray();
+                    assertArrayEquals(expected, cut, id + " as text " + asText + " max " + maxLength);
+                    RerankScore s = reranker.rerank(c.query(), List.of(c.document()), left).getFirst();
+                    assertEquals(maxLength, s.tokens());
+                    assertEquals(whole.length - maxLength, s.truncatedTokens());
+                }
+                // Where the instruction and query alone do not fit, the pair is cut at its end either way.
+                RerankOptions tight = options.withMaxLength(head + 9 - 2);
+                assertArrayEquals(reranker.tokenize(c.query(), List.of(c.document()), tight).getFirst(),
+                        reranker.tokenize(c.query(), List.of(c.document()),
+                                tight.withTruncationDirection(TruncationSide.LEFT)).getFirst(), id);
+            }
+        }
+        // A pair that fits is the same either way.
+        Case fits = byId("en-capital");
+        assertArrayEquals(fits.tokenIds(), reranker.tokenize(fits.query(), List.of(fits.document()),
+                RerankOptions.defaults().withTruncationDirection(TruncationSide.LEFT)).getFirst());
+    }
+
+    /**
+     * A result carries the tokens of every pair read, those top-n leaves out of the answer too, and its times
+     * in the queue and in the batches, which fit in the time the call took.
+     */
+    @Test
+    void resultsCarryTheTokensReadAndTheirTimes() {
+        List<String> documents = List.of("a", "The capital of China is Beijing.", "");
+        long start = System.nanoTime();
+        Rerankings all = reranker.submit("q", documents, RerankOptions.defaults()).join();
+        long allNanos = System.nanoTime() - start;
+        int tokens = all.scores().stream().mapToInt(RerankScore::tokens).sum();
+        assertEquals(tokens, all.promptTokens());
+        Rerankings top = reranker.submit("q", documents, RerankOptions.defaults().withTopN(1)).join();
+        assertEquals(1, top.scores().size());
+        assertEquals(tokens, top.promptTokens());
+        start = System.nanoTime();
+        Rerankings ids = reranker.submitTokens(reranker.tokenize("q", documents, RerankOptions.defaults())).join();
+        long idsNanos = System.nanoTime() - start;
+        assertEquals(tokens, ids.promptTokens());
+        for (Rerankings r : List.of(all, top, ids)) {
+            assertTrue(r.queueNanos() >= 0, r.toString());
+            assertTrue(r.inferenceNanos() > 0, r.toString());
+        }
+        assertTrue(all.queueNanos() + all.inferenceNanos() <= allNanos);
+        assertTrue(ids.queueNanos() + ids.inferenceNanos() <= idsNanos);
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.backend.cpu.CpuBackend;
 import io.qembed.runtime.RerankerReference.Case;
 import java.util.List;
@@ -90,7 +91,7 @@ class RerankerReferenceTest {
     @MethodSource("layouts")
     void everyCaseFromIdsAlone(String name, Layout layout, UnaryOperator<Case> expected) {
         for (Case c : cases) {
-            RerankScore s = layout.reranker().submitTokens(List.of(c.tokenIds())).join().getFirst();
+            RerankScore s = layout.reranker().submitTokens(List.of(c.tokenIds())).join().scores().getFirst();
             RerankerReference.assertScore(expected.apply(c), s.score(), s.logit());
         }
     }
@@ -109,7 +110,8 @@ class RerankerReferenceTest {
             cases.forEach(c -> grouping.add(c.tokenIds()));
             assertTrue(grouping.computedTokens() < total, "the batch shares prefixes");
         }
-        List<RerankScore> scores = layout.reranker().submitTokens(cases.stream().map(Case::tokenIds).toList()).join();
+        List<RerankScore> scores =
+                layout.reranker().submitTokens(cases.stream().map(Case::tokenIds).toList()).join().scores();
         assertEquals(cases.size(), scores.size());
         for (int i = 0; i < cases.size(); i++) {
             assertEquals(i, scores.get(i).index(), "ids come back in their order");
@@ -122,11 +124,11 @@ class RerankerReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("layouts")
     void allCasesFromTextAtOnce(String name, Layout layout, UnaryOperator<Case> expected) {
-        List<CompletableFuture<List<RerankScore>>> futures = cases.stream()
+        List<CompletableFuture<Rerankings>> futures = cases.stream()
                 .map(c -> layout.reranker().submit(c.query(), List.of(c.document()), options(c)))
                 .toList();
         for (int i = 0; i < cases.size(); i++) {
-            RerankScore s = futures.get(i).join().getFirst();
+            RerankScore s = futures.get(i).join().scores().getFirst();
             RerankerReference.assertScore(expected.apply(cases.get(i)), s.score(), s.logit());
         }
     }

@@ -18,6 +18,7 @@ import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.api.TokenizedInput;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -405,25 +406,34 @@ public final class EmbeddingServer implements AutoCloseable {
                 throw refusal.apply(e);
             }
 
-            record.promptTokens = result.promptTokens();
-            record.queueNanos = result.queueNanos();
-            record.inferenceNanos = result.inferenceNanos();
-            metrics.promptTokens.inc(result.promptTokens());
-            metrics.queueSeconds.observe(result.queueNanos() / 1e9);
-            metrics.inferenceSeconds.observe(result.inferenceNanos() / 1e9);
+            account(record, result.promptTokens(), result.queueNanos(), result.inferenceNanos());
             metrics.embeddings.labelValues(Integer.toString(record.dimensions), record.prompt, record.encoding)
                     .inc(record.inputs);
 
             byte[] body = writer.apply(result);
-            ctx.header("x-queue-time-ms", Double.toString(RequestRecord.millis(result.queueNanos())));
-            ctx.header("x-inference-time-ms", Double.toString(RequestRecord.millis(result.inferenceNanos())));
-            ctx.header("x-prompt-tokens", Integer.toString(result.promptTokens()));
-            ctx.header("x-total-time-ms",
-                    Double.toString(RequestRecord.millis(System.nanoTime() - record.startNanos)));
+            timingHeaders(ctx, record);
             ctx.contentType(JSON_TYPE).result(body);
         } finally {
             permits.release();
         }
+    }
+
+    /** Puts the engine's accounting of a request in its access-log record and in the metrics, by route. */
+    private void account(RequestRecord record, int promptTokens, long queueNanos, long inferenceNanos) {
+        record.promptTokens = promptTokens;
+        record.queueNanos = queueNanos;
+        record.inferenceNanos = inferenceNanos;
+        metrics.promptTokens.inc(promptTokens);
+        metrics.queueSeconds.labelValues(record.route).observe(queueNanos / 1e9);
+        metrics.inferenceSeconds.labelValues(record.route).observe(inferenceNanos / 1e9);
+    }
+
+    /** The headers with the tokens read and the times of an answer, from its {@linkplain #account accounted} record. */
+    private static void timingHeaders(Context ctx, RequestRecord record) {
+        ctx.header("x-queue-time-ms", Double.toString(RequestRecord.millis(record.queueNanos)));
+        ctx.header("x-inference-time-ms", Double.toString(RequestRecord.millis(record.inferenceNanos)));
+        ctx.header("x-prompt-tokens", Integer.toString(record.promptTokens));
+        ctx.header("x-total-time-ms", Double.toString(RequestRecord.millis(System.nanoTime() - record.startNanos)));
     }
 
     /** Takes one of the concurrency slots for the engine's part of a request, or refuses it with 429. */
@@ -454,16 +464,12 @@ public final class EmbeddingServer implements AutoCloseable {
             record.user = request.user();
             metrics.inputsPerRequest.observe(record.inputs);
 
-            List<RerankScore> scores = exchange.await(r.submit(request));
+            Rerankings result = exchange.await(r.submit(request));
 
-            int tokens = scores.stream().mapToInt(RerankScore::tokens).sum();
-            record.promptTokens = tokens;
-            metrics.promptTokens.inc(tokens);
-            metrics.rerankedDocuments.labelValues(record.prompt).inc(scores.size());
-            byte[] body = r.write(request, RerankScore.best(scores, request.topN()), tokens);
-            ctx.header("x-prompt-tokens", Integer.toString(tokens));
-            ctx.header("x-total-time-ms",
-                    Double.toString(RequestRecord.millis(System.nanoTime() - record.startNanos)));
+            account(record, result.promptTokens(), result.queueNanos(), result.inferenceNanos());
+            metrics.rerankedDocuments.labelValues(record.prompt).inc(result.scores().size());
+            byte[] body = r.write(request, RerankScore.best(result.scores(), request.topN()), result.promptTokens());
+            timingHeaders(ctx, record);
             ctx.contentType(JSON_TYPE).result(body);
         } finally {
             permits.release();

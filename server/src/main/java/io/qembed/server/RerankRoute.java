@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.api.RerankerInfo;
 import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
@@ -101,9 +102,8 @@ final class RerankRoute {
         String user = RequestParser.optionalString(body, "user");
         if (shape == Shape.TEI) {
             TruncationSide direction = RequestParser.truncationSide(body, "truncation_direction");
-            if (direction == TruncationSide.LEFT) {
-                throw ApiException.invalid("'truncation_direction' must be 'right' (the formatted pair is cut at"
-                        + " its end), got 'left'", "truncation_direction");
+            if (direction != null) {
+                options = options.withTruncationDirection(direction);
             }
             return new Request(shape, query, documents, options,
                     orDefault(RequestParser.optionalBoolean(body, "return_text"), false),
@@ -157,10 +157,10 @@ final class RerankRoute {
     }
 
     /**
-     * Hands the pairs to the reranker; completes with every document's score, in no particular order.
-     * Validation errors and a full queue are thrown at once.
+     * Hands the pairs to the reranker; completes with every document's score, in no particular order, and the
+     * reranker's accounting. Validation errors and a full queue are thrown at once.
      */
-    CompletableFuture<List<RerankScore>> submit(Request request) {
+    CompletableFuture<Rerankings> submit(Request request) {
         RerankOptions options = request.options().withTopN(0);
         if (request.maxTokensPerDoc() > 0) {
             options = options.withMaxLength(maxLengthForDocuments(request, request.maxTokensPerDoc()));

@@ -31,13 +31,15 @@ final class ServerMetrics {
             .register(registry);
     final Histogram queueSeconds = Histogram.builder()
             .name("qembed_queue_duration_seconds")
-            .help("Time an embeddings request waited in the engine's queue")
+            .help("Time an embeddings or rerank request waited in the engine's queue, by route")
+            .labelNames("route")
             .classicOnly()
             .classicUpperBounds(SECONDS)
             .register(registry);
     final Histogram inferenceSeconds = Histogram.builder()
             .name("qembed_inference_duration_seconds")
-            .help("Time spent in the batches that carried an embeddings request")
+            .help("Time spent in the batches that carried an embeddings or rerank request, by route")
+            .labelNames("route")
             .classicOnly()
             .classicUpperBounds(SECONDS)
             .register(registry);

@@ -8,10 +8,10 @@ import io.qembed.api.OverloadedException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import io.qembed.api.RerankerInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -56,22 +56,19 @@ final class FakeReranker implements Reranker {
     }
 
     @Override
-    public CompletableFuture<List<RerankScore>> submit(String query, List<String> documents, RerankOptions options) {
+    public CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options) {
         List<int[]> pairs = tokenize(query, documents, options);
-        return score(pairs).thenApply(scores -> {
-            List<RerankScore> sorted = scores.stream()
-                    .sorted(Comparator.comparingDouble(RerankScore::score).reversed())
-                    .toList();
-            return options.topN() > 0 && options.topN() < sorted.size() ? sorted.subList(0, options.topN()) : sorted;
-        });
+        return score(pairs).thenApply(result -> new Rerankings(RerankScore.best(result.scores(), options.topN()),
+                result.promptTokens(), result.queueNanos(), result.inferenceNanos()));
     }
 
     @Override
-    public CompletableFuture<List<RerankScore>> submitTokens(List<int[]> pairTokenIds) {
+    public CompletableFuture<Rerankings> submitTokens(List<int[]> pairTokenIds) {
         return score(pairTokenIds);
     }
 
-    private CompletableFuture<List<RerankScore>> score(List<int[]> pairs) {
+    /** Scores on the worker: the time until it starts (and the gate opens) is queued, the rest computed. */
+    private CompletableFuture<Rerankings> score(List<int[]> pairs) {
         if (closed) {
             throw new EngineClosedException("closed");
         }
@@ -79,12 +76,14 @@ final class FakeReranker implements Reranker {
             throw new OverloadedException("the queue is full");
         }
         submits.incrementAndGet();
+        long submitted = System.nanoTime();
         return CompletableFuture.supplyAsync(() -> {
             try {
                 gate.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            long start = System.nanoTime();
             if (failing) {
                 throw new EmbedException("backend fault");
             }
@@ -96,7 +95,8 @@ final class FakeReranker implements Reranker {
                 double logit = logit(pairs.get(i));
                 scores.add(new RerankScore(i, 1 / (1 + Math.exp(-logit)), logit, pairs.get(i).length));
             }
-            return scores;
+            int tokens = pairs.stream().mapToInt(pair -> pair.length).sum();
+            return new Rerankings(scores, tokens, start - submitted, System.nanoTime() - start);
         }, worker);
     }
 

@@ -237,7 +237,8 @@ class RerankServerTest {
         "/rerank    | {\"query\":\"q\",\"texts\":[\"a\"],\"raw_scores\":\"no\"} | 400 | raw_scores",
         "/rerank    | {\"query\":\"q\",\"texts\":[\"a\"],\"return_text\":0} | 400 | return_text",
         "/rerank    | {\"query\":\"q\",\"texts\":[\"a\"],\"truncate\":\"x\"} | 400 | truncate",
-        "/rerank    | {\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":\"left\"} | 400 | truncation_direction",
+        "/rerank    | {\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":\"up\"} | 400 | truncation_direction",
+        "/rerank    | {\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":1} | 400 | truncation_direction",
         "/rerank    | {\"query\":\"q\",\"texts\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]} | 413 | texts",
     })
     void invalidRequestsGiveOpenAiErrors(String path, String body, int status, String param) {
@@ -251,6 +252,53 @@ class RerankServerTest {
         assertEquals(200, http.post("/v1/rerank", "{\"query\":\"\",\"documents\":[\"\"]}").status());
         assertEquals(200, http.post("/rerank", "{\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":\"Right\"}")
                 .status());
+        for (String direction : List.of("Left", "left", "right")) {
+            assertEquals(200, http.post("/rerank", "{\"query\":\"q\",\"texts\":[\"a\"],\"truncate\":true,"
+                    + "\"truncation_direction\":\"" + direction + "\"}").status(), direction);
+        }
+    }
+
+    @Test
+    void aBadTruncationDirectionIsNamedWithTheValuesItMayTake() {
+        Http.Response r =
+                http.post("/rerank", "{\"query\":\"q\",\"texts\":[\"a\"],\"truncation_direction\":\"middle\"}");
+        assertError(r, 400, "truncation_direction");
+        String message = r.error().get("message").asText();
+        assertTrue(message.contains("'right' or 'left'") && message.contains("'middle'"), message);
+    }
+
+    /**
+     * Every rerank route, in both shapes, answers with the embedding routes' headers (the tokens read, the times
+     * queued, computed and in all), writes the times in its access-log line and counts them by route.
+     */
+    @ParameterizedTest
+    @CsvSource({"/v1/rerank, documents", "/v2/rerank, documents", "/rerank, documents", "/rerank, texts"})
+    void timingHeadersLogAndMetricsComeWithEveryRerank(String path, String field) throws Exception {
+        String user = "timed " + path + " " + field;
+        ObjectNode body = Http.JSON.createObjectNode().put("query", QUERY).put("user", user);
+        DOCUMENTS.forEach(body.putArray(field)::add);
+        Http.Response r = http.post(path, body);
+        assertEquals(200, r.status(), r.raw().body());
+        double queue = Double.parseDouble(r.header("x-queue-time-ms"));
+        double inference = Double.parseDouble(r.header("x-inference-time-ms"));
+        double total = Double.parseDouble(r.header("x-total-time-ms"));
+        assertTrue(queue >= 0 && inference >= 0, queue + " " + inference);
+        assertTrue(queue + inference <= total, queue + " + " + inference + " > " + total);
+        int tokens = direct(QUERY, DOCUMENTS, RerankOptions.defaults()).stream().mapToInt(RerankScore::tokens).sum();
+        assertEquals(Integer.toString(tokens), r.header("x-prompt-tokens"));
+        assertTrue(Long.parseLong(r.header("x-request-id")) > 0);
+
+        Thread.sleep(50); // the access-log line is written after the answer
+        String line = accessLog.stream().filter(l -> l.contains(user)).findFirst().orElseThrow();
+        JsonNode logged = Http.JSON.readTree(line);
+        assertEquals(queue, logged.get("queue_ms").asDouble(), 0, line);
+        assertEquals(inference, logged.get("inference_ms").asDouble(), 0, line);
+        assertTrue(logged.get("total_ms").asDouble() >= total, line);
+
+        String metrics = http.get("/metrics").raw().body();
+        for (String histogram : List.of("qembed_queue_duration_seconds", "qembed_inference_duration_seconds")) {
+            assertTrue(metrics.contains(histogram + "_count{route=\"" + path + "\"}"), histogram + " of " + path);
+        }
     }
 
     @Test

@@ -2,6 +2,8 @@ package io.qembed.server;
 
 import static io.qembed.server.EmbeddingServerTest.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +15,11 @@ import io.qembed.api.Reranker;
 import io.qembed.runtime.RerankerReference;
 import io.qembed.runtime.RerankerReference.Case;
 import io.qembed.testing.TestFixtures;
+import io.qembed.tokenizer.TruncationSide;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,6 +159,48 @@ class TinyRerankerContractTest {
             assertTrue(Math.abs(score - c.score()) <= RerankerReference.SCORE_BOUND,
                     c.id() + ": " + score + ", reference " + c.score());
             assertEquals(c.tokenIds().length, json.get("usage").get("prompt_tokens").asInt(), c.id());
+        }
+    }
+
+    /**
+     * TEI's {@code truncation_direction} reaches the engine: {@code Left} cuts a too-long document's beginning (the
+     * engine's {@link TruncationSide#LEFT}), {@code Right} its end; without {@code truncate} a pair too long is
+     * refused either way. (Each pass here reads 8192 tokens, so there are three.)
+     */
+    @Test
+    void teiTruncationDirectionCutsTheDocumentAtTheSideItNames() {
+        Case longCase = byId("long-document-3000");
+        List<String> documents = List.of(longCase.document().repeat(3));
+        RerankOptions left = RerankOptions.defaults().withTruncationDirection(TruncationSide.LEFT);
+        assertFalse(Arrays.equals(reranker.tokenize(longCase.query(), documents, left).getFirst(),
+                reranker.tokenize(longCase.query(), documents, RerankOptions.defaults()).getFirst()));
+        double leftLogit = reranker.rerank(longCase.query(), documents, left).getFirst().logit();
+        Map<String, Double> logits = new HashMap<>();
+        for (String direction : List.of("Left", "Right")) {
+            ObjectNode tei = Http.JSON.createObjectNode().put("query", longCase.query()).put("raw_scores", true)
+                    .put("truncate", true).put("truncation_direction", direction);
+            tei.putArray("texts").add(documents.getFirst());
+            logits.put(direction, ok("/rerank", tei).get(0).get("score").asDouble());
+            assertError(http.post("/rerank", tei.put("truncate", false)), 400, "texts");
+        }
+        assertEquals(leftLogit, logits.get("Left"), 0);
+        assertNotEquals(leftLogit, logits.get("Right"));
+    }
+
+    /** The real engine's times: something was computed, and queue and inference fit in the total. */
+    @Test
+    void timingHeadersAreTheEnginesTimes() {
+        Case c = byId("en-capital");
+        ObjectNode tei = Http.JSON.createObjectNode().put("query", c.query());
+        tei.putArray("texts").add(c.document());
+        for (Http.Response r : List.of(http.post("/v1/rerank", cohere(c.query(), List.of(c.document()), null)),
+                http.post("/rerank", tei))) {
+            assertEquals(200, r.status(), r.raw().body());
+            double queue = Double.parseDouble(r.header("x-queue-time-ms"));
+            double inference = Double.parseDouble(r.header("x-inference-time-ms"));
+            assertTrue(queue >= 0 && inference > 0, queue + " " + inference);
+            assertTrue(queue + inference <= Double.parseDouble(r.header("x-total-time-ms")));
+            assertEquals(Integer.toString(c.tokenIds().length), r.header("x-prompt-tokens"));
         }
     }
 

@@ -112,9 +112,23 @@ public final class Tokenizer {
      */
     public int[] encodeAsPlainText(String text) {
         IntList ids = new IntList(text.length() / 3 + 2);
-        boolean plain = normalizationCannotChange(text);
-        encodeSegment(plain ? text : Surrogates.replaceUnpaired(text), 0, text.length(), plain, false, ids, null, null);
+        encodeAsPlainText(text, ids, null, null);
         return ids.toArray();
+    }
+
+    /** {@link #encodeAsPlainText} with the characters each token came from (see {@link Encoding}). */
+    public Encoding encodeAsPlainTextWithOffsets(String text) {
+        IntList ids = new IntList(text.length() / 3 + 2);
+        IntList starts = new IntList(text.length() / 3 + 2);
+        IntList ends = new IntList(text.length() / 3 + 2);
+        encodeAsPlainText(text, ids, starts, ends);
+        return new Encoding(ids.toArray(), starts.toArray(), ends.toArray());
+    }
+
+    private void encodeAsPlainText(String text, IntList ids, IntList starts, IntList ends) {
+        boolean plain = normalizationCannotChange(text);
+        String repaired = plain ? text : Surrogates.replaceUnpaired(text);
+        encodeSegment(repaired, 0, text.length(), plain, false, ids, starts, ends);
     }
 
     /** The number of tokens {@link #encode(String, boolean)} gives. */

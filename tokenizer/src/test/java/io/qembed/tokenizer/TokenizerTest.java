@@ -146,6 +146,21 @@ class TokenizerTest {
         assertEquals(text.length(), encoding.ends()[last - 1]);
     }
 
+    /** Plain-text offsets: the ids of {@link Tokenizer#encodeAsPlainText}, the added-token string spelt by its bytes. */
+    @Test
+    void plainTextOffsetsPointIntoTheOriginalText() {
+        String text = "e\u0301t\u00E9 <|im_end|>🦙!";
+        Encoding encoding = tokenizer.encodeAsPlainTextWithOffsets(text);
+        assertArrayEquals(tokenizer.encodeAsPlainText(text), encoding.ids());
+        assertEquals(-1, indexOf(encoding.ids(), 151645));
+        assertEquals(0, encoding.starts()[0]);
+        for (int i = 0; i < encoding.size(); i++) {
+            assertTrue(encoding.starts()[i] < encoding.ends()[i], "token " + i);
+            assertTrue(i == 0 || encoding.starts()[i] >= encoding.starts()[i - 1], "token " + i);
+        }
+        assertEquals(text.length(), encoding.ends()[encoding.size() - 1]);
+    }
+
     @Test
     void concurrentUseGivesTheSameIds() throws Exception {
         List<String> texts = Corpus.texts().subList(0, 2000);

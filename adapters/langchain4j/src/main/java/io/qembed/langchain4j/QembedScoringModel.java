@@ -10,6 +10,7 @@ import io.qembed.api.AdapterBuilder;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
+import io.qembed.api.Rerankings;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -56,7 +57,7 @@ public final class QembedScoringModel implements ScoringModel, AutoCloseable {
         int n = request.documents().size();
         CompletableFuture<List<RerankScore>> scored = n == 0
                 ? CompletableFuture.completedFuture(List.of())
-                : reranker.submit(request.query(), request.documents(), options);
+                : reranker.submit(request.query(), request.documents(), options).thenApply(Rerankings::scores);
         return scored.thenApply(scores -> ScoringResponse.builder()
                 .scores(inOrder(scores, n))
                 .modelName(modelName())

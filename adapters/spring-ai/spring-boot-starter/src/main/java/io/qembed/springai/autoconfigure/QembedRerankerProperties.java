@@ -63,6 +63,7 @@ public record QembedRerankerProperties(
     }
 
     private static RerankOptions options(String instruction, int maxLength, boolean specialTokensAsText) {
-        return new RerankOptions(instruction, maxLength, 0, specialTokensAsText);
+        return RerankOptions.defaults().withInstruction(instruction).withMaxLength(maxLength)
+                .withSpecialTokensAsText(specialTokensAsText);
     }
 }
