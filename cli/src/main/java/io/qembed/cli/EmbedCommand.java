@@ -16,7 +16,7 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OutputType;
-import io.qembed.tokenizer.TruncationSide;
+import io.qembed.cli.options.EmbeddingOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -52,37 +52,7 @@ public final class EmbedCommand implements Callable<Integer> {
 
     @Mixin JsonLinesFiles files;
 
-    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N",
-            description = "Matryoshka size, 32..hidden (default: ${DEFAULT-VALUE}, the model's full size).")
-    int dimensions;
-
-    @Option(names = "--instruction", paramLabel = "TEXT",
-            description = "Task instruction: each text becomes Instruct: TEXT\\nQuery:{text}.")
-    String instruction;
-
-    @Option(names = "--prompt-name", paramLabel = "NAME", description = "Named prompt of the model, e.g. query.")
-    String promptName;
-
-    @Option(names = "--no-normalize", description = "Do not L2-normalise the vectors.")
-    boolean noNormalize;
-
-    @Option(names = "--truncate", description = "Truncate inputs above --max-tokens instead of failing.")
-    boolean truncate;
-
-    @Option(
-            names = "--truncation-direction",
-            defaultValue = "right",
-            paramLabel = "right|left",
-            description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
-    String truncationDirection;
-
-    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N",
-            description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
-    int maxTokens;
-
-    @Option(names = "--postprocess", paramLabel = "FILE",
-            description = "A whitening/PCA transform applied before --dimensions and normalisation.")
-    Path postprocess;
+    @Mixin EmbeddingOptions embedding;
 
     @Option(names = "--embedding-type", defaultValue = "float", paramLabel = "TYPE",
             description = "The output type: float, float16, bfloat16, int8, uint8, binary or ubinary, made after"
@@ -124,12 +94,6 @@ public final class EmbedCommand implements Callable<Integer> {
     }
 
     private EmbedOptions options() {
-        TruncationSide direction;
-        try {
-            direction = TruncationSide.parse(truncationDirection);
-        } catch (IllegalArgumentException e) {
-            throw new UserException("--truncation-direction " + e.getMessage());
-        }
         OutputType type;
         try {
             type = OutputType.parse(embeddingType);
@@ -145,17 +109,11 @@ public final class EmbedCommand implements Callable<Integer> {
             }
         }
         try {
-            return EmbedOptions.builder()
-                    .postProcessor(postprocess == null ? null : ServeCommand.loadPostProcessor(postprocess))
+            return embedding.options()
+                    .postProcessor(embedding.postprocess == null ? null
+                            : ServeCommand.loadPostProcessor(Path.of(embedding.postprocess)))
                     .outputType(type)
                     .calibration(ranges)
-                    .instruction(instruction)
-                    .promptName(promptName)
-                    .dimensions(dimensions)
-                    .normalize(!noNormalize)
-                    .truncate(truncate)
-                    .truncationDirection(direction)
-                    .maxTokens(maxTokens)
                     .build();
         } catch (InvalidRequestException e) {
             throw new UserException("calibration".equals(e.param()) ? "--calibration: " + e.getMessage() : e.getMessage());

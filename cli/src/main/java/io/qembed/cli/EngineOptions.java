@@ -2,6 +2,7 @@ package io.qembed.cli;
 
 import io.qembed.api.Embedder;
 import io.qembed.api.EngineConfig;
+import io.qembed.cli.options.BackendOptions;
 import io.qembed.hub.ModelResolver;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

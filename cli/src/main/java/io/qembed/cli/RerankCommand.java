@@ -13,6 +13,7 @@ import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.Rerankings;
+import io.qembed.cli.options.BackendOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;

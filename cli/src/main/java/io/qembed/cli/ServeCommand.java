@@ -7,6 +7,7 @@ import io.qembed.api.EngineConfig;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.PostProcessor;
 import io.qembed.api.Reranker;
+import io.qembed.cli.options.BackendOptions;
 import io.qembed.hub.ModelResolver;
 import io.qembed.post.LinearTransform;
 import io.qembed.server.EmbeddingServer;
@@ -230,7 +231,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         EngineConfig.Backend choice;
         try {
-            choice = EngineOptions.parseBackend(backend);
+            choice = BackendOptions.parseBackend(backend);
         } catch (IllegalArgumentException e) {
             throw new UserException("--backend must be cpu, cuda or auto, got '" + backend + "'");
         }

@@ -7,8 +7,11 @@ package io.qembed.api;
  *
  * <p>A calibration belongs to one model and one output configuration: the ranges were measured on the
  * finished vectors (post-processing profile, {@code dimensions}, normalisation) and fit only those.
+ *
+ * <p>Serializable, as the {@link EmbedOptions} that carry it: ranges are data, and travel with options sent
+ * to other JVMs (Spark executors).
  */
-public interface Calibration {
+public interface Calibration extends java.io.Serializable {
 
     /**
      * Loads a calibration file written by {@code qembed calibrate}.

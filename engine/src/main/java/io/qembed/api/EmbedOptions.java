@@ -24,6 +24,9 @@ import java.util.TreeSet;
  *     post-processing → dimensions → normalise → quantise ({@link OutputType#FLOAT} by default)
  * @param calibration the per-dimension ranges int8 and uint8 need (null for none); when given, it is
  *     checked against the model and the output size whatever the output type
+ *
+ * <p>Serializable, post-processor and calibration included, so that options travel to other JVMs (Spark
+ * executors) as they are.
  */
 public record EmbedOptions(
         String instruction,
@@ -35,7 +38,8 @@ public record EmbedOptions(
         int maxTokens,
         PostProcessor postProcessor,
         OutputType outputType,
-        Calibration calibration) {
+        Calibration calibration)
+        implements java.io.Serializable {
 
     private static final EmbedOptions DEFAULTS =
             new EmbedOptions(null, null, 0, true, false, TruncationSide.RIGHT, 0, null, OutputType.FLOAT, null);

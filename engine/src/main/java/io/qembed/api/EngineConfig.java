@@ -8,8 +8,11 @@ package io.qembed.api;
  * @param maxBatchTokens token budget of one packed batch (0 for the backend's default)
  * @param maxQueuedTokens tokens that may wait in the queue before submits are refused with {@link
  *     OverloadedException} (0 for a default derived from the batch budget)
+ *
+ * <p>Serializable, so that settings travel to other JVMs (Spark executors) as they are.
  */
-public record EngineConfig(Backend backend, int threads, int maxBatchTokens, int maxQueuedTokens) {
+public record EngineConfig(Backend backend, int threads, int maxBatchTokens, int maxQueuedTokens)
+        implements java.io.Serializable {
 
     public EngineConfig {
         if (backend == null) {

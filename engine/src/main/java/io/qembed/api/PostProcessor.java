@@ -6,8 +6,11 @@ package io.qembed.api;
  * <p>Order of post-processing: pooled vector, Matryoshka truncation to {@link #inputDimensions()},
  * {@link #apply}, optional truncation to the request's dimensions, L2 normalisation, then the requested
  * {@link OutputType}.
+ *
+ * <p>Serializable, as the {@link EmbedOptions} that carry it: a transform is data, and travels with options
+ * sent to other JVMs (Spark executors).
  */
-public interface PostProcessor {
+public interface PostProcessor extends java.io.Serializable {
 
     /**
      * Loads a transform file written by {@code qembed whiten fit}.

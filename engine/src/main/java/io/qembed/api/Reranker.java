@@ -51,9 +51,9 @@ public interface Reranker extends AutoCloseable {
     /**
      * Queues the pairs (query, each document) for scoring. Validation errors ({@link
      * InvalidRequestException}, naming the field and the document's index) and a full queue ({@link
-     * OverloadedException}) are thrown at once; the future completes with one score per document, sorted by
-     * score (highest first; equal scores keep the documents' order) and cut to {@link RerankOptions#topN}, with
-     * the tokens read and the time queued and computed, or exceptionally with an {@link EmbedException}.
+     * OverloadedException}) are thrown at once; the future completes with one score per document, ranked
+     * {@link RerankScore#BEST_FIRST} and cut to {@link RerankOptions#topN}, with the tokens read and the time
+     * queued and computed, or exceptionally with an {@link EmbedException}.
      */
     CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options);
 

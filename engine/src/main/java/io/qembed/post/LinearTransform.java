@@ -5,6 +5,10 @@ import io.qembed.api.ModelInfo;
 import io.qembed.api.ModelLoadException;
 import io.qembed.api.PostProcessor;
 import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.Serial;
+import java.io.Serializable;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -20,7 +24,8 @@ import java.util.Map;
  * {@code mean} {@code [D]}, {@code matrix} {@code [D, K]}, {@code variances} {@code [K]} (the
  * eigenvalues of the kept components) and the {@link TransformMetadata} in {@code __metadata__}.
  *
- * <p>Immutable and thread-safe: any number of threads may call {@link #apply} at once.
+ * <p>Immutable and thread-safe: any number of threads may call {@link #apply} at once. Serialisable (to
+ * travel to Spark executors in {@link io.qembed.api.EmbedOptions}) as its tensors, metadata and file name.
  */
 public final class LinearTransform implements PostProcessor {
     private final TransformMetadata metadata;
@@ -95,6 +100,26 @@ public final class LinearTransform implements PostProcessor {
             }
         }
         return t.data();
+    }
+
+    @Serial
+    private Object writeReplace() {
+        return new Serialized(metadata, mean, matrix, variances, source == null ? null : source.toString());
+    }
+
+    @Serial
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("a transform travels in its serialised form");
+    }
+
+    /** The serialised form: the stored tensors (the column copy is rebuilt), the file as a name. */
+    private record Serialized(
+            TransformMetadata metadata, float[] mean, float[] matrix, float[] variances, String source)
+            implements Serializable {
+        @Serial
+        private Object readResolve() {
+            return new LinearTransform(metadata, mean, matrix, variances, source == null ? null : Path.of(source));
+        }
     }
 
     /** Writes the transform as a safetensors file (atomically). */

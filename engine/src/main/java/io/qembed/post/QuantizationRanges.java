@@ -8,6 +8,10 @@ import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
 import io.qembed.api.ModelLoadException;
 import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.Serial;
+import java.io.Serializable;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -21,7 +25,8 @@ import java.util.Map;
  * {@code [D]}, and in {@code __metadata__} the format and its version, the model, the output configuration
  * the vectors were made with and where they came from.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe. Serialisable (to travel to Spark executors in {@link
+ * io.qembed.api.EmbedOptions}) as its ranges, metadata and file name.
  */
 public final class QuantizationRanges implements Calibration {
 
@@ -64,7 +69,8 @@ public final class QuantizationRanges implements Calibration {
             String promptName,
             long samples,
             Instant created,
-            String toolVersion) {
+            String toolVersion)
+            implements Serializable {
 
         public Metadata {
             if (modelName == null || modelIdentity == null || created == null || toolVersion == null) {
@@ -144,6 +150,24 @@ public final class QuantizationRanges implements Calibration {
             }
             float s = (max[i] - min[i]) / 255f;
             step[i] = s == 0f ? 1f : s;
+        }
+    }
+
+    @Serial
+    private Object writeReplace() {
+        return new Serialized(metadata, min, max, source == null ? null : source.toString());
+    }
+
+    @Serial
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("a calibration travels in its serialised form");
+    }
+
+    /** The serialised form: the ranges (the steps are rebuilt), the file as a name. */
+    private record Serialized(Metadata metadata, float[] min, float[] max, String source) implements Serializable {
+        @Serial
+        private Object readResolve() {
+            return new QuantizationRanges(metadata, min, max, source == null ? null : Path.of(source));
         }
     }
 

@@ -36,7 +36,8 @@ public record TransformMetadata(
         double eps,
         double totalVariance,
         Instant created,
-        String toolVersion) {
+        String toolVersion)
+        implements java.io.Serializable {
 
     /** The value of the {@code format} key that marks a qembed transform file. */
     public static final String FORMAT = "qembed-linear-transform";

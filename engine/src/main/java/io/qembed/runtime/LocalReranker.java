@@ -27,7 +27,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -157,11 +156,8 @@ public final class LocalReranker implements Reranker {
     public CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options) {
         List<TokenizedInput> pairs = pairs(query, documents, options);
         int topN = options.topN();
-        return queue.submit(pairs, LocalReranker::logits).thenApply(result -> {
-            List<RerankScore> scores = scores(result);
-            scores.sort(Comparator.comparingDouble(RerankScore::score).reversed()); // stable: ties keep their order
-            return rerankings(topN > 0 && topN < scores.size() ? scores.subList(0, topN) : scores, result);
-        });
+        return queue.submit(pairs, LocalReranker::logits)
+                .thenApply(result -> rerankings(RerankScore.best(scores(result), topN), result));
     }
 
     @Override

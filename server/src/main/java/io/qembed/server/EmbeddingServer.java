@@ -16,6 +16,7 @@ import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OutputType;
 import io.qembed.api.OverloadedException;
 import io.qembed.api.PostProcessor;
+import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.Rerankings;
 import io.qembed.api.TokenizedInput;
@@ -467,7 +468,7 @@ public final class EmbeddingServer implements AutoCloseable {
 
             account(record, result.promptTokens(), result.queueNanos(), result.inferenceNanos());
             metrics.rerankedDocuments.labelValues(record.prompt).inc(result.scores().size());
-            byte[] body = r.write(request, RerankRoute.ranked(result.scores(), request.topN()), result.promptTokens());
+            byte[] body = r.write(request, RerankScore.best(result.scores(), request.topN()), result.promptTokens());
             timingHeaders(ctx, record);
             ctx.contentType(JSON_TYPE).result(body);
         } finally {

@@ -8,7 +8,6 @@ import io.qembed.api.Rerankings;
 import io.qembed.api.RerankerInfo;
 import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -202,15 +201,6 @@ final class RerankRoute {
             }
         }
         return pairs;
-    }
-
-    /** The best {@code topN} (0: all), best first; equal scores keep the documents' order. */
-    static List<RerankScore> ranked(List<RerankScore> scores, int topN) {
-        List<RerankScore> sorted = scores.stream()
-                .sorted(Comparator.comparingDouble(RerankScore::logit).reversed()
-                        .thenComparingInt(RerankScore::index))
-                .toList();
-        return topN > 0 && topN < sorted.size() ? sorted.subList(0, topN) : sorted;
     }
 
     /** The answer in the request's shape. */

@@ -12,7 +12,6 @@ import io.qembed.api.Rerankings;
 import io.qembed.api.RerankerInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -59,14 +58,8 @@ final class FakeReranker implements Reranker {
     @Override
     public CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options) {
         List<int[]> pairs = tokenize(query, documents, options);
-        return score(pairs).thenApply(result -> {
-            List<RerankScore> sorted = result.scores().stream()
-                    .sorted(Comparator.comparingDouble(RerankScore::score).reversed())
-                    .toList();
-            return new Rerankings(
-                    options.topN() > 0 && options.topN() < sorted.size() ? sorted.subList(0, options.topN()) : sorted,
-                    result.promptTokens(), result.queueNanos(), result.inferenceNanos());
-        });
+        return score(pairs).thenApply(result -> new Rerankings(RerankScore.best(result.scores(), options.topN()),
+                result.promptTokens(), result.queueNanos(), result.inferenceNanos()));
     }
 
     @Override

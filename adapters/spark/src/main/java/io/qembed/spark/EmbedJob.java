@@ -1,7 +1,7 @@
 package io.qembed.spark;
 
-import io.qembed.api.EngineConfig;
-import io.qembed.tokenizer.TruncationSide;
+import io.qembed.cli.options.BackendOptions;
+import io.qembed.cli.options.EmbeddingOptions;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +24,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -93,43 +94,9 @@ public final class EmbedJob implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
     boolean overwrite;
 
-    @Option(names = "--dimensions", defaultValue = "0", paramLabel = "N", description = "Matryoshka size, 32..hidden.")
-    int dimensions;
+    @Mixin EmbeddingOptions embedding;
 
-    @Option(names = "--instruction", paramLabel = "TEXT", description = "Task instruction (Instruct: ...\\nQuery:...).")
-    String instruction;
-
-    @Option(names = "--prompt-name", paramLabel = "NAME", description = "Named prompt of the model, e.g. query.")
-    String promptName;
-
-    @Option(names = "--no-normalize", description = "Do not L2-normalise the vectors.")
-    boolean noNormalize;
-
-    @Option(names = "--truncate", description = "Truncate inputs above --max-tokens instead of treating them as bad rows.")
-    boolean truncate;
-
-    @Option(names = "--truncation-direction", defaultValue = "right", paramLabel = "right|left",
-            description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
-    String truncationDirection;
-
-    @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Token limit per input.")
-    int maxTokens;
-
-    @Option(names = "--postprocess", paramLabel = "FILE",
-            description = "Whitening/PCA transform (qembed whiten fit) on every executor, or shipped with --files.")
-    String postprocess;
-
-    @Option(names = "--backend", defaultValue = "auto", paramLabel = "cpu|cuda|auto",
-            description = "Backend (default: ${DEFAULT-VALUE}).")
-    String backend;
-
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "CPU threads of each executor's engine (default: the executor's cores).")
-    int threads;
-
-    @Option(names = "--batch-tokens", defaultValue = "0", paramLabel = "N",
-            description = "Token budget of one packed batch (default: the backend's).")
-    int batchTokens;
+    @Mixin BackendOptions engine;
 
     private final PrintStream log = System.err;
 
@@ -351,37 +318,13 @@ public final class EmbedJob implements Callable<Integer> {
             b.idColumn(idColumn);
         }
         try {
-            return b.instruction(instruction)
-                    .promptName(promptName)
-                    .dimensions(dimensions)
-                    .normalize(!noNormalize)
-                    .truncate(truncate)
-                    .truncationDirection(direction())
-                    .maxTokens(maxTokens)
-                    .postProcessor(postprocess)
-                    .backend(backend())
-                    .threads(threads)
-                    .batchTokens(batchTokens)
+            return b.options(embedding.options().build())
+                    .postProcessor(embedding.postprocess)
+                    .engine(engine.config())
                     .onError(policy)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
-        }
-    }
-
-    private TruncationSide direction() {
-        try {
-            return TruncationSide.parse(truncationDirection);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--truncation-direction " + e.getMessage());
-        }
-    }
-
-    private EngineConfig.Backend backend() {
-        try {
-            return EngineConfig.Backend.valueOf(backend.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--backend must be cpu, cuda or auto, got '" + backend + "'");
         }
     }
 

@@ -2,8 +2,8 @@ package io.qembed.spark;
 
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.EngineConfig;
+import io.qembed.api.OutputType;
 import io.qembed.api.PostProcessor;
-import io.qembed.tokenizer.TruncationSide;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
@@ -24,15 +24,15 @@ import org.apache.spark.sql.types.StructType;
  * <pre>{@code
  * Dataset<Row> vectors = SparkEmbedder.builder("/models/Qwen3-Embedding-0.6B")
  *         .textColumn("text")
- *         .dimensions(256)
+ *         .options(EmbedOptions.builder().promptName("document").dimensions(256).build())
  *         .build()
  *         .transform(documents);
  * }</pre>
  *
  * <p>The model is a directory present on every executor, the name of a directory Spark ships to them
  * ({@code --archives model.tar.gz#NAME} or {@code SparkContext.addFile(dir, true)}), or a Hugging Face
- * repository id downloaded once into each executor's hub cache. Serializable: the settings travel to
- * the executors, the model never does.
+ * repository id downloaded once into each executor's hub cache. Serializable: the settings, the engine's
+ * own {@link EmbedOptions} and {@link EngineConfig} among them, travel to the executors; the model never does.
  */
 public final class SparkEmbedder implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -40,17 +40,9 @@ public final class SparkEmbedder implements Serializable {
     private final String model;
     private final String textColumn;
     private final String tokenIdsColumn;
-    private final String instruction;
-    private final String promptName;
-    private final int dimensions;
-    private final boolean normalize;
-    private final boolean truncate;
-    private final TruncationSide truncationDirection;
-    private final int maxTokens;
+    private final EmbedOptions options;
     private final String postProcessor;
-    private final EngineConfig.Backend backend;
-    private final int threads;
-    private final int batchTokens;
+    private final EngineConfig engine;
     private final ErrorPolicy onError;
     private final String embeddingColumn;
     private final String tokensColumn;
@@ -61,17 +53,9 @@ public final class SparkEmbedder implements Serializable {
         model = b.model;
         textColumn = b.textColumn;
         tokenIdsColumn = b.tokenIdsColumn;
-        instruction = b.instruction;
-        promptName = b.promptName;
-        dimensions = b.dimensions;
-        normalize = b.normalize;
-        truncate = b.truncate;
-        truncationDirection = b.truncationDirection;
-        maxTokens = b.maxTokens;
+        options = b.options;
         postProcessor = b.postProcessor;
-        backend = b.backend;
-        threads = b.threads;
-        batchTokens = b.batchTokens;
+        engine = b.engine;
         onError = b.onError;
         embeddingColumn = b.embeddingColumn;
         tokensColumn = b.tokensColumn;
@@ -178,45 +162,28 @@ public final class SparkEmbedder implements Serializable {
 
     /** The engine settings; {@code defaultThreads} applies when none were set. */
     EngineConfig engineConfig(int defaultThreads) {
-        return EngineConfig.defaults()
-                .withBackend(backend)
-                .withThreads(threads > 0 ? threads : defaultThreads)
-                .withMaxBatchTokens(batchTokens);
-    }
-
-    /** The engine's options, with the post-processing transform loaded on this executor (or null). */
-    EmbedOptions options(PostProcessor post) {
-        return EmbedOptions.builder()
-                .instruction(instruction)
-                .promptName(promptName)
-                .dimensions(dimensions)
-                .normalize(normalize)
-                .truncate(truncate)
-                .truncationDirection(truncationDirection)
-                .maxTokens(maxTokens)
-                .postProcessor(post)
-                .build();
+        return engine.threads() > 0 ? engine : engine.withThreads(defaultThreads);
     }
 
     /**
-     * Settings of a {@link SparkEmbedder}; every setter but the input column is optional. The embedding
-     * options mean what they mean for {@link EmbedOptions} and {@link EngineConfig}.
+     * The embedding options, with the transform of {@link Builder#postProcessor(String)} as loaded on this
+     * executor (null: none).
+     */
+    EmbedOptions options(PostProcessor loaded) {
+        return loaded == null ? options : options.toBuilder().postProcessor(loaded).build();
+    }
+
+    /**
+     * Settings of a {@link SparkEmbedder}; every setter but the input column is optional. How to embed is
+     * the engine's own {@link EmbedOptions}, how to run the model its {@link EngineConfig}.
      */
     public static final class Builder {
         private final String model;
         private String textColumn;
         private String tokenIdsColumn;
-        private String instruction;
-        private String promptName;
-        private int dimensions;
-        private boolean normalize = true;
-        private boolean truncate;
-        private TruncationSide truncationDirection = TruncationSide.RIGHT;
-        private int maxTokens;
+        private EmbedOptions options = EmbedOptions.defaults();
         private String postProcessor;
-        private EngineConfig.Backend backend = EngineConfig.Backend.AUTO;
-        private int threads;
-        private int batchTokens;
+        private EngineConfig engine = EngineConfig.defaults();
         private ErrorPolicy onError = ErrorPolicy.NULL;
         private String embeddingColumn = "embedding";
         private String tokensColumn = "tokens";
@@ -239,50 +206,21 @@ public final class SparkEmbedder implements Serializable {
             return this;
         }
 
-        /** A task instruction: a text becomes {@code Instruct: {instruction}\nQuery:{text}}. */
-        public Builder instruction(String instruction) {
-            this.instruction = instruction;
-            return this;
-        }
-
-        /** A named prompt of the model ({@code query}, {@code document}). */
-        public Builder promptName(String promptName) {
-            this.promptName = promptName;
-            return this;
-        }
-
-        /** Matryoshka size, 32..hidden (0: full size). */
-        public Builder dimensions(int dimensions) {
-            this.dimensions = dimensions;
-            return this;
-        }
-
-        /** L2-normalise (default true). */
-        public Builder normalize(boolean normalize) {
-            this.normalize = normalize;
-            return this;
-        }
-
-        /** Cut inputs longer than {@code maxTokens} instead of treating them as bad rows. */
-        public Builder truncate(boolean truncate) {
-            this.truncate = truncate;
-            return this;
-        }
-
-        public Builder truncationDirection(TruncationSide direction) {
-            this.truncationDirection = direction;
-            return this;
-        }
-
-        /** Token limit per input (0: the model's maximum). */
-        public Builder maxTokens(int maxTokens) {
-            this.maxTokens = maxTokens;
+        /**
+         * How to embed (default {@link EmbedOptions#defaults()}): instruction or prompt name, dimensions,
+         * normalisation, truncation, token limit, and a post-processing transform loaded on the driver, which
+         * then travels with the job. A row the options refuse (too long without {@code truncate}) is a bad
+         * row. The output type must be {@link OutputType#FLOAT}: the vectors are an {@code array<float>}
+         * column.
+         */
+        public Builder options(EmbedOptions options) {
+            this.options = Objects.requireNonNull(options, "options");
             return this;
         }
 
         /**
-         * A whitening/PCA transform file ({@code qembed whiten fit}) applied before {@code dimensions} and
-         * normalisation: a path present on every executor, or the name of a file Spark distributes
+         * A whitening/PCA transform file ({@code qembed whiten fit}) each executor loads, instead of one in
+         * the {@link #options}: a path present on every executor, or the name of a file Spark distributes
          * ({@code --files}).
          */
         public Builder postProcessor(String file) {
@@ -290,21 +228,12 @@ public final class SparkEmbedder implements Serializable {
             return this;
         }
 
-        /** {@code CPU}, {@code CUDA} or {@code AUTO} (the default). */
-        public Builder backend(EngineConfig.Backend backend) {
-            this.backend = Objects.requireNonNull(backend, "backend");
-            return this;
-        }
-
-        /** CPU threads of each executor's engine (0: the executor's cores, see the README). */
-        public Builder threads(int threads) {
-            this.threads = threads;
-            return this;
-        }
-
-        /** Token budget of one packed batch (0: the backend's default). */
-        public Builder batchTokens(int batchTokens) {
-            this.batchTokens = batchTokens;
+        /**
+         * How each executor runs the model (default {@link EngineConfig#defaults()}): backend, batch token
+         * budget, queue; threads 0 (the default) means the executor's cores, see the README.
+         */
+        public Builder engine(EngineConfig engine) {
+            this.engine = Objects.requireNonNull(engine, "engine");
             return this;
         }
 
@@ -341,20 +270,23 @@ public final class SparkEmbedder implements Serializable {
         /**
          * The embedder.
          *
-         * @throws IllegalArgumentException unless exactly one of the text and token-id columns is set, or
-         *     when threads or the batch budget are negative
-         * @throws io.qembed.api.InvalidRequestException when the embedding options contradict each other
+         * @throws IllegalArgumentException unless exactly one of the text and token-id columns is set, when
+         *     the options ask for an output type other than float, or carry a transform besides a {@link
+         *     #postProcessor(String) file}
          */
         public SparkEmbedder build() {
             if ((textColumn == null) == (tokenIdsColumn == null)) {
                 throw new IllegalArgumentException("set exactly one of textColumn and tokenIdsColumn");
             }
-            if (threads < 0 || batchTokens < 0) {
-                throw new IllegalArgumentException("threads and batchTokens must not be negative");
+            if (options.outputType() != OutputType.FLOAT) {
+                throw new IllegalArgumentException("the embedding column holds floats; the output type "
+                        + options.outputType().label() + " is not written");
             }
-            SparkEmbedder embedder = new SparkEmbedder(this);
-            embedder.options(null); // the engine's own checks, here on the driver rather than in every task
-            return embedder;
+            if (postProcessor != null && options.postProcessor() != null) {
+                throw new IllegalArgumentException(
+                        "give the post-processing transform once: in the options or as a file, not both");
+            }
+            return new SparkEmbedder(this);
         }
     }
 }

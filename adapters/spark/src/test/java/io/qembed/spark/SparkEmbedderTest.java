@@ -4,6 +4,7 @@ import static io.qembed.spark.TestSupport.reference;
 import static io.qembed.spark.TestSupport.spark;
 import static io.qembed.spark.TestSupport.vector;
 import static io.qembed.testing.Reference.assertCloseRelative;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,13 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embeddings;
+import io.qembed.api.EngineConfig;
 import io.qembed.api.InvalidRequestException;
+import io.qembed.api.OutputType;
 import io.qembed.api.PostProcessor;
 import io.qembed.post.CovarianceAccumulator;
 import io.qembed.post.LinearTransform;
 import io.qembed.post.TransformFitter;
 import io.qembed.post.TransformMethod;
 import io.qembed.testing.Reference;
+import io.qembed.testing.Serialization;
 import io.qembed.testing.TestFixtures;
 import io.qembed.tokenizer.TruncationSide;
 import java.nio.file.Path;
@@ -77,6 +81,8 @@ class SparkEmbedderTest {
     private static Embeddings.Embedding single(EmbedInput input, EmbedOptions options) {
         return reference().embed(List.of(input), options).data().getFirst();
     }
+
+    private static final EmbedOptions MAX_64 = EmbedOptions.builder().maxTokens(64).build();
 
     @Test
     void everyTextRowEqualsTheSingleMachineEmbedderAndTheReference() {
@@ -137,16 +143,19 @@ class SparkEmbedderTest {
         fitWhitening(whitening);
         PostProcessor post = PostProcessor.load(whitening);
         String instruction = "Given a web search query, retrieve relevant passages that answer the query";
-        Map<String, SparkEmbedder.Builder> variants = Map.of(
-                "dimensions+instruction", SparkEmbedder.builder(MODEL).dimensions(48).instruction(instruction),
-                "query prompt", SparkEmbedder.builder(MODEL).promptName("query").dimensions(32),
-                "profile+dimensions, not normalised",
-                        SparkEmbedder.builder(MODEL).postProcessor(whitening.toString()).dimensions(32).normalize(false));
+        EmbedOptions withProfile = EmbedOptions.builder().postProcessor(post).dimensions(32).normalize(false).build();
         Map<String, EmbedOptions> expected = Map.of(
                 "dimensions+instruction", EmbedOptions.builder().dimensions(48).instruction(instruction).build(),
                 "query prompt", EmbedOptions.builder().promptName("query").dimensions(32).build(),
-                "profile+dimensions, not normalised",
-                        EmbedOptions.builder().postProcessor(post).dimensions(32).normalize(false).build());
+                "profile file+dimensions, not normalised", withProfile,
+                "profile loaded on the driver", withProfile);
+        Map<String, SparkEmbedder.Builder> variants = Map.of(
+                "dimensions+instruction", SparkEmbedder.builder(MODEL).options(expected.get("dimensions+instruction")),
+                "query prompt", SparkEmbedder.builder(MODEL).options(expected.get("query prompt")),
+                "profile file+dimensions, not normalised", SparkEmbedder.builder(MODEL).postProcessor(whitening.toString())
+                        .options(withProfile.toBuilder().postProcessor(null).build()),
+                // The transform itself travels to the executors with the options.
+                "profile loaded on the driver", SparkEmbedder.builder(MODEL).options(withProfile));
         List<Row> rows = textRows().stream().filter(r -> r.getString(1).length() < 1000).toList(); // the long ones add time only
         for (var variant : variants.entrySet()) {
             EmbedOptions options = expected.get(variant.getKey());
@@ -202,7 +211,7 @@ class SparkEmbedderTest {
     @Test
     void badRowsAreKeptWithTheirErrorByDefault() {
         EmbedMetrics metrics = EmbedMetrics.register(spark());
-        Map<String, Row> result = byId(SparkEmbedder.builder(MODEL).textColumn("text").maxTokens(64).build()
+        Map<String, Row> result = byId(SparkEmbedder.builder(MODEL).textColumn("text").options(MAX_64).build()
                 .transform(frame(rowsWithBadOnes(), TEXTS, 2), metrics));
         assertEquals(5, result.size());
         assertEquals("the text is null", result.get("null").getAs("error"));
@@ -225,7 +234,7 @@ class SparkEmbedderTest {
     @Test
     void badRowsAreLeftOutUnderSkip() {
         EmbedMetrics metrics = EmbedMetrics.register(spark());
-        Dataset<Row> out = SparkEmbedder.builder(MODEL).textColumn("text").maxTokens(64).onError(ErrorPolicy.SKIP).build()
+        Dataset<Row> out = SparkEmbedder.builder(MODEL).textColumn("text").options(MAX_64).onError(ErrorPolicy.SKIP).build()
                 .transform(frame(rowsWithBadOnes(), TEXTS, 2), metrics);
         assertFalse(Arrays.asList(out.columns()).contains("error"));
         Map<String, Row> result = byId(out);
@@ -238,7 +247,7 @@ class SparkEmbedderTest {
     @Test
     void theFirstBadRowFailsTheJobUnderFailNamingTheRow() {
         List<Row> rows = List.of(rowsWithBadOnes().get(0), rowsWithBadOnes().get(3));
-        Dataset<Row> out = SparkEmbedder.builder(MODEL).textColumn("text").maxTokens(64).idColumn("id")
+        Dataset<Row> out = SparkEmbedder.builder(MODEL).textColumn("text").options(MAX_64).idColumn("id")
                 .onError(ErrorPolicy.FAIL).build().transform(frame(rows, TEXTS, 1));
         SparkException e = assertThrows(SparkException.class, out::collectAsList);
         BadRowException cause = causeOf(e, BadRowException.class);
@@ -249,13 +258,12 @@ class SparkEmbedderTest {
     @Test
     void truncationEmbedsTheLongRowAsTheEngineDoes() {
         List<Row> rows = rowsWithBadOnes();
-        Map<String, Row> result = byId(SparkEmbedder.builder(MODEL).textColumn("text").maxTokens(64).truncate(true)
-                .truncationDirection(TruncationSide.LEFT).build().transform(frame(rows, TEXTS, 2)));
+        EmbedOptions options = MAX_64.toBuilder().truncate(true).truncationDirection(TruncationSide.LEFT).build();
+        Map<String, Row> result = byId(SparkEmbedder.builder(MODEL).textColumn("text").options(options).build()
+                .transform(frame(rows, TEXTS, 2)));
         Row r = result.get("long");
         assertNull(r.getAs("error"));
         assertEquals(64, (int) r.getAs("tokens"));
-        EmbedOptions options = EmbedOptions.builder().maxTokens(64).truncate(true)
-                .truncationDirection(TruncationSide.LEFT).build();
         assertCloseRelative("long", single(EmbedInput.text(r.getString(1)), options).vector(), vector(r, "embedding"));
     }
 
@@ -287,20 +295,22 @@ class SparkEmbedderTest {
     @Test
     void anOptionNoRowCanSatisfyFailsTheJobUnderEveryPolicy() {
         for (ErrorPolicy policy : ErrorPolicy.values()) {
-            Dataset<Row> out = SparkEmbedder.builder(MODEL).textColumn("text").dimensions(4096).onError(policy).build()
+            Dataset<Row> out = SparkEmbedder.builder(MODEL).textColumn("text")
+                    .options(EmbedOptions.builder().dimensions(4096).build()).onError(policy).build()
                     .transform(frame(textRows().subList(0, 2), TEXTS, 1));
             InvalidRequestException cause = causeOf(assertThrows(SparkException.class, out::collectAsList),
                     InvalidRequestException.class);
             assertEquals("dimensions", cause.param(), policy.name());
         }
-        assertThrows(InvalidRequestException.class,
-                () -> SparkEmbedder.builder(MODEL).textColumn("text").instruction("x").promptName("query").build());
+        assertThrows(InvalidRequestException.class, () -> SparkEmbedder.builder(MODEL).textColumn("text")
+                .options(EmbedOptions.builder().instruction("x").promptName("query").build()).build());
     }
 
     @Test
     void theModelIsLoadedOncePerExecutorJvmHoweverManyTasksRun() throws Exception {
         // A setting no other test uses, so that this test's first job must load it.
-        SparkEmbedder embedder = SparkEmbedder.builder(MODEL).textColumn("text").batchTokens(777).build();
+        SparkEmbedder embedder = SparkEmbedder.builder(MODEL).textColumn("text")
+                .engine(EngineConfig.defaults().withMaxBatchTokens(777)).build();
         AtomicInteger tasks = new AtomicInteger();
         SparkListener counter = new SparkListener() {
             @Override
@@ -377,6 +387,34 @@ class SparkEmbedderTest {
                         () -> SparkEmbedder.builder(MODEL).textColumn("text").errorColumn("lang").build().transform(texts))
                         .getMessage());
         assertThrows(IllegalArgumentException.class, () -> SparkEmbedder.builder(MODEL).build());
+        assertEquals("the embedding column holds floats; the output type binary is not written",
+                assertThrows(IllegalArgumentException.class, () -> SparkEmbedder.builder(MODEL).textColumn("text")
+                        .options(EmbedOptions.builder().outputType(OutputType.BINARY).build()).build()).getMessage());
+    }
+
+    @Test
+    void theSettingsSurviveSerialisationToTheExecutors(@TempDir Path dir) throws Exception {
+        Path whitening = dir.resolve("whiten.safetensors");
+        fitWhitening(whitening);
+        EmbedOptions options = EmbedOptions.builder().postProcessor(PostProcessor.load(whitening))
+                .promptName("query").dimensions(40).truncate(true).maxTokens(99).build();
+        EngineConfig engine = new EngineConfig(EngineConfig.Backend.CPU, 3, 1234, 5678);
+        SparkEmbedder embedder = SparkEmbedder.builder(MODEL).textColumn("text").options(options).engine(engine).build();
+
+        SparkEmbedder arrived = Serialization.roundTrip(embedder);
+
+        assertEquals(engine, arrived.engineConfig(2));
+        assertEquals(engine.withThreads(2), SparkEmbedder.builder(MODEL).textColumn("text")
+                .engine(engine.withThreads(0)).build().engineConfig(2), "threads 0: the executor's cores");
+        EmbedOptions travelled = arrived.options(null);
+        assertEquals(options.toBuilder().postProcessor(null).build(), travelled.toBuilder().postProcessor(null).build());
+        float[] pooled = reference().embed(List.of(EmbedInput.text("hello")), EmbedOptions.builder().normalize(false).build())
+                .data().getFirst().vector();
+        assertArrayEquals(options.postProcessor().apply(pooled), travelled.postProcessor().apply(pooled));
+
+        assertEquals("give the post-processing transform once: in the options or as a file, not both",
+                assertThrows(IllegalArgumentException.class, () -> SparkEmbedder.builder(MODEL).textColumn("text")
+                        .options(options).postProcessor(whitening.toString()).build()).getMessage());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.qembed.spark.examples;
 
+import io.qembed.api.EmbedOptions;
 import io.qembed.spark.EmbedMetrics;
 import io.qembed.spark.SparkEmbedder;
 import org.apache.spark.sql.Dataset;
@@ -16,7 +17,7 @@ public class EmbedCorpus {
         // The model: a directory on every executor, a name shipped with --archives, or a hub repository id.
         SparkEmbedder embedder = SparkEmbedder.builder(args[0])
                 .textColumn("text")
-                .promptName("document")
+                .options(EmbedOptions.builder().promptName("document").build())
                 .build();
         EmbedMetrics metrics = EmbedMetrics.register(spark);
 

@@ -9,6 +9,7 @@ import io.qembed.api.Reranker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 import org.springframework.ai.document.Document;
 import org.springframework.ai.rag.Query;
 import org.springframework.ai.rag.postretrieval.document.DocumentPostProcessor;
@@ -85,13 +86,10 @@ public final class QembedDocumentReranker implements DocumentPostProcessor {
                     context.scored(all);
                     return all;
                 });
-        List<Document> reranked = new ArrayList<>();
-        for (RerankScore score : scores) {
-            if (score.score() >= minScore && (topN == 0 || reranked.size() < topN)) {
-                reranked.add(documents.get(score.index()).mutate().score(score.score()).build());
-            }
-        }
-        return reranked;
+        List<RerankScore> kept = scores.stream().filter(s -> s.score() >= minScore).toList();
+        return RerankScore.best(kept, topN).stream()
+                .map(s -> documents.get(s.index()).mutate().score(s.score()).build())
+                .collect(Collectors.toCollection(ArrayList::new));
     }
 
     /** The reranker underneath. */

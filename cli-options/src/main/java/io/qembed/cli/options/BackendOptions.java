@@ -1,9 +1,15 @@
-package io.qembed.cli;
+package io.qembed.cli.options;
 
 import io.qembed.api.EngineConfig;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
-/** The options every command that runs a model shares besides the model: which backend, how many threads. */
+/**
+ * How to run a model, as a command line says it: which backend, how many threads, the batch budget. A mixin
+ * of every command that runs a model, the Spark job's included.
+ */
 public class BackendOptions {
     @Option(
             names = "--backend",
@@ -13,7 +19,8 @@ public class BackendOptions {
             description = "Backend (default: ${DEFAULT-VALUE}; auto takes a GPU when one is usable).")
     public EngineConfig.Backend backend;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "CPU threads (default: all cores; in a Spark job, each executor's).")
     public int threads;
 
     @Option(
@@ -24,7 +31,11 @@ public class BackendOptions {
                     + " memory, at most the model's length).")
     public int batchTokens;
 
-    /** The engine settings these options describe. */
+    /**
+     * The engine settings these options describe.
+     *
+     * @throws IllegalArgumentException when threads or the batch budget are negative
+     */
     public EngineConfig config() {
         return EngineConfig.defaults().withBackend(backend).withThreads(threads).withMaxBatchTokens(batchTokens);
     }
@@ -34,19 +45,18 @@ public class BackendOptions {
      *
      * @throws IllegalArgumentException for any other name
      */
-    static EngineConfig.Backend parseBackend(String value) {
-        return EngineConfig.Backend.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+    public static EngineConfig.Backend parseBackend(String value) {
+        return EngineConfig.Backend.valueOf(value.trim().toUpperCase(Locale.ROOT));
     }
 
     /** Parses {@code cpu|cuda|auto} in any case. */
-    public static final class BackendConverter implements picocli.CommandLine.ITypeConverter<EngineConfig.Backend> {
+    public static final class BackendConverter implements ITypeConverter<EngineConfig.Backend> {
         @Override
         public EngineConfig.Backend convert(String value) {
             try {
                 return parseBackend(value);
             } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not a backend; use cpu, cuda or auto");
+                throw new TypeConversionException("'" + value + "' is not a backend; use cpu, cuda or auto");
             }
         }
     }
