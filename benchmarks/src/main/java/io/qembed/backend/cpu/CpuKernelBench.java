@@ -446,11 +446,11 @@ public final class CpuKernelBench {
     /** The cases of {@code compare}: products at the 0.6B shape for 4,096 and 512 rows, and attention. */
     private static final String[] COMPARE_CASES = {"matmul 4096 x 1024 x 4096 (q/k/v)", "matmul 4096 x 2048 x 1024 (o)",
         "matmul 4096 x 1024 x 6144 (gate/up)", "matmul 4096 x 3072 x 1024 (down)", "matmul 512 x 1024 x 6144",
-        "attention 8 x 512", "attention 1 x 2048"};
+        "attention 8 x 512", "attention 1 x 2048", "attention 1 x 8192"};
 
     /**
-     * Runs case i of {@link #COMPARE_CASES} once per call, returning its wall and calling-thread CPU seconds;
-     * called through reflection in the class loader of one build.
+     * Runs case i of {@link #COMPARE_CASES} once per call, returning its wall, calling-thread CPU and process CPU
+     * seconds; called through reflection in the class loader of one build.
      */
     public static IntFunction<double[]> compareCases(int threads) {
         CpuBackend cpu = new CpuBackend(threads);
@@ -462,12 +462,15 @@ public final class CpuKernelBench {
             product(cpu, random, 4096, FFN, HIDDEN),
             product(cpu, random, 512, HIDDEN, 2 * FFN),
             attentionCase(cpu, random, 8, 512),
-            attentionCase(cpu, random, 1, 2048)};
+            attentionCase(cpu, random, 1, 2048),
+            attentionCase(cpu, random, 1, 8192)};
         return i -> {
+            long process0 = PROCESS.getProcessCpuTime();
             long cpu0 = THREADS.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             cases[i].run();
-            return new double[] {(System.nanoTime() - t0) / 1e9, (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e9};
+            return new double[] {(System.nanoTime() - t0) / 1e9, (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e9,
+                (PROCESS.getProcessCpuTime() - process0) / 1e9};
         };
     }
 
@@ -493,7 +496,8 @@ public final class CpuKernelBench {
      * Two builds in one JVM, each in its own class loader (its classes, then these benchmark classes), every
      * case warmed up for 3 s, then run in turns (A B, B A, ...): medians of wall and calling-thread CPU time
      * and the median of the pairs' ratios A/B (above 1: B is faster). With one thread the calling thread does
-     * all the work; with more, its CPU time is its own share.
+     * all the work; with more, its CPU time is its own share, and the process's CPU time (all threads, the other
+     * build's idle) follows as a median ratio of its own.
      */
     @SuppressWarnings("unchecked")
     private static void compareBuilds(int threads, int rounds, Path classesA, Path classesB, String only)
@@ -522,20 +526,30 @@ public final class CpuKernelBench {
             double[][] cpu = new double[2][rounds];
             double[] wallRatio = new double[rounds];
             double[] cpuRatio = new double[rounds];
+            double[] processRatio = new double[rounds];
+            double[][] process = new double[2][rounds];
             for (int r = 0; r < rounds; r++) {
                 for (int turn = 0; turn < 2; turn++) {
                     int v = r % 2 == 0 ? turn : 1 - turn;
                     double[] t = builds[v].apply(c);
                     wall[v][r] = t[0];
                     cpu[v][r] = t[1];
+                    process[v][r] = t[2];
                 }
                 wallRatio[r] = wall[0][r] / wall[1][r];
                 cpuRatio[r] = cpu[0][r] / cpu[1][r];
+                processRatio[r] = process[0][r] / process[1][r];
             }
             System.out.printf("%-36s A %8.1f ms (CPU %8.1f)  B %8.1f ms (CPU %8.1f)  A/B wall %.3f, CPU %.3f (%.3f to"
                     + " %.3f)%n", COMPARE_CASES[c], median(wall[0]) * 1e3, median(cpu[0]) * 1e3, median(wall[1]) * 1e3,
                     median(cpu[1]) * 1e3, median(wallRatio), median(cpuRatio),
                     Arrays.stream(cpuRatio).min().orElseThrow(), Arrays.stream(cpuRatio).max().orElseThrow());
+            if (threads > 1) {
+                System.out.printf("%-36s process CPU: A %8.1f ms  B %8.1f ms  A/B %.3f (%.3f to %.3f)%n", "",
+                        median(process[0]) * 1e3, median(process[1]) * 1e3, median(processRatio),
+                        Arrays.stream(processRatio).min().orElseThrow(),
+                        Arrays.stream(processRatio).max().orElseThrow());
+            }
         }
     }
 

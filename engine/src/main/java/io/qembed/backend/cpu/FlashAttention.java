@@ -16,8 +16,10 @@ import jdk.incubator.vector.VectorOperators;
  * transposed to {@code [headDim, keys]} per kv head, so that a block of scores {@code S = Q · Kᵀ} is a
  * small matrix product over a contiguous panel with keys along the vector lanes; values are regrouped
  * into {@code [kvHeads, tokens, headDim]}. A task is one (sequence, query block of
- * {@link #BQ}, head); it walks the key blocks of {@link #BK} up to the diagonal, keeping a running
- * row maximum, row sums and the un-normalised output {@code [BQ, headDim]}. Both products run on the
+ * {@link #BQ}, kv head); it walks the key blocks of {@link #BK} up to the diagonal, and the query heads
+ * that share the kv head take each block in turns while it is in the core's caches (so a block is
+ * loaded once per task, not once per query head), each keeping a running row maximum, row sums and the
+ * un-normalised output {@code [BQ, headDim]}. Both products run on the
  * register tiles of {@link MicroKernel}, as {@link Gemm} does; on the diagonal block each group of
  * {@link MicroKernel#MR} queries stops at its own last key.
  *
@@ -31,6 +33,7 @@ final class FlashAttention {
     /**
      * Queries per task: whole tiles. Each block of keys and values is loaded into the core's caches once per
      * task, so more queries per task read them less often; 24 tiles took 4-6% less CPU time than 12 (one thread).
+     * With the query heads of a kv group in one task, 12 tiles were 4% slower than 24 again, 48 level with it.
      */
     static final int BQ = 24 * MR;
     /** Keys per block: one tile of scores per group of queries. */
@@ -44,17 +47,17 @@ final class FlashAttention {
     // fall into a few L1 sets as rows strided by kvHeads * headDim (4 KiB) would.
     private float[] valuesByHead = new float[0];
     private final float[][] scores; // per worker [BQ, BK]
-    private final float[][] outputs; // per worker [BQ, headDim]
-    private final float[][] rowMax; // per worker [BQ]
-    private final float[][] rowSum; // per worker [BQ, LANES]: partial sums, reduced at the end
+    private final float[][] outputs; // per worker [group, BQ, headDim]
+    private final float[][] rowMax; // per worker [group, BQ]
+    private final float[][] rowSum; // per worker [group, BQ, LANES]: partial sums, reduced at the end
 
     FlashAttention(WorkerPool pool) {
         this.pool = pool;
         int threads = pool.threads();
         this.scores = new float[threads][BQ * BK];
         this.outputs = new float[threads][];
-        this.rowMax = new float[threads][BQ];
-        this.rowSum = new float[threads][BQ * LANES];
+        this.rowMax = new float[threads][];
+        this.rowSum = new float[threads][];
     }
 
     void attention(FloatMatrix q, FloatMatrix k, FloatMatrix v, int headDim, Batch batch, FloatMatrix out) {
@@ -83,13 +86,15 @@ final class FlashAttention {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = heads / kvHeads;
         for (int w = 0; w < outputs.length; w++) {
-            outputs[w] = Gemm.grow(outputs[w], BQ * headDim);
+            outputs[w] = Gemm.grow(outputs[w], group * BQ * headDim);
+            rowMax[w] = Gemm.grow(rowMax[w], group * BQ);
+            rowSum[w] = Gemm.grow(rowSum[w], group * BQ * LANES);
         }
-        pool.forEach(blocks.length / 3 * heads, (worker, task) -> {
-            int block = task / heads;
-            int head = task % heads;
+        pool.forEach(blocks.length / 3 * kvHeads, (worker, task) -> {
+            int block = task / kvHeads;
+            int kvHead = task % kvHeads;
             attendBlock(q, v, out, headDim, panels, batch, blocks[3 * block + 2], blocks[3 * block],
-                    blocks[3 * block + 1], head, head / group, scale, worker);
+                    blocks[3 * block + 1], kvHead, group, scale, worker);
         });
     }
 
@@ -222,66 +227,77 @@ final class FlashAttention {
     }
 
     /**
-     * Attention of queries {@code [i0, i1)} of one head of {@code sequence} over all keys of the prefix it
-     * continues, if any, then its own keys up to {@code i1}, causal.
+     * Attention of queries {@code [i0, i1)} of the {@code group} query heads sharing kv head {@code kvHead}, over
+     * all keys of the prefix {@code sequence} continues, if any, then its own keys up to {@code i1}, causal.
      */
     private void attendBlock(FloatMatrix q, FloatMatrix v, FloatMatrix out, int headDim, Panels panels, Batch batch,
-            int sequence, int i0, int i1, int head, int kvHead, float scale, int worker) {
+            int sequence, int i0, int i1, int kvHead, int group, float scale, int worker) {
         int nq = i1 - i0;
-        float[] o = outputs[worker]; // [BQ, headDim]
-        float[] sum = rowSum[worker];
-        Arrays.fill(o, 0, nq * headDim, 0f);
-        Arrays.fill(rowMax[worker], 0, nq, Float.NEGATIVE_INFINITY);
-        Arrays.fill(sum, 0, nq * LANES, 0f);
+        float[] o = outputs[worker]; // [group, BQ, headDim]
+        float[] sum = rowSum[worker]; // [group, BQ, LANES]
+        Arrays.fill(o, 0, group * BQ * headDim, 0f);
+        Arrays.fill(rowMax[worker], 0, group * BQ, Float.NEGATIVE_INFINITY);
+        Arrays.fill(sum, 0, group * BQ * LANES, 0f);
         int prefix = batch.prefixOf(sequence);
         if (prefix >= 0) {
             int first = panels.firstPanelOfSequence()[prefix];
             for (int panel = first, end = first + Gemm.ceilDiv(batch.length(prefix), BK); panel < end; panel++) {
                 // Every key of the prefix precedes every query: an offset of BK leaves all of a block visible.
-                attendKeys(q, v, headDim, panels, panel, BK, i0, nq, head, kvHead, scale, worker);
+                attendKeys(q, v, headDim, panels, panel, BK, i0, nq, kvHead, group, scale, worker);
             }
         }
         int seqStart = batch.start(sequence);
         int firstPanel = panels.firstPanelOfSequence()[sequence];
         for (int j0 = seqStart; j0 < i1; j0 += BK) {
             // query row r sits at key index i0 - j0 + r of this block
-            attendKeys(q, v, headDim, panels, firstPanel + (j0 - seqStart) / BK, i0 - j0, i0, nq, head, kvHead,
+            attendKeys(q, v, headDim, panels, firstPanel + (j0 - seqStart) / BK, i0 - j0, i0, nq, kvHead, group,
                     scale, worker);
         }
         float[] os = out.data();
-        for (int r = 0; r < nq; r++) {
-            float inv = 1f / Simd.sum(FloatVector.fromArray(FLOATS, sum, r * LANES));
-            int dst = out.rowStart(i0 + r) + head * headDim;
-            int src = r * headDim;
-            int d = 0;
-            for (; d <= headDim - LANES; d += LANES) {
-                FloatVector.fromArray(FLOATS, o, src + d).mul(inv).intoArray(os, dst + d);
-            }
-            for (; d < headDim; d++) {
-                os[dst + d] = o[src + d] * inv;
+        for (int h = 0; h < group; h++) {
+            int head = kvHead * group + h;
+            for (int r = 0; r < nq; r++) {
+                int row = h * BQ + r;
+                float inv = 1f / Simd.sum(FloatVector.fromArray(FLOATS, sum, row * LANES));
+                int dst = out.rowStart(i0 + r) + head * headDim;
+                int src = row * headDim;
+                int d = 0;
+                for (; d <= headDim - LANES; d += LANES) {
+                    FloatVector.fromArray(FLOATS, o, src + d).mul(inv).intoArray(os, dst + d);
+                }
+                for (; d < headDim; d++) {
+                    os[dst + d] = o[src + d] * inv;
+                }
             }
         }
     }
 
     /**
-     * One online-softmax step of queries {@code [i0, i0 + nq)} over one key panel, query row r sitting at key
-     * index {@code offset + r} of it: later keys are masked, none when {@code offset >= BK}.
+     * One online-softmax step of queries {@code [i0, i0 + nq)} of each query head of the group over one key
+     * panel, query row r sitting at key index {@code offset + r} of it: later keys are masked, none when
+     * {@code offset >= BK}. The heads take the panel in turns while it is in the core's caches.
      */
     private void attendKeys(FloatMatrix q, FloatMatrix v, int headDim, Panels panels, int panel, int offset, int i0,
-            int nq, int head, int kvHead, float scale, int worker) {
+            int nq, int kvHead, int group, float scale, int worker) {
         float[] s = scores[worker]; // [BQ, BK]
-        float[] o = outputs[worker]; // [BQ, headDim]
+        float[] o = outputs[worker]; // [group, BQ, headDim]
         int j0 = panels.firstKey(panel);
         int blockKeys = Math.min(panels.keys(panel), i0 + nq - j0); // none after the block's last query
-        scoreBlock(q.data(), q.rowStart(i0) + head * headDim, q.stride(), nq, panels.start(panel, kvHead, headDim),
-                panels.width(panel), headDim, offset, blockKeys, s);
-        for (int r = 0; r < nq; r++) {
-            int allowed = Math.min(blockKeys, offset + r + 1); // causal: keys up to the query itself
-            int width = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES) * LANES;
-            softmaxRow(s, r * BK, allowed, width, scale, rowMax[worker], rowSum[worker], o, r * headDim, headDim);
+        int keyStart = panels.start(panel, kvHead, headDim);
+        int valueStart = (kvHead * v.rows() + j0) * headDim;
+        for (int h = 0; h < group; h++) {
+            int head = kvHead * group + h;
+            scoreBlock(q.data(), q.rowStart(i0) + head * headDim, q.stride(), nq, keyStart, panels.width(panel),
+                    headDim, offset, blockKeys, s);
+            for (int r = 0; r < nq; r++) {
+                int allowed = Math.min(blockKeys, offset + r + 1); // causal: keys up to the query itself
+                int width = Gemm.ceilDiv(groupKeys(r, nq, offset, blockKeys), LANES) * LANES;
+                softmaxRow(s, r * BK, allowed, width, scale, rowMax[worker], rowSum[worker], h * BQ + r, o,
+                        (h * BQ + r) * headDim, headDim);
+            }
+            accumulateValues(s, nq, valuesByHead, valueStart, headDim, offset, blockKeys, o, h * BQ * headDim,
+                    headDim);
         }
-        accumulateValues(s, nq, valuesByHead, (kvHead * v.rows() + j0) * headDim, headDim, offset, blockKeys, o,
-                headDim);
     }
 
     /**
@@ -323,12 +339,11 @@ final class FlashAttention {
 
     /**
      * Online softmax step of one query row: masks keys from {@code allowed} on, updates the running
-     * max and the row's vector of partial sums, rescales the output row when the max grew, and leaves
-     * the probabilities {@code exp(score * scale - max)} in s.
+     * max and the row's vector of partial sums (row r of max and sums), rescales the output row when the max
+     * grew, and leaves the probabilities {@code exp(score * scale - max)} in s.
      */
     private static void softmaxRow(float[] s, int s0, int allowed, int width, float scale, float[] max,
-            float[] sums, float[] o, int o0, int headDim) {
-        int r = s0 / BK;
+            float[] sums, int r, float[] o, int o0, int headDim) {
         if (allowed <= 0) { // every key of this block lies after the query
             Arrays.fill(s, s0, s0 + width, 0f);
             return;
@@ -367,22 +382,27 @@ final class FlashAttention {
         }
     }
 
-    /** {@code o[r, :] += sum_c p[r, c] * v[j0 + c, :]} for {@code nq} rows, over the keys their group may attend to. */
+    /**
+     * {@code o[o0 + r * headDim + d] += sum_c p[r, c] * v[j0 + c, d]} for {@code nq} rows, over the keys their
+     * group may attend to.
+     */
     private static void accumulateValues(float[] p, int nq, float[] v, int vStart, int vStride, int offset,
-            int blockKeys, float[] o, int headDim) {
+            int blockKeys, float[] o, int o0, int headDim) {
         int r = 0;
         for (; r + MR <= nq; r += MR) {
             int keys = groupKeys(r, nq, offset, blockKeys);
             int d = 0;
             for (; d + MicroKernel.NR <= headDim; d += MicroKernel.NR) {
-                MicroKernel.tile(p, r * BK, BK, v, vStart + d, vStride, keys, o, r * headDim + d, headDim, true);
+                MicroKernel.tile(p, r * BK, BK, v, vStart + d, vStride, keys, o, o0 + r * headDim + d, headDim,
+                        true);
             }
             for (int rr = r; rr < r + MR; rr++) {
-                valueTail(p, rr * BK, v, vStart, vStride, keys, o, rr * headDim, d, headDim);
+                valueTail(p, rr * BK, v, vStart, vStride, keys, o, o0 + rr * headDim, d, headDim);
             }
         }
         for (; r < nq; r++) {
-            valueTail(p, r * BK, v, vStart, vStride, groupKeys(r, nq, offset, blockKeys), o, r * headDim, 0, headDim);
+            valueTail(p, r * BK, v, vStart, vStride, groupKeys(r, nq, offset, blockKeys), o, o0 + r * headDim, 0,
+                    headDim);
         }
     }
 
