@@ -12,6 +12,7 @@ import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.Rerankings;
 import io.qembed.cli.options.BackendOptions;
+import io.qembed.cli.options.TruncationDirectionOption;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
@@ -40,8 +41,7 @@ import picocli.CommandLine.Option;
             "Each output line, in input order: {\"id\": ..., \"results\": [{\"index\": i, \"score\": s, \"tokens\": n},"
                     + " ...]}, one result per document in the documents' order; the score is sigmoid(logit(yes) -"
                     + " logit(no)), tokens counts the whole prompt of the pair, truncated_tokens (only where some"
-                    + " were cut) the tokens cut from the end of the instruction, query and document to fit"
-                    + " --max-length."
+                    + " were cut) the tokens cut to fit --max-length (see --truncation-direction)."
         })
 public final class RerankCommand implements Callable<Integer> {
     /** Lines in flight: enough to fill packed batches while the earlier ones are written. */
@@ -61,9 +61,11 @@ public final class RerankCommand implements Callable<Integer> {
     String instruction;
 
     @Option(names = "--max-length", defaultValue = "0", paramLabel = "N",
-            description = "Longest pair in tokens, prompt included; the instruction, query and document are cut from"
-                    + " their end to fit (default: ${DEFAULT-VALUE}, 8192 or the model's limit where less).")
+            description = "Longest pair in tokens, prompt included; a longer pair is cut as --truncation-direction"
+                    + " says (default: ${DEFAULT-VALUE}, 8192 or the model's limit where less).")
     int maxLength;
+
+    @Mixin TruncationDirectionOption truncationDirection;
 
     @Option(names = "--special-tokens-as-text",
             description = "Read special-token strings such as <|im_start|> in the texts as plain text, so that a"
@@ -109,6 +111,7 @@ public final class RerankCommand implements Callable<Integer> {
             return RerankOptions.defaults()
                     .withInstruction(instruction)
                     .withMaxLength(maxLength)
+                    .withTruncationDirection(truncationDirection.direction)
                     .withSpecialTokensAsText(specialTokensAsText);
         } catch (InvalidRequestException e) {
             throw new UserException("--max-length: " + e.getMessage());
