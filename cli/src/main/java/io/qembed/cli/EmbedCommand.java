@@ -1,10 +1,8 @@
 package io.qembed.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.NullNode;
 import io.qembed.api.Calibration;
 import io.qembed.api.EmbedException;
 import io.qembed.api.EmbedInput;
@@ -17,7 +15,6 @@ import io.qembed.api.ModelLoadException;
 import io.qembed.api.NonFiniteOutputException;
 import io.qembed.api.OutputType;
 import io.qembed.cli.options.EmbeddingOptions;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -68,19 +65,14 @@ public final class EmbedCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         EmbedOptions options = options();
-        try (BufferedReader in = files.reader();
+        try (JsonLineReader in = files.lines("a JSON object with \"text\" or \"token_ids\"");
                 OutputStream out = files.writer();
                 JsonGenerator gen = json.createGenerator(out).setRootValueSeparator(null);
                 Embedder embedder = engine.open()) {
             List<Line> chunk = new ArrayList<>(CHUNK);
-            String text;
-            int lineNo = 0;
-            while ((text = in.readLine()) != null) {
-                lineNo++;
-                if (text.isBlank()) {
-                    continue;
-                }
-                chunk.add(parse(text, lineNo, chunk.size()));
+            JsonLineReader.Line line;
+            while ((line = in.next()) != null) {
+                chunk.add(parse(line));
                 if (chunk.size() == CHUNK) {
                     write(embedder, chunk, options, gen, out);
                     chunk.clear();
@@ -123,40 +115,30 @@ public final class EmbedCommand implements Callable<Integer> {
     /** One input line: its id (echoed) and what to embed. */
     private record Line(int lineNo, JsonNode id, EmbedInput input) {}
 
-    private Line parse(String text, int lineNo, int position) {
-        JsonNode node;
-        try {
-            node = json.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new UserException("line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
-        }
-        if (node == null || !node.isObject()) {
-            throw new UserException("line " + lineNo + ": expected a JSON object with \"text\" or \"token_ids\"");
-        }
-        JsonNode id = node.has("id") ? node.get("id") : NullNode.getInstance();
-        JsonNode t = node.get("text");
-        JsonNode ids = node.get("token_ids");
+    private static Line parse(JsonLineReader.Line line) {
+        JsonNode t = line.get("text");
+        JsonNode ids = line.get("token_ids");
         if ((t == null) == (ids == null)) {
-            throw new UserException("line " + lineNo + ": give exactly one of \"text\" and \"token_ids\"");
+            throw line.error("give exactly one of \"text\" and \"token_ids\"");
         }
         if (t != null) {
             if (!t.isTextual()) {
-                throw new UserException("line " + lineNo + ": \"text\" must be a string");
+                throw line.error("\"text\" must be a string");
             }
-            return new Line(lineNo, id, EmbedInput.text(t.asText()));
+            return new Line(line.lineNo(), line.id(), EmbedInput.text(t.asText()));
         }
         if (!ids.isArray()) {
-            throw new UserException("line " + lineNo + ": \"token_ids\" must be an array of integers");
+            throw line.error("\"token_ids\" must be an array of integers");
         }
         int[] tokens = new int[ids.size()];
         for (int i = 0; i < tokens.length; i++) {
             JsonNode v = ids.get(i);
             if (!v.isInt()) {
-                throw new UserException("line " + lineNo + ": \"token_ids\" must be an array of integers");
+                throw line.error("\"token_ids\" must be an array of integers");
             }
             tokens[i] = v.asInt();
         }
-        return new Line(lineNo, id, EmbedInput.tokens(tokens));
+        return new Line(line.lineNo(), line.id(), EmbedInput.tokens(tokens));
     }
 
     private void write(Embedder embedder, List<Line> chunk, EmbedOptions options, JsonGenerator gen, OutputStream out)

@@ -20,6 +20,15 @@ final class JsonLinesFiles {
         return Io.reader(input);
     }
 
+    /**
+     * The input's non-blank lines as JSON objects, named {@code "line N"} in messages; the caller closes it.
+     *
+     * @param expected what a line must be, e.g. {@code "a JSON object with \"text\""}
+     */
+    JsonLineReader lines(String expected) {
+        return new JsonLineReader(reader(), "line ", expected);
+    }
+
     /** The output; the caller closes it. */
     OutputStream writer() {
         return Io.output(output);

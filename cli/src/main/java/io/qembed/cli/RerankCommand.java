@@ -1,10 +1,8 @@
 package io.qembed.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.NullNode;
 import io.qembed.api.EmbedException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.NonFiniteOutputException;
@@ -14,7 +12,7 @@ import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
 import io.qembed.api.Rerankings;
 import io.qembed.cli.options.BackendOptions;
-import java.io.BufferedReader;
+import io.qembed.cli.options.TruncationDirectionOption;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
@@ -43,8 +41,7 @@ import picocli.CommandLine.Option;
             "Each output line, in input order: {\"id\": ..., \"results\": [{\"index\": i, \"score\": s, \"tokens\": n},"
                     + " ...]}, one result per document in the documents' order; the score is sigmoid(logit(yes) -"
                     + " logit(no)), tokens counts the whole prompt of the pair, truncated_tokens (only where some"
-                    + " were cut) the tokens cut from the end of the instruction, query and document to fit"
-                    + " --max-length."
+                    + " were cut) the tokens cut to fit --max-length (see --truncation-direction)."
         })
 public final class RerankCommand implements Callable<Integer> {
     /** Lines in flight: enough to fill packed batches while the earlier ones are written. */
@@ -64,9 +61,11 @@ public final class RerankCommand implements Callable<Integer> {
     String instruction;
 
     @Option(names = "--max-length", defaultValue = "0", paramLabel = "N",
-            description = "Longest pair in tokens, prompt included; the instruction, query and document are cut from"
-                    + " their end to fit (default: ${DEFAULT-VALUE}, 8192 or the model's limit where less).")
+            description = "Longest pair in tokens, prompt included; a longer pair is cut as --truncation-direction"
+                    + " says (default: ${DEFAULT-VALUE}, 8192 or the model's limit where less).")
     int maxLength;
+
+    @Mixin TruncationDirectionOption truncationDirection;
 
     @Option(names = "--special-tokens-as-text",
             description = "Read special-token strings such as <|im_start|> in the texts as plain text, so that a"
@@ -84,20 +83,18 @@ public final class RerankCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         RerankOptions defaults = options(instruction);
-        try (BufferedReader in = files.reader();
+        try (JsonLineReader in = files.lines("a JSON object with \"query\" and \"documents\"");
                 OutputStream out = files.writer();
                 JsonGenerator gen = json.createGenerator(out).setRootValueSeparator(null);
                 Reranker reranker = Models.openReranker(model, backend.config())) {
             ArrayDeque<Pending> pending = new ArrayDeque<>();
-            String text;
-            int lineNo = 0;
-            while ((text = in.readLine()) != null) {
-                lineNo++;
-                if (text.isBlank()) {
-                    continue;
-                }
+            while (true) {
                 try {
-                    pending.add(submit(reranker, parse(text, lineNo), defaults, pending, gen, out));
+                    JsonLineReader.Line line = in.next();
+                    if (line == null) {
+                        break;
+                    }
+                    pending.add(submit(reranker, parse(line), defaults, pending, gen, out));
                 } catch (UserException e) {
                     drain(pending, 0, gen, out); // the lines before a bad one are answered
                     throw e;
@@ -114,6 +111,7 @@ public final class RerankCommand implements Callable<Integer> {
             return RerankOptions.defaults()
                     .withInstruction(instruction)
                     .withMaxLength(maxLength)
+                    .withTruncationDirection(truncationDirection.direction)
                     .withSpecialTokensAsText(specialTokensAsText);
         } catch (InvalidRequestException e) {
             throw new UserException("--max-length: " + e.getMessage());
@@ -189,39 +187,29 @@ public final class RerankCommand implements Callable<Integer> {
         gen.writeRaw('\n');
     }
 
-    private Line parse(String text, int lineNo) {
-        JsonNode node;
-        try {
-            node = json.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new UserException("line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
-        }
-        if (node == null || !node.isObject()) {
-            throw new UserException("line " + lineNo + ": expected a JSON object with \"query\" and \"documents\"");
-        }
-        JsonNode id = node.has("id") ? node.get("id") : NullNode.getInstance();
-        JsonNode query = node.get("query");
+    private static Line parse(JsonLineReader.Line line) {
+        JsonNode query = line.get("query");
         if (query == null || !query.isTextual()) {
-            throw new UserException("line " + lineNo + ": \"query\" must be a string");
+            throw line.error("\"query\" must be a string");
         }
-        JsonNode documents = node.get("documents");
+        JsonNode documents = line.get("documents");
         if (documents == null || !documents.isArray() || documents.isEmpty()) {
-            throw new UserException("line " + lineNo + ": \"documents\" must be a non-empty array");
+            throw line.error("\"documents\" must be a non-empty array");
         }
         List<String> texts = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             JsonNode d = documents.get(i);
             JsonNode t = d.isObject() ? d.get("text") : d;
             if (t == null || !t.isTextual()) {
-                throw new UserException("line " + lineNo + ": document " + i + " must be a string or {\"text\": string}");
+                throw line.error("document " + i + " must be a string or {\"text\": string}");
             }
             texts.add(t.asText());
         }
-        JsonNode instruction = node.get("instruction");
+        JsonNode instruction = line.get("instruction");
         if (instruction != null && !instruction.isNull() && !instruction.isTextual()) {
-            throw new UserException("line " + lineNo + ": \"instruction\" must be a string");
+            throw line.error("\"instruction\" must be a string");
         }
-        return new Line(lineNo, id, query.asText(), List.copyOf(texts),
+        return new Line(line.lineNo(), line.id(), query.asText(), List.copyOf(texts),
                 instruction == null || instruction.isNull() ? null : instruction.asText());
     }
 }

@@ -3,12 +3,10 @@ package io.qembed.cli;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qembed.tokenizer.Tokenizer;
 import io.qembed.tokenizer.TokenizerException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -98,35 +96,21 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     private void tokenize(Tokenizer tokenizer) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        String inputName = Io.inputName(files.input);
-        try (BufferedReader reader = files.reader();
+        try (JsonLineReader in = new JsonLineReader(files.reader(), Io.inputName(files.input) + " line ",
+                        "a JSON object {\"id\": ..., \"text\": ...}");
                 OutputStream out = files.writer();
                 JsonGenerator writer = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
             writer.setRootValueSeparator(null);
-            String line;
-            int lineNumber = 0;
-            while ((line = reader.readLine()) != null) {
-                lineNumber++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode record;
-                try {
-                    record = json.readTree(line);
-                } catch (JsonProcessingException e) {
-                    throw new UserException(inputName + " line " + lineNumber + ": not valid JSON: " + e.getOriginalMessage());
-                }
-                if (record == null || !record.isObject()) {
-                    throw new UserException(inputName + " line " + lineNumber + ": expected a JSON object {\"id\": ..., \"text\": ...}");
-                }
-                JsonNode text = record.get("text");
+            JsonLineReader.Line line;
+            while ((line = in.next()) != null) {
+                JsonNode text = line.get("text");
                 if (text == null || !text.isTextual()) {
-                    throw new UserException(inputName + " line " + lineNumber + ": \"text\" must be a string");
+                    throw line.error("\"text\" must be a string");
                 }
                 int[] ids = tokenizer.encode(text.asText(), !noSpecial);
                 writer.writeStartObject();
                 writer.writeFieldName("id");
-                json.writeTree(writer, record.has("id") ? record.get("id") : json.nullNode());
+                json.writeTree(writer, line.id());
                 writer.writeFieldName("ids");
                 writer.writeArray(ids, 0, ids.length);
                 writer.writeEndObject();

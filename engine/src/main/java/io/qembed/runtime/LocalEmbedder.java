@@ -50,9 +50,7 @@ public final class LocalEmbedder implements Embedder {
     private final Qwen3Config config;
     private final Tokenizer tokenizer;
     private final Prompts prompts;
-    private final Checkpoint checkpoint;
-    private final Qwen3Model model;
-    private final BatchQueue queue;
+    private final RunningModel running;
 
     private LocalEmbedder(
             ModelInfo info,
@@ -67,9 +65,7 @@ public final class LocalEmbedder implements Embedder {
         this.config = config;
         this.tokenizer = tokenizer;
         this.prompts = prompts;
-        this.checkpoint = checkpoint;
-        this.model = model;
-        this.queue = BatchQueue.of(model, budget, engineConfig);
+        this.running = new RunningModel(checkpoint, model, BatchQueue.of(model, budget, engineConfig));
     }
 
     /** Loads a model directory and starts its worker; the model is warmed up before this returns. */
@@ -167,7 +163,7 @@ public final class LocalEmbedder implements Embedder {
     @Override
     public CompletableFuture<Embeddings> submit(List<EmbedInput> inputs, EmbedOptions options) {
         List<TokenizedInput> tokenized = tokenize(inputs, options);
-        CompletableFuture<Embeddings> floats = queue.submit(tokenized, finisher(options));
+        CompletableFuture<Embeddings> floats = running.queue().submit(tokenized, finisher(options));
         OutputType type = options.outputType();
         if (type == OutputType.FLOAT) {
             return floats;
@@ -183,7 +179,7 @@ public final class LocalEmbedder implements Embedder {
 
     @Override
     public List<TokenizedInput> tokenize(List<EmbedInput> inputs, EmbedOptions options) {
-        if (queue.isClosed()) {
+        if (running.queue().isClosed()) {
             throw new EngineClosedException("the embedder is closed");
         }
         if (inputs == null || inputs.isEmpty()) {
@@ -262,13 +258,7 @@ public final class LocalEmbedder implements Embedder {
 
     @Override
     public void close() {
-        queue.close();
-        try {
-            model.close();
-            model.backend().close();
-        } finally {
-            checkpoint.close();
-        }
+        running.close();
     }
 
     /** Turns a pooled vector into the returned float embedding (post-processing, truncation, L2). */

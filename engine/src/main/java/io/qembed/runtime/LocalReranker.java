@@ -54,18 +54,13 @@ public final class LocalReranker implements Reranker {
     private final RerankerInfo info;
     private final int vocabSize;
     private final RerankPrompt prompt;
-    private final Checkpoint checkpoint;
-    private final Qwen3Model model;
-    private final BatchQueue queue;
+    private final RunningModel running;
 
-    private LocalReranker(RerankerInfo info, int vocabSize, RerankPrompt prompt, Checkpoint checkpoint,
-            Qwen3Model model, BatchQueue queue) {
+    private LocalReranker(RerankerInfo info, int vocabSize, RerankPrompt prompt, RunningModel running) {
         this.info = info;
         this.vocabSize = vocabSize;
         this.prompt = prompt;
-        this.checkpoint = checkpoint;
-        this.model = model;
-        this.queue = queue;
+        this.running = running;
     }
 
     /** Loads a reranker directory and starts its worker; the model is warmed up before this returns. */
@@ -98,8 +93,8 @@ public final class LocalReranker implements Reranker {
             RerankerInfo info = new RerankerInfo(LocalEmbedder.modelName(modelDir),
                     LocalEmbedder.identity(modelDir, checkpoint), budget.maxInputTokens(), output.tied(), backend.name(),
                     budget.batchTokens(), choice.fallbackReason());
-            LocalReranker reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer), checkpoint,
-                    model, BatchQueue.of(model, budget, engineConfig, true));
+            LocalReranker reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer),
+                    new RunningModel(checkpoint, model, BatchQueue.of(model, budget, engineConfig, true)));
             opening.ownedBy(reranker::close); // its worker, model, backend and checkpoint
             Opening.warmUp(modelDir, () -> reranker.rerank("warm-up", List.of("warm-up")));
             return opening.done(reranker);
@@ -156,7 +151,7 @@ public final class LocalReranker implements Reranker {
     public CompletableFuture<Rerankings> submit(String query, List<String> documents, RerankOptions options) {
         List<TokenizedInput> pairs = pairs(query, documents, options);
         int topN = options.topN();
-        return queue.submit(pairs, LocalReranker::logits)
+        return running.queue().submit(pairs, LocalReranker::logits)
                 .thenApply(result -> rerankings(RerankScore.best(scores(result), topN), result));
     }
 
@@ -183,7 +178,8 @@ public final class LocalReranker implements Reranker {
             }
             pairs.add(new TokenizedInput(ids.clone(), 0));
         }
-        return queue.submit(pairs, LocalReranker::logits).thenApply(result -> rerankings(scores(result), result));
+        return running.queue().submit(pairs, LocalReranker::logits)
+                .thenApply(result -> rerankings(scores(result), result));
     }
 
     @Override
@@ -232,7 +228,7 @@ public final class LocalReranker implements Reranker {
     }
 
     private void requireOpen() {
-        if (queue.isClosed()) {
+        if (running.queue().isClosed()) {
             throw new EngineClosedException("the reranker is closed");
         }
     }
@@ -261,12 +257,6 @@ public final class LocalReranker implements Reranker {
 
     @Override
     public void close() {
-        queue.close();
-        try {
-            model.close();
-            model.backend().close();
-        } finally {
-            checkpoint.close();
-        }
+        running.close();
     }
 }

@@ -4,11 +4,9 @@ import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.Embeddings;
-import io.qembed.api.EngineClosedException;
 import io.qembed.api.InputTooLongException;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
-import io.qembed.api.OverloadedException;
 import io.qembed.api.TokenizedInput;
 import io.qembed.tokenizer.TruncationSide;
 import java.util.ArrayList;
@@ -16,10 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A deterministic test double of {@link Embedder}: one token per character (its code, below 998),
@@ -27,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * way the real engine's contract says, so the server's handling of each can be checked against a
  * direct call.
  */
-final class FakeEmbedder implements Embedder {
+final class FakeEmbedder extends FakeEngine implements Embedder {
     static final int HIDDEN = 64;
     static final int MAX_TOKENS = 40;
     static final int VOCAB = 1000;
@@ -36,59 +30,20 @@ final class FakeEmbedder implements Embedder {
             "fake-model", "fake-identity", HIDDEN, MAX_TOKENS, VOCAB, 1,
             Map.of("query", "Q: ", "document", ""), "fake", 0, null);
 
-    /** When set, submits are refused as if the queue were full. */
-    volatile boolean overloaded;
-    /** When set, batches fail as if the backend broke. */
-    volatile boolean failing;
-    /** When set, batches fail as the engine does when the model computes a NaN. */
-    volatile boolean nonFinite;
-    /** Batches wait here while held. */
-    private volatile CountDownLatch gate = new CountDownLatch(0);
-    final AtomicInteger submits = new AtomicInteger();
     /** Whether the last submit came from a virtual thread. */
     volatile boolean lastCallerVirtual;
-    volatile boolean closed;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor();
 
     @Override
     public ModelInfo info() {
         return INFO;
     }
 
-    /** Makes batches wait until {@link #release()}. */
-    void hold() {
-        gate = new CountDownLatch(1);
-    }
-
-    void release() {
-        gate.countDown();
-    }
-
     @Override
     public CompletableFuture<Embeddings> submit(List<EmbedInput> inputs, EmbedOptions options) {
-        if (closed) {
-            throw new EngineClosedException("closed");
-        }
-        if (overloaded) {
-            throw new OverloadedException("the queue is full");
-        }
+        admit();
         List<TokenizedInput> tokenized = tokenize(inputs, options);
-        submits.incrementAndGet();
         lastCallerVirtual = Thread.currentThread().isVirtual();
-        long queuedAt = System.nanoTime();
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                gate.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            long started = System.nanoTime();
-            if (failing) {
-                throw new io.qembed.api.EmbedException("backend fault");
-            }
-            if (nonFinite) {
-                throw new io.qembed.api.NonFiniteOutputException(tokenized.size() - 1);
-            }
+        return queue(tokenized.size() - 1, (queueNanos, started) -> {
             List<Embeddings.Embedding> data = new ArrayList<>();
             int total = 0;
             for (TokenizedInput t : tokenized) {
@@ -99,8 +54,8 @@ final class FakeEmbedder implements Embedder {
                 data.add(new Embeddings.Embedding(vector, t.ids().length, t.truncatedTokens(), encoded));
                 total += t.ids().length;
             }
-            return new Embeddings(data, total, started - queuedAt, System.nanoTime() - started);
-        }, worker);
+            return new Embeddings(data, total, queueNanos, System.nanoTime() - started);
+        });
     }
 
     @Override
@@ -208,11 +163,5 @@ final class FakeEmbedder implements Embedder {
             }
         }
         return text.toString();
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        worker.shutdown();
     }
 }

@@ -1,10 +1,6 @@
 package io.qembed.server;
 
-import io.qembed.api.EmbedException;
-import io.qembed.api.EngineClosedException;
 import io.qembed.api.InvalidRequestException;
-import io.qembed.api.NonFiniteOutputException;
-import io.qembed.api.OverloadedException;
 import io.qembed.api.RerankOptions;
 import io.qembed.api.RerankScore;
 import io.qembed.api.Reranker;
@@ -14,10 +10,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A deterministic test double of {@link Reranker}: a pair is {@value #PROMPT} prompt tokens around one token
@@ -27,32 +19,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * keeps the API's contract (sorted, cut to top-n), so the server's handling of each option can be checked
  * against a direct call.
  */
-final class FakeReranker implements Reranker {
+final class FakeReranker extends FakeEngine implements Reranker {
     static final int PROMPT = 6;
     static final int MAX_LENGTH = 200;
     static final int SPECIAL = 151645;
     static final RerankerInfo INFO = new RerankerInfo("fake-reranker", "fake-identity", MAX_LENGTH, true, "fake", 0, null);
 
-    volatile boolean overloaded;
-    volatile boolean failing;
-    volatile boolean nonFinite;
-    volatile boolean closed;
-    /** Pairs lists queued (three of them by the server's warm-up). */
-    final AtomicInteger submits = new AtomicInteger();
-    private volatile CountDownLatch gate = new CountDownLatch(0);
-    private final ExecutorService worker = Executors.newSingleThreadExecutor();
-
     @Override
     public RerankerInfo info() {
         return INFO;
-    }
-
-    void hold() {
-        gate = new CountDownLatch(1);
-    }
-
-    void release() {
-        gate.countDown();
     }
 
     @Override
@@ -69,35 +44,16 @@ final class FakeReranker implements Reranker {
 
     /** Scores on the worker: the time until it starts (and the gate opens) is queued, the rest computed. */
     private CompletableFuture<Rerankings> score(List<int[]> pairs) {
-        if (closed) {
-            throw new EngineClosedException("closed");
-        }
-        if (overloaded) {
-            throw new OverloadedException("the queue is full");
-        }
-        submits.incrementAndGet();
-        long submitted = System.nanoTime();
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                gate.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            long start = System.nanoTime();
-            if (failing) {
-                throw new EmbedException("backend fault");
-            }
-            if (nonFinite) {
-                throw new NonFiniteOutputException(0);
-            }
+        admit();
+        return queue(0, (queueNanos, started) -> {
             List<RerankScore> scores = new ArrayList<>();
             for (int i = 0; i < pairs.size(); i++) {
                 double logit = logit(pairs.get(i));
                 scores.add(new RerankScore(i, 1 / (1 + Math.exp(-logit)), logit, pairs.get(i).length));
             }
             int tokens = pairs.stream().mapToInt(pair -> pair.length).sum();
-            return new Rerankings(scores, tokens, start - submitted, System.nanoTime() - start);
-        }, worker);
+            return new Rerankings(scores, tokens, queueNanos, System.nanoTime() - started);
+        });
     }
 
     /** The logit of a pair: in [-4, 4], a hash of its ids and their positions. */
@@ -140,11 +96,5 @@ final class FakeReranker implements Reranker {
             }
         }
         return ids.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    @Override
-    public void close() {
-        closed = true;
-        worker.shutdown();
     }
 }

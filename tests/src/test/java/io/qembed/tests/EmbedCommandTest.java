@@ -1,18 +1,25 @@
 package io.qembed.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.Embedder;
+import io.qembed.api.EngineConfig;
 import io.qembed.cli.CliRun;
 import io.qembed.testing.Reference;
 import io.qembed.testing.TestFixtures;
+import io.qembed.tokenizer.TruncationSide;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +100,36 @@ class EmbedCommandTest {
         String message = r.err().strip();
         assertTrue(message.startsWith("qembed embed: cannot load model: " + tokenizer + ": "), message);
         assertEquals(message.indexOf(tokenizer.toString()), message.lastIndexOf(tokenizer.toString()), message);
+    }
+
+    /** {@code --truncate --truncation-direction left} embeds what the engine embeds when it cuts from the left. */
+    @Test
+    void truncationDirectionLeftEmbedsAsTheEngineDoes() throws IOException {
+        String text = "one two three four five six seven eight nine ten eleven twelve";
+        Path in = Files.writeString(dir.resolve("in.jsonl"), JSON.createObjectNode().put("text", text) + "\n");
+        List<float[]> got = new ArrayList<>();
+        for (String side : List.of("left", "right")) {
+            Path out = dir.resolve("out-" + side + ".jsonl");
+            CliRun r = CliRun.run("embed", "--model", TestFixtures.tinyModel().toString(), "--backend", "cpu",
+                    "--input", in.toString(), "--output", out.toString(), "--truncate", "--max-tokens", "6",
+                    "--truncation-direction", side);
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode embedding = JSON.readTree(Files.readAllLines(out).getFirst()).get("embedding");
+            float[] v = new float[embedding.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = embedding.get(i).floatValue();
+            }
+            got.add(v);
+        }
+        try (Embedder embedder = Embedder.open(TestFixtures.tinyModel(),
+                EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU))) {
+            EmbedOptions left = EmbedOptions.builder().truncate(true).maxTokens(6)
+                    .truncationDirection(TruncationSide.LEFT).build();
+            assertArrayEquals(embedder.embedTexts(List.of(text), left).getFirst(), got.get(0), 1e-6f);
+            assertArrayEquals(embedder.embedTexts(List.of(text), left.toBuilder()
+                    .truncationDirection(TruncationSide.RIGHT).build()).getFirst(), got.get(1), 1e-6f);
+        }
+        assertFalse(Arrays.equals(got.get(0), got.get(1)), "the two ends give different vectors");
     }
 
     @Test

@@ -1,17 +1,23 @@
 package io.qembed.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qembed.api.EngineConfig;
+import io.qembed.api.RerankOptions;
+import io.qembed.api.RerankScore;
+import io.qembed.api.Reranker;
 import io.qembed.cli.CliRun;
 import io.qembed.cli.ExitCode;
 import io.qembed.runtime.RerankerReference;
 import io.qembed.runtime.RerankerReference.Case;
 import io.qembed.testing.TestFixtures;
+import io.qembed.tokenizer.TruncationSide;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,6 +141,48 @@ class RerankCommandTest {
         CliRun r = rerank("--input", input.toString(), "--max-length", "48");
         assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
         assertTrue(r.err().contains("--max-length"), r.err());
+    }
+
+    /**
+     * {@code --truncation-direction left} cuts a long document's beginning: each direction's score and cut are the
+     * engine's for that direction, and the two differ (right, the model card's, stays the default).
+     */
+    @Test
+    void truncationDirectionPicksWhichEndOfTheDocumentIsCut() throws IOException {
+        Case c = RerankerReference.cases().stream().filter(k -> k.id().equals("long-document-3000")).findFirst()
+                .orElseThrow();
+        int maxLength = 200;
+        Path input = Files.writeString(dir.resolve("in.jsonl"),
+                JSON.createObjectNode().put("query", c.query()).set("documents", JSON.createArrayNode().add(c.document()))
+                        + "\n");
+        Map<TruncationSide, JsonNode> got = new LinkedHashMap<>();
+        for (TruncationSide side : TruncationSide.values()) {
+            Path output = dir.resolve("out-" + side + ".jsonl");
+            List<String> args = new ArrayList<>(List.of("--input", input.toString(), "--output", output.toString(),
+                    "--max-length", String.valueOf(maxLength)));
+            if (side == TruncationSide.LEFT) {
+                args.addAll(List.of("--truncation-direction", "left"));
+            }
+            CliRun r = rerank(args.toArray(String[]::new));
+            assertEquals(0, r.exitCode(), r.err());
+            got.put(side, JSON.readTree(Files.readAllLines(output).getFirst()).get("results").get(0));
+        }
+        try (Reranker reranker = Reranker.open(RerankerReference.tiedModel(),
+                EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU).withThreads(2))) {
+            for (TruncationSide side : TruncationSide.values()) {
+                RerankScore expected = reranker.rerank(c.query(), List.of(c.document()),
+                        RerankOptions.defaults().withMaxLength(maxLength).withTruncationDirection(side)).getFirst();
+                assertEquals(expected.score(), got.get(side).get("score").asDouble(), 1e-6, side.toString());
+                assertEquals(maxLength, got.get(side).get("tokens").asInt(), side.toString());
+                assertEquals(expected.truncatedTokens(), got.get(side).get("truncated_tokens").asInt(), side.toString());
+            }
+        }
+        assertNotEquals(got.get(TruncationSide.LEFT).get("score").asDouble(),
+                got.get(TruncationSide.RIGHT).get("score").asDouble());
+
+        CliRun bad = rerank("--input", input.toString(), "--truncation-direction", "middle");
+        assertEquals(ExitCode.USAGE, bad.exitCode(), bad.err());
+        assertTrue(bad.err().contains("--truncation-direction"), bad.err());
     }
 
     /** {@code eval} with a rerank stage: each configuration and its reranked row, in the table, JSON and HTML. */

@@ -1,10 +1,8 @@
 package io.qembed.cli.options;
 
 import io.qembed.api.EmbedOptions;
-import io.qembed.tokenizer.TruncationSide;
-import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * How to embed, as a command line says it: the {@link EmbedOptions} of {@code qembed embed} and {@code
@@ -29,13 +27,7 @@ public class EmbeddingOptions {
     @Option(names = "--truncate", description = "Truncate inputs above --max-tokens instead of refusing them.")
     public boolean truncate;
 
-    @Option(
-            names = "--truncation-direction",
-            defaultValue = "right",
-            paramLabel = "right|left",
-            converter = TruncationConverter.class,
-            description = "Which end truncation cuts (default: ${DEFAULT-VALUE}).")
-    public TruncationSide truncationDirection;
+    @Mixin public TruncationDirectionOption truncationDirection;
 
     @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N",
             description = "Token limit per input (default: ${DEFAULT-VALUE}, the model's limit).")
@@ -56,19 +48,7 @@ public class EmbeddingOptions {
                 .dimensions(dimensions)
                 .normalize(!noNormalize)
                 .truncate(truncate)
-                .truncationDirection(truncationDirection)
+                .truncationDirection(truncationDirection.direction)
                 .maxTokens(maxTokens);
-    }
-
-    /** Parses {@code right|left} in any case. */
-    public static final class TruncationConverter implements ITypeConverter<TruncationSide> {
-        @Override
-        public TruncationSide convert(String value) {
-            try {
-                return TruncationSide.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

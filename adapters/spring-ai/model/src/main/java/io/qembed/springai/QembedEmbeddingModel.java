@@ -171,12 +171,7 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
             throw new InvalidRequestException(
                     "model '" + options.getModel() + "' is not the one loaded, '" + info.name() + "'", "model");
         }
-        return EmbedOptions.builder()
-                .instruction(options.getInstruction())
-                .promptName(options.getPromptName())
-                .dimensions(options.getDimensions() == null ? 0 : options.getDimensions())
-                .postProcessor(postProcessor(options.getPostProcess()))
-                .build();
+        return options.engineOptions(postProcessor(options.getPostProcess()));
     }
 
     private PostProcessor postProcessor(String profile) {

@@ -1,5 +1,7 @@
 package io.qembed.springai;
 
+import io.qembed.api.EmbedOptions;
+import io.qembed.api.PostProcessor;
 import java.util.Objects;
 import org.springframework.ai.embedding.EmbeddingOptions;
 
@@ -30,34 +32,25 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
     }
 
     private final String model;
-    private final Integer dimensions;
     private final InputType inputType;
-    private final String instruction;
-    private final String promptName;
     private final String postProcess;
+    /** The prompt and the Matryoshka size, as the engine takes them (0 dimensions: not set). */
+    private final EmbedOptions engine;
 
     private QembedEmbeddingOptions(Builder b) {
         model = b.model;
-        dimensions = b.dimensions;
         inputType = b.inputType;
-        instruction = b.instruction;
-        promptName = b.promptName;
         postProcess = b.postProcess;
+        engine = b.engine.build();
     }
 
     public static Builder builder() {
-        return new Builder();
+        return new Builder(EmbedOptions.builder());
     }
 
     /** A builder that starts from these options. */
     public Builder mutate() {
-        return new Builder()
-                .model(model)
-                .dimensions(dimensions)
-                .inputType(inputType)
-                .instruction(instruction)
-                .promptName(promptName)
-                .postProcess(postProcess);
+        return new Builder(engine.toBuilder()).model(model).inputType(inputType).postProcess(postProcess);
     }
 
     /** Spring AI options of any kind as qembed options ({@code model} and {@code dimensions} only, unless qembed's). */
@@ -76,15 +69,21 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
      * name are one choice: setting either replaces both of the defaults'.
      */
     QembedEmbeddingOptions over(QembedEmbeddingOptions defaults) {
-        boolean ownPrompt = instruction != null || promptName != null;
-        return new Builder()
+        boolean ownPrompt = engine.instruction() != null || engine.promptName() != null;
+        EmbedOptions prompt = ownPrompt ? engine : defaults.engine;
+        return new Builder(EmbedOptions.builder()
+                        .instruction(prompt.instruction())
+                        .promptName(prompt.promptName())
+                        .dimensions(engine.dimensions() != 0 ? engine.dimensions() : defaults.engine.dimensions()))
                 .model(model != null ? model : defaults.model)
-                .dimensions(dimensions != null ? dimensions : defaults.dimensions)
                 .inputType(inputType != null ? inputType : defaults.inputType)
-                .instruction(ownPrompt ? instruction : defaults.instruction)
-                .promptName(ownPrompt ? promptName : defaults.promptName)
                 .postProcess(postProcess != null ? postProcess : defaults.postProcess)
                 .build();
+    }
+
+    /** These options as the engine's, with the post-processing profile resolved to its transform. */
+    EmbedOptions engineOptions(PostProcessor postProcessor) {
+        return engine.toBuilder().postProcessor(postProcessor).build();
     }
 
     /** The model the request is for; null for the model loaded (another name is refused). */
@@ -96,7 +95,7 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
     /** Matryoshka size: the first {@code dimensions} values, renormalised; null for the full size. */
     @Override
     public Integer getDimensions() {
-        return dimensions;
+        return engine.dimensions() != 0 ? engine.dimensions() : null;
     }
 
     /** Which of the model's defaults the request starts from; null for the method's own (see {@link InputType}). */
@@ -106,12 +105,12 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
 
     /** A task description: a text becomes {@code "Instruct: {instruction}\nQuery:{text}"}. */
     public String getInstruction() {
-        return instruction;
+        return engine.instruction();
     }
 
     /** A named prompt of the model's {@code config_sentence_transformers.json}, e.g. {@code "query"}. */
     public String getPromptName() {
-        return promptName;
+        return engine.promptName();
     }
 
     /** The name of a post-processing profile (a whitening or PCA transform) given to the model. */
@@ -123,34 +122,36 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
     public boolean equals(Object o) {
         return o instanceof QembedEmbeddingOptions that
                 && Objects.equals(model, that.model)
-                && Objects.equals(dimensions, that.dimensions)
                 && inputType == that.inputType
-                && Objects.equals(instruction, that.instruction)
-                && Objects.equals(promptName, that.promptName)
-                && Objects.equals(postProcess, that.postProcess);
+                && Objects.equals(postProcess, that.postProcess)
+                && engine.equals(that.engine);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(model, dimensions, inputType, instruction, promptName, postProcess);
+        return Objects.hash(model, inputType, postProcess, engine);
     }
 
     @Override
     public String toString() {
-        return "QembedEmbeddingOptions{model=" + model + ", dimensions=" + dimensions + ", inputType=" + inputType
-                + ", instruction=" + instruction + ", promptName=" + promptName + ", postProcess=" + postProcess + "}";
+        return "QembedEmbeddingOptions{model=" + model + ", dimensions=" + getDimensions() + ", inputType=" + inputType
+                + ", instruction=" + getInstruction() + ", promptName=" + getPromptName() + ", postProcess="
+                + postProcess + "}";
     }
 
-    /** Builds {@link QembedEmbeddingOptions}; every setter is optional. */
+    /**
+     * Builds {@link QembedEmbeddingOptions}; every setter is optional. The prompt and the size go to an
+     * {@link EmbedOptions.Builder}, which checks them when built.
+     */
     public static final class Builder implements EmbeddingOptions.Builder {
+        private final EmbedOptions.Builder engine;
         private String model;
-        private Integer dimensions;
         private InputType inputType;
-        private String instruction;
-        private String promptName;
         private String postProcess;
 
-        private Builder() {}
+        private Builder(EmbedOptions.Builder engine) {
+            this.engine = engine;
+        }
 
         @Override
         public Builder model(String model) {
@@ -158,9 +159,10 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
             return this;
         }
 
+        /** Matryoshka size; null or 0 for the default. */
         @Override
         public Builder dimensions(Integer dimensions) {
-            this.dimensions = dimensions;
+            engine.dimensions(dimensions == null ? 0 : dimensions);
             return this;
         }
 
@@ -171,13 +173,13 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
 
         /** Not together with a prompt name. */
         public Builder instruction(String instruction) {
-            this.instruction = instruction;
+            engine.instruction(instruction);
             return this;
         }
 
         /** Not together with an instruction. */
         public Builder promptName(String promptName) {
-            this.promptName = promptName;
+            engine.promptName(promptName);
             return this;
         }
 
@@ -186,6 +188,10 @@ public final class QembedEmbeddingOptions implements EmbeddingOptions {
             return this;
         }
 
+        /**
+         * @throws io.qembed.api.InvalidRequestException for both an instruction and a prompt name, or
+         *     negative dimensions
+         */
         @Override
         public QembedEmbeddingOptions build() {
             return new QembedEmbeddingOptions(this);
