@@ -12,7 +12,11 @@ import java.util.Random;
  * shapes, call by call in turns, in CPU time of the calling thread (one thread). Arguments: {@code [rounds] [rows...]}.
  */
 public final class FewRowBench {
-    private static final int[][] SHAPES = {{1024, 4096}, {2048, 1024}, {1024, 6144}, {3072, 1024}}; // k, n
+    /** k, n of each product; the system property {@code shapes} ("k:n,k:n") replaces them. */
+    private static final int[][] SHAPES = System.getProperty("shapes") == null
+            ? new int[][] {{1024, 4096}, {2048, 1024}, {1024, 6144}, {3072, 1024}}
+            : Arrays.stream(System.getProperty("shapes").split(","))
+                    .map(p -> Arrays.stream(p.split(":")).mapToInt(Integer::parseInt).toArray()).toArray(int[][]::new);
 
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;

@@ -33,8 +33,12 @@ final class Gemm {
     static final int MAX_PANELS_PER_TASK = 4;
     /** Tasks per thread that a product is cut into at least (where it is large enough), to balance threads. */
     private static final int TASKS_PER_THREAD = 4;
-    /** Below this many rows of x, {@link FewRowGemm} (no packing) is faster than packing. */
-    static final int PACK_MIN_ROWS = Integer.getInteger("qembed.packMinRows", 64);
+    /**
+     * Below this many rows of x, {@link FewRowGemm} (no packing) is faster than packing: on the 0.6B's products at
+     * one thread 1.5x at 16 rows, 1.3x at 32, level at 48-64; with two threads the whole pass still gained at 63
+     * (docs/BENCHMARKS.md).
+     */
+    static final int PACK_MIN_ROWS = 64;
 
     private final WorkerPool pool;
     private final FewRowGemm fewRows;
