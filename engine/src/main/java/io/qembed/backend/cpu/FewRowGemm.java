@@ -4,6 +4,7 @@ import static io.qembed.backend.cpu.Simd.FLOATS;
 import static io.qembed.backend.cpu.Simd.INTS;
 import static io.qembed.backend.cpu.Simd.LANES;
 
+import io.qembed.io.DType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -67,7 +68,7 @@ final class FewRowGemm {
         if (m == 0 || n == 0) {
             return;
         }
-        boolean bf16 = w.dtype() == io.qembed.io.DType.BF16;
+        boolean bf16 = w.dtype() == DType.BF16;
         float[] xl = xs = Gemm.grow(xs, m * k);
         for (int i = 0; i < m; i++) {
             if (bf16) {
@@ -101,11 +102,11 @@ final class FewRowGemm {
         boolean bf16 = w instanceof Bf16Matrix;
         if (w instanceof F16Matrix) {
             // Converted rows of this range, read as an F32 weight.
-            float[] rows = converted[worker] = Gemm.grow(converted[worker], (to - from) * k);
+            float[] floats = converted[worker] = Gemm.grow(converted[worker], (to - from) * k);
             for (int j = from; j < to; j++) {
-                w.rowToFloat(j, 0, k, rows, (j - from) * k);
+                w.rowToFloat(j, 0, k, floats, (j - from) * k);
             }
-            data = MemorySegment.ofArray(rows);
+            data = MemorySegment.ofArray(floats);
             rowBytes = 4L * k;
             firstRow = from;
         } else {
