@@ -160,7 +160,7 @@ final class FewRowGemm {
     }
 
     /**
-     * {@code x[xs + d] · w[row r, d]} for {@link #R} weight rows from byte {@code w0} and {@link #M} rows of x
+     * {@code x[i, d] · w[r, d]} summed over d for {@link #R} weight rows from byte {@code w0} and {@link #M} rows of x
      * ({@code xStride} apart), over {@code steps} vector steps: the lanes' partial sums of output {@code (i, r)}
      * into {@code partial[(i * R + r) * LANES ..]}.
      */
