@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -58,9 +59,10 @@ class WorkerPoolTest {
     void finishesEveryTaskWhenTheCallerIsInterrupted() throws InterruptedException {
         try (WorkerPool pool = new WorkerPool(3)) {
             AtomicIntegerArray runs = new AtomicIntegerArray(50);
+            AtomicBoolean interrupted = new AtomicBoolean();
             pool.forEach(50, (worker, task) -> {
-                if (task == 0) {
-                    Thread.currentThread().interrupt();
+                if (worker == 0 && !interrupted.getAndSet(true)) {
+                    Thread.currentThread().interrupt(); // the caller's first task
                 }
                 LockSupport.parkNanos(200_000); // the helpers are still busy when the caller runs out of tasks
                 runs.incrementAndGet(task);
