@@ -1,10 +1,6 @@
 package io.qembed.backend.cpu;
 
-import static io.qembed.backend.cpu.Simd.FLOATS;
-import static io.qembed.backend.cpu.Simd.LANES;
-
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
 
 /**
  * {@code out = x · wᵀ} with FP32 arithmetic on weights of any dtype.
@@ -18,8 +14,8 @@ import jdk.incubator.vector.FloatVector;
  * micro-kernel, so a panel slice stays in L1 while the rows of a block pass, and the block of x stays in
  * L2 across the panels.
  *
- * <p>Few rows (the pooled rows of the last layer): packing would cost more than it saves, so each
- * weight row is converted once and dotted with every row of x.
+ * <p>Few rows (a short query, the pooled rows of the last layer): packing would cost more than it saves;
+ * {@link FewRowGemm} streams the weights instead.
  */
 final class Gemm {
     /** Output columns per packed panel: the micro-kernel's tile width. */
@@ -37,45 +33,54 @@ final class Gemm {
     static final int MAX_PANELS_PER_TASK = 4;
     /** Tasks per thread that a product is cut into at least (where it is large enough), to balance threads. */
     private static final int TASKS_PER_THREAD = 4;
-    /** Below this many rows of x the dot-product path is faster than packing. */
-    static final int PACK_MIN_ROWS = 16;
-    /** Weight rows per task on the dot-product path. */
-    private static final int DOT_ROWS_PER_TASK = 16;
+    /**
+     * Below this many rows of x, {@link FewRowGemm} (no packing) is faster than packing: on the 0.6B's products at
+     * one thread 1.5x at 16 rows, 1.3x at 32, level at 48-64; with two threads the whole pass still gained at 63
+     * (docs/BENCHMARKS.md).
+     */
+    static final int PACK_MIN_ROWS = 64;
 
     private final WorkerPool pool;
+    private final FewRowGemm fewRows;
     private final float[][] panels;
     private final float[][] edges;
 
     Gemm(WorkerPool pool) {
         this.pool = pool;
+        this.fewRows = new FewRowGemm(pool);
         this.panels = new float[pool.threads()][];
         this.edges = new float[pool.threads()][];
     }
 
     void matmul(FloatMatrix x, WeightMatrix w, FloatMatrix out) {
+        if (x.rows() < PACK_MIN_ROWS) {
+            fewRows.matmul(x, w, out);
+        } else {
+            packed(x, w, out);
+        }
+    }
+
+    /** The packed path, whatever the row count. */
+    void packed(FloatMatrix x, WeightMatrix w, FloatMatrix out) {
         int m = x.rows();
         int n = w.rows();
         if (m == 0 || n == 0) {
             return;
         }
-        if (m < PACK_MIN_ROWS) {
-            pool.forEach(ceilDiv(n, DOT_ROWS_PER_TASK), (worker, task) -> dotRows(x, w, out, worker, task));
-        } else {
-            // Several panels per task let a block of x rows be reused from L2 across them; enough tasks
-            // remain to balance the threads.
-            int panelCount = ceilDiv(n, NR);
-            int panelsPerTask = Math.clamp(panelCount / (TASKS_PER_THREAD * pool.threads()), 1, MAX_PANELS_PER_TASK);
-            int groups = ceilDiv(panelCount, panelsPerTask);
-            // Every row chunk packs its panels again, so rows are split only as far as balancing the threads
-            // needs: large batches pack each weight once.
-            int rowChunks = Math.clamp(ceilDiv(TASKS_PER_THREAD * pool.threads(), groups), 1, ceilDiv(m, MC));
-            int rowsPerTask = ceilDiv(ceilDiv(m, rowChunks), MC) * MC;
-            pool.forEach(groups * ceilDiv(m, rowsPerTask), (worker, task) -> {
-                int rowFrom = (task / groups) * rowsPerTask;
-                packedPanels(x, w, out, rowFrom, Math.min(m, rowFrom + rowsPerTask), (task % groups) * panelsPerTask,
-                        panelsPerTask, worker);
-            });
-        }
+        // Several panels per task let a block of x rows be reused from L2 across them; enough tasks
+        // remain to balance the threads.
+        int panelCount = ceilDiv(n, NR);
+        int panelsPerTask = Math.clamp(panelCount / (TASKS_PER_THREAD * pool.threads()), 1, MAX_PANELS_PER_TASK);
+        int groups = ceilDiv(panelCount, panelsPerTask);
+        // Every row chunk packs its panels again, so rows are split only as far as balancing the threads
+        // needs: large batches pack each weight once.
+        int rowChunks = Math.clamp(ceilDiv(TASKS_PER_THREAD * pool.threads(), groups), 1, ceilDiv(m, MC));
+        int rowsPerTask = ceilDiv(ceilDiv(m, rowChunks), MC) * MC;
+        pool.forEach(groups * ceilDiv(m, rowsPerTask), (worker, task) -> {
+            int rowFrom = (task / groups) * rowsPerTask;
+            packedPanels(x, w, out, rowFrom, Math.min(m, rowFrom + rowsPerTask), (task % groups) * panelsPerTask,
+                    panelsPerTask, worker);
+        });
     }
 
     /** Rows {@code [rowFrom, rowTo)} of out, columns of panels {@code firstPanel ..} (up to panelsPerTask). */
@@ -150,80 +155,6 @@ final class Gemm {
                 System.arraycopy(edge, (i - rowFrom) * NR, out.data(), out.rowStart(i) + lastN0, lastWidth);
             }
         }
-    }
-
-    /** Dot-product path: converts weight rows of one task once, then dots each with every row of x. */
-    private void dotRows(FloatMatrix x, WeightMatrix w, FloatMatrix out, int worker, int task) {
-        int k = x.cols();
-        int n0 = task * DOT_ROWS_PER_TASK;
-        int n1 = Math.min(w.rows(), n0 + DOT_ROWS_PER_TASK);
-        float[] row = panels[worker] = grow(panels[worker], k);
-        float[] xs = x.data();
-        float[] os = out.data();
-        for (int j = n0; j < n1; j++) {
-            w.rowToFloat(j, 0, k, row, 0);
-            int i = 0;
-            for (; i + 4 <= x.rows(); i += 4) {
-                dot4(row, xs, x.rowStart(i), x.stride(), k, os, out.rowStart(i) + j, out.stride());
-            }
-            for (; i < x.rows(); i++) {
-                os[out.rowStart(i) + j] = dot(row, xs, x.rowStart(i), k);
-            }
-        }
-    }
-
-    /** {@code c[cStart + r * cStride] = a · b[bStart + r * bStride ..]} over n terms, for four rows r of b. */
-    private static void dot4(float[] a, float[] b, int bStart, int bStride, int n, float[] c, int cStart,
-            int cStride) {
-        FloatVector s0 = FloatVector.zero(FLOATS);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
-        int b1 = bStart + bStride;
-        int b2 = b1 + bStride;
-        int b3 = b2 + bStride;
-        int i = 0;
-        for (; i <= n - LANES; i += LANES) {
-            FloatVector av = FloatVector.fromArray(FLOATS, a, i);
-            s0 = av.fma(FloatVector.fromArray(FLOATS, b, bStart + i), s0);
-            s1 = av.fma(FloatVector.fromArray(FLOATS, b, b1 + i), s1);
-            s2 = av.fma(FloatVector.fromArray(FLOATS, b, b2 + i), s2);
-            s3 = av.fma(FloatVector.fromArray(FLOATS, b, b3 + i), s3);
-        }
-        float d0 = Simd.sum(s0);
-        float d1 = Simd.sum(s1);
-        float d2 = Simd.sum(s2);
-        float d3 = Simd.sum(s3);
-        for (; i < n; i++) {
-            d0 += a[i] * b[bStart + i];
-            d1 += a[i] * b[b1 + i];
-            d2 += a[i] * b[b2 + i];
-            d3 += a[i] * b[b3 + i];
-        }
-        c[cStart] = d0;
-        c[cStart + cStride] = d1;
-        c[cStart + 2 * cStride] = d2;
-        c[cStart + 3 * cStride] = d3;
-    }
-
-    /** {@code sum a[i] * b[bStart + i]} over {@code i < n}, two vector accumulators and a scalar tail. */
-    static float dot(float[] a, float[] b, int bStart, int n) {
-        FloatVector s0 = FloatVector.zero(FLOATS);
-        FloatVector s1 = FloatVector.zero(FLOATS);
-        int i = 0;
-        for (; i <= n - 2 * LANES; i += 2 * LANES) {
-            s0 = FloatVector.fromArray(FLOATS, a, i).fma(FloatVector.fromArray(FLOATS, b, bStart + i), s0);
-            s1 = FloatVector.fromArray(FLOATS, a, i + LANES)
-                    .fma(FloatVector.fromArray(FLOATS, b, bStart + i + LANES), s1);
-        }
-        for (; i <= n - LANES; i += LANES) {
-            s0 = FloatVector.fromArray(FLOATS, a, i).fma(FloatVector.fromArray(FLOATS, b, bStart + i), s0);
-        }
-        float sum = Simd.sum(s0.add(s1));
-        for (; i < n; i++) {
-            sum += a[i] * b[bStart + i];
-        }
-        return sum;
     }
 
     static float[] grow(float[] buffer, int size) {

@@ -17,6 +17,11 @@ abstract sealed class MappedMatrix extends WeightMatrix permits Bf16Matrix, F16M
     /** A weight of the same dtype over rows {@code [from, to)} of {@code data}. */
     protected abstract MappedMatrix slice(MemorySegment data, int rows);
 
+    @Override
+    final MappedMatrix[] parts() {
+        return new MappedMatrix[] {this};
+    }
+
     /** Byte offset of element {@code (row, col)}. */
     protected final long byteOffset(int row, int col) {
         return ((long) row * cols + col) * dtype().bytes();

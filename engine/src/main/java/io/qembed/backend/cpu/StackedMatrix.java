@@ -34,6 +34,11 @@ final class StackedMatrix extends WeightMatrix {
     }
 
     @Override
+    MappedMatrix[] parts() {
+        return parts.clone();
+    }
+
+    @Override
     void rowToFloat(int row, int col, int count, float[] dst, int dstOffset) {
         int p = part(row);
         parts[p].rowToFloat(row - firstRows[p], col, count, dst, dstOffset);

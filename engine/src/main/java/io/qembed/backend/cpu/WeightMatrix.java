@@ -50,6 +50,9 @@ abstract sealed class WeightMatrix implements CpuTensor permits MappedMatrix, St
 
     abstract DType dtype();
 
+    /** The mapped weights that hold this one's rows, in order: itself, or the parts of a stack. */
+    abstract MappedMatrix[] parts();
+
     /** {@code dst[dstOffset + i] = this[row, col + i]} for {@code i < count}, converted to FP32. */
     abstract void rowToFloat(int row, int col, int count, float[] dst, int dstOffset);
 
