@@ -67,8 +67,9 @@ public abstract class AdapterBuilder<E, B extends AdapterBuilder<E, B>> {
                 : new Opened<>(open.apply(ModelResolver.resolve(model, progress), engineConfig), true);
     }
 
+    /** This builder, as its own type. */
     @SuppressWarnings("unchecked")
-    private B self() {
+    protected final B self() {
         return (B) this;
     }
 

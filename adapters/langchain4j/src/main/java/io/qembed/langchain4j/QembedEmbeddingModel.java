@@ -14,9 +14,9 @@ import io.qembed.api.AdapterBuilder;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
+import io.qembed.api.EmbeddingAdapterBuilder;
 import io.qembed.api.Embeddings;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -42,12 +42,8 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     private QembedEmbeddingModel(Builder builder, AdapterBuilder.Opened<Embedder> opened) {
         embedder = opened.engine();
         ownsEmbedder = opened.owned();
-        documentOptions = builder.documentOptions;
-        queryOptions = builder.queryOptions != null
-                ? builder.queryOptions
-                : embedder.info().prompts().containsKey("query")
-                        ? documentOptions.toBuilder().promptName("query").build()
-                        : documentOptions;
+        documentOptions = builder.documentOptions();
+        queryOptions = builder.queryOptions(embedder.info());
     }
 
     public static Builder builder() {
@@ -120,32 +116,14 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     }
 
     /** Builds a {@link QembedEmbeddingModel} from an open embedder or a model to open. */
-    public static final class Builder extends AdapterBuilder<Embedder, Builder> {
-        private EmbedOptions documentOptions = EmbedOptions.defaults();
-        private EmbedOptions queryOptions;
-
+    public static final class Builder extends EmbeddingAdapterBuilder<EmbedOptions, Builder> {
         private Builder() {
-            super("embedder");
+            super(EmbedOptions.defaults());
         }
 
-        /** Uses an open embedder; the caller keeps ownership and closes it. */
-        public Builder embedder(Embedder embedder) {
-            return engine(embedder);
-        }
-
-        /** Options for documents and for requests without an input type (default options if not set). */
-        public Builder documentOptions(EmbedOptions options) {
-            this.documentOptions = Objects.requireNonNull(options);
-            return this;
-        }
-
-        /**
-         * Options for requests with input type {@code QUERY} (if not set: the document options with the
-         * model's {@code query} prompt, where it has one).
-         */
-        public Builder queryOptions(EmbedOptions options) {
-            this.queryOptions = Objects.requireNonNull(options);
-            return this;
+        @Override
+        protected EmbedOptions withQueryPrompt(EmbedOptions options) {
+            return options.toBuilder().promptName("query").build();
         }
 
         public QembedEmbeddingModel build() {

@@ -5,6 +5,7 @@ import io.qembed.api.AdapterBuilder;
 import io.qembed.api.EmbedInput;
 import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
+import io.qembed.api.EmbeddingAdapterBuilder;
 import io.qembed.api.Embeddings;
 import io.qembed.api.InvalidRequestException;
 import io.qembed.api.ModelInfo;
@@ -68,12 +69,8 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
         try {
             info = embedder.info();
             postProcessors = checkedProfiles(builder.postProcessors, info);
-            documentOptions = builder.documentOptions;
-            queryOptions = builder.queryOptions != null
-                    ? builder.queryOptions
-                    : info.prompts().containsKey("query")
-                            ? documentOptions.mutate().instruction(null).promptName("query").build()
-                            : documentOptions;
+            documentOptions = builder.documentOptions();
+            queryOptions = builder.queryOptions(info);
             observationRegistry = builder.observationRegistry;
             // A wrong default (model, prompt name, dimensions, profile) fails here, not at the first request.
             for (QembedEmbeddingOptions defaults : List.of(documentOptions, queryOptions)) {
@@ -200,34 +197,18 @@ public final class QembedEmbeddingModel implements EmbeddingModel, AutoCloseable
     }
 
     /** Builds a {@link QembedEmbeddingModel} from an open embedder or a model to open. */
-    public static final class Builder extends AdapterBuilder<Embedder, Builder> {
-        private QembedEmbeddingOptions documentOptions = QembedEmbeddingOptions.builder().build();
-        private QembedEmbeddingOptions queryOptions;
+    public static final class Builder extends EmbeddingAdapterBuilder<QembedEmbeddingOptions, Builder> {
         private final Map<String, PostProcessor> postProcessors = new LinkedHashMap<>();
         private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
 
+        /** Document options default to the model's full vectors, no prompt. */
         private Builder() {
-            super("embedder");
+            super(QembedEmbeddingOptions.builder().build());
         }
 
-        /** Uses an open embedder; the caller keeps ownership and closes it. */
-        public Builder embedder(Embedder embedder) {
-            return engine(embedder);
-        }
-
-        /** Defaults for documents (none set: the model's full vectors, no prompt). */
-        public Builder documentOptions(QembedEmbeddingOptions options) {
-            this.documentOptions = Objects.requireNonNull(options);
-            return this;
-        }
-
-        /**
-         * Defaults for queries (none set: the document options with the model's {@code query} prompt,
-         * where it has one).
-         */
-        public Builder queryOptions(QembedEmbeddingOptions options) {
-            this.queryOptions = Objects.requireNonNull(options);
-            return this;
+        @Override
+        protected QembedEmbeddingOptions withQueryPrompt(QembedEmbeddingOptions options) {
+            return options.mutate().instruction(null).promptName("query").build();
         }
 
         /** A named whitening or PCA transform that options select with {@code postProcess}. */
