@@ -138,6 +138,14 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}). Env: QEMBED_READ_TIMEOUT.")
     int readTimeoutSeconds;
 
+    // TEI's spelling: a bare flag, or a value (--auto-truncate=false) that overrides the environment's
+    @Option(names = "--auto-truncate", arity = "0..1", paramLabel = "true|false", fallbackValue = "true",
+            defaultValue = "${env:QEMBED_AUTO_TRUNCATE:-false}",
+            description = "Cut inputs above the limit instead of refusing them where a request on /embed,"
+                    + " /v1/embeddings or TEI's /rerank does not say \"truncate\"; a request's \"truncate\""
+                    + " overrides it (default: ${DEFAULT-VALUE}). Env: QEMBED_AUTO_TRUNCATE.")
+    boolean autoTruncate;
+
     @Override
     public Integer call() {
         ServerConfig serverConfig = serverConfig();
@@ -218,7 +226,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withPostProcessors(postProcessors())
                 .withCalibrations(calibrations())
                 .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
-                .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
+                .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds))
+                .withAutoTruncate(autoTruncate);
     }
 
     RerankerConfig rerankerConfig() {

@@ -1,6 +1,7 @@
 package io.qembed.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,6 +82,26 @@ class ServeCommandTest {
         }
         assertEquals(new RerankerConfig(null, false),
                 parse("--no-rerank-special-tokens-as-text").rerankerConfig());
+    }
+
+    /** TEI's spellings: the bare flag, or a value, alone or with {@code =}; a following option is not taken as one. */
+    @Test
+    void autoTruncateTakesTeisSpellings() {
+        if (System.getenv("QEMBED_AUTO_TRUNCATE") == null) {
+            assertFalse(parse("--model", TINY.toString()).serverConfig().autoTruncate());
+        }
+        assertTrue(parse("--auto-truncate").serverConfig().autoTruncate());
+        assertTrue(parse("--auto-truncate", "true").serverConfig().autoTruncate());
+        assertFalse(parse("--auto-truncate", "false").serverConfig().autoTruncate());
+        assertFalse(parse("--auto-truncate=false").serverConfig().autoTruncate());
+        ServerConfig flagThenPort = parse("--auto-truncate", "--port", "9002").serverConfig();
+        assertTrue(flagThenPort.autoTruncate());
+        assertEquals(9002, flagThenPort.port());
+        // picocli's refusal of a value, as for every typed option: the message first, then the usage
+        CliRun maybe = CliRun.run("serve", "--model", TINY.toString(), "--auto-truncate=maybe");
+        assertEquals(2, maybe.exitCode(), maybe.err());
+        assertEquals("Invalid value for option '--auto-truncate': 'maybe' is not a boolean",
+                maybe.err().lines().findFirst().orElseThrow());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.qembed.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.runtime.RerankerReference;
@@ -91,6 +92,9 @@ class ServeProcessTest {
             String output = Files.readString(log);
             assertEquals(ExitCode.OK, process.exitValue(), output);
             assertTrue(output.contains("shutting down") && output.contains("stopped"), output);
+            if (System.getenv("QEMBED_AUTO_TRUNCATE") == null) {
+                assertFalse(output.contains("--auto-truncate"), "off unless asked for:\n" + output);
+            }
             assertTrue(output.lines().anyMatch(l -> l.startsWith("{") && l.contains("\"route\":\"/v1/embeddings\"")),
                     "no access-log line:\n" + output);
         } finally {
@@ -101,7 +105,9 @@ class ServeProcessTest {
     @Test
     void servesARerankerWithoutAnEmbeddingModel() throws Exception {
         Path log = tmp.resolve("serve.log");
-        Process process = serve(log, Map.of("QEMBED_RERANKER", RerankerReference.tiedModel().toString()),
+        // and the environment twin of --auto-truncate, which the log reports
+        Process process = serve(log, Map.of("QEMBED_RERANKER", RerankerReference.tiedModel().toString(),
+                        "QEMBED_AUTO_TRUNCATE", "true"),
                 Pattern.compile("serving reranker 'rr'"), "--served-reranker-name", "rr");
         try {
             int port = port(log);
@@ -123,7 +129,9 @@ class ServeProcessTest {
 
             process.destroy(); // SIGTERM
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "serve did not stop on SIGTERM");
-            assertEquals(ExitCode.OK, process.exitValue(), Files.readString(log));
+            String output = Files.readString(log);
+            assertEquals(ExitCode.OK, process.exitValue(), output);
+            assertTrue(output.contains("--auto-truncate: inputs above the limit are cut"), output);
         } finally {
             process.destroyForcibly();
         }

@@ -154,6 +154,10 @@ public final class EmbeddingServer implements AutoCloseable {
         EmbeddingServer server = new EmbeddingServer(config);
         server.app.start();
         LOG.info("listening on http://{}:{}", config.host(), server.port());
+        if (config.autoTruncate()) {
+            LOG.info("--auto-truncate: inputs above the limit are cut where a request on /embed, /v1/embeddings"
+                    + " or TEI's /rerank does not say \"truncate\"");
+        }
         return server;
     }
 
@@ -191,7 +195,8 @@ public final class EmbeddingServer implements AutoCloseable {
             throw new IllegalArgumentException("nothing to serve: give an embedding model, a reranker or both");
         }
         if (reranker != null) {
-            RerankRoute route = new RerankRoute(reranker, rerankerConfig, config.maxInputsPerRequest());
+            RerankRoute route = new RerankRoute(reranker, rerankerConfig, config.maxInputsPerRequest(),
+                    config.autoTruncate());
             long start = System.nanoTime();
             route.warmUp();
             reranking = route;
@@ -240,7 +245,7 @@ public final class EmbeddingServer implements AutoCloseable {
         }
         model = new Model(embedder, info, servedName,
                 new RequestParser(info, servedName, config.postProcessors(), config.calibrations(),
-                        config.maxInputsPerRequest()));
+                        config.maxInputsPerRequest(), config.autoTruncate()));
         takeRequests();
         if (info.backendFallback() != null) {
             LOG.info("backend auto runs on the CPU: {}", info.backendFallback());

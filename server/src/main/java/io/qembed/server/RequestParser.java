@@ -38,18 +38,22 @@ final class RequestParser {
     private final Map<String, PostProcessor> postProcessors;
     private final Map<String, Calibration> calibrations;
     private final int maxInputs;
+    private final boolean autoTruncate;
 
+    /** @param autoTruncate the default of {@code truncate} on {@code /embed} and {@code /v1/embeddings} */
     RequestParser(
             ModelInfo model,
             String servedModelName,
             Map<String, PostProcessor> postProcessors,
             Map<String, Calibration> calibrations,
-            int maxInputs) {
+            int maxInputs,
+            boolean autoTruncate) {
         this.model = model;
         this.servedModelName = servedModelName;
         this.postProcessors = postProcessors;
         this.calibrations = calibrations;
         this.maxInputs = maxInputs;
+        this.autoTruncate = autoTruncate;
     }
 
     /** Parses a body that must be a JSON object. */
@@ -115,9 +119,7 @@ final class RequestParser {
             options.normalize(normalize);
         }
         Boolean truncate = optionalBoolean(body, "truncate");
-        if (truncate != null) {
-            options.truncate(truncate);
-        }
+        options.truncate(truncate != null ? truncate : autoTruncate);
         TruncationSide direction = truncationSide(body, "truncation_direction");
         if (direction != null) {
             options.truncationDirection(direction);

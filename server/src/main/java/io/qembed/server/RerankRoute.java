@@ -32,7 +32,8 @@ final class RerankRoute {
      *     ({@code top_n}, 0: all); the reranker is asked for every score (and token count) all the same
      * @param returnText whether each result carries its document's text
      * @param rawScores TEI's {@code raw_scores}: the logit difference instead of its sigmoid
-     * @param truncate whether a pair longer than the limit is cut (true) or refused (TEI's {@code truncate})
+     * @param truncate whether a pair longer than the limit is cut (true) or refused (TEI's {@code truncate};
+     *     where the body has none, the server's {@code --auto-truncate})
      * @param maxTokensPerDoc Cohere's {@code max_tokens_per_doc} (0: none)
      */
     record Request(Shape shape, String query, List<String> documents, RerankOptions options,
@@ -54,13 +55,16 @@ final class RerankRoute {
     private final String servedName;
     private final boolean specialTokensAsText;
     private final int maxDocuments;
+    private final boolean autoTruncate;
 
-    RerankRoute(Reranker reranker, RerankerConfig config, int maxDocuments) {
+    /** @param autoTruncate the default of TEI's {@code truncate} (the server's {@code --auto-truncate}) */
+    RerankRoute(Reranker reranker, RerankerConfig config, int maxDocuments, boolean autoTruncate) {
         this.reranker = reranker;
         this.info = reranker.info();
         this.servedName = config.servedName() != null ? config.servedName() : info.name();
         this.specialTokensAsText = config.specialTokensAsText();
         this.maxDocuments = maxDocuments;
+        this.autoTruncate = autoTruncate;
     }
 
     Reranker reranker() {
@@ -108,7 +112,7 @@ final class RerankRoute {
             return new Request(shape, query, documents, options,
                     orDefault(RequestParser.optionalBoolean(body, "return_text"), false),
                     orDefault(RequestParser.optionalBoolean(body, "raw_scores"), false),
-                    orDefault(RequestParser.optionalBoolean(body, "truncate"), false), 0, user);
+                    orDefault(RequestParser.optionalBoolean(body, "truncate"), autoTruncate), 0, user);
         }
         Integer topN = RequestParser.optionalInt(body, "top_n");
         if (topN != null) {

@@ -24,6 +24,9 @@ import java.util.function.Consumer;
  * @param accessLog receives one JSON line per request
  * @param calibrations named int8/uint8 calibrations a request selects with {@code "calibration"}; the one
  *     named {@code default}, if any, serves requests that name none
+ * @param autoTruncate TEI's {@code --auto-truncate}: the default of {@code truncate} where a request on
+ *     {@code /embed}, {@code /v1/embeddings} or TEI's {@code /rerank} does not say it; true cuts an input
+ *     above the limit instead of refusing it
  */
 public record ServerConfig(
         String host,
@@ -38,7 +41,8 @@ public record ServerConfig(
         Duration drainTimeout,
         Duration readTimeout,
         Consumer<String> accessLog,
-        Map<String, Calibration> calibrations) {
+        Map<String, Calibration> calibrations,
+        boolean autoTruncate) {
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -60,89 +64,95 @@ public record ServerConfig(
 
     /**
      * Loopback, port 8080, no key, no CORS, 2 MB bodies, 512 concurrent requests, 2048 inputs, 30 s to drain,
-     * 30 s to read a body, log to stdout.
+     * 30 s to read a body, log to stdout, inputs above the limit refused unless the request says {@code truncate}.
      */
     public static ServerConfig defaults() {
         return new ServerConfig(
                 "127.0.0.1", 8080, null, List.of(), 2_000_000, 512, 2048, null, Map.of(), Duration.ofSeconds(30),
-                Duration.ofSeconds(30), System.out::println, Map.of());
+                Duration.ofSeconds(30), System.out::println, Map.of(), false);
     }
 
     public ServerConfig withHost(String host) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withPort(int port) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withApiKey(String apiKey) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withCorsOrigins(List<String> corsOrigins) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withPayloadLimitBytes(long payloadLimitBytes) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withMaxConcurrentRequests(int maxConcurrentRequests) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withMaxInputsPerRequest(int maxInputsPerRequest) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withServedModelName(String servedModelName) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withPostProcessors(Map<String, PostProcessor> postProcessors) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withDrainTimeout(Duration drainTimeout) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withReadTimeout(Duration readTimeout) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withAccessLog(Consumer<String> accessLog) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
     }
 
     public ServerConfig withCalibrations(Map<String, Calibration> calibrations) {
         return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
                 maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations);
+                calibrations, autoTruncate);
+    }
+
+    public ServerConfig withAutoTruncate(boolean autoTruncate) {
+        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
+                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                calibrations, autoTruncate);
     }
 }
