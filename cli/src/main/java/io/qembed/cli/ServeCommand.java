@@ -214,20 +214,21 @@ public final class ServeCommand implements Callable<Integer> {
         requirePositive("--read-timeout", readTimeoutSeconds);
         List<String> origins = corsOrigins == null ? List.of()
                 : corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
-        return ServerConfig.defaults()
-                .withHost(host)
-                .withPort(port)
-                .withApiKey(apiKey)
-                .withCorsOrigins(origins)
-                .withPayloadLimitBytes(payloadLimit)
-                .withMaxConcurrentRequests(maxConcurrentRequests)
-                .withMaxInputsPerRequest(maxInputsPerRequest)
-                .withServedModelName(servedModelName == null || servedModelName.isBlank() ? null : servedModelName)
-                .withPostProcessors(postProcessors())
-                .withCalibrations(calibrations())
-                .withDrainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
-                .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds))
-                .withAutoTruncate(autoTruncate);
+        return ServerConfig.builder()
+                .host(host)
+                .port(port)
+                .apiKey(apiKey)
+                .corsOrigins(origins)
+                .payloadLimitBytes(payloadLimit)
+                .maxConcurrentRequests(maxConcurrentRequests)
+                .maxInputsPerRequest(maxInputsPerRequest)
+                .servedModelName(servedModelName == null || servedModelName.isBlank() ? null : servedModelName)
+                .postProcessors(postProcessors())
+                .calibrations(calibrations())
+                .drainTimeout(Duration.ofSeconds(drainTimeoutSeconds))
+                .readTimeout(Duration.ofSeconds(readTimeoutSeconds))
+                .autoTruncate(autoTruncate)
+                .build();
     }
 
     RerankerConfig rerankerConfig() {

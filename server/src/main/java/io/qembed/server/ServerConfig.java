@@ -63,96 +63,109 @@ public record ServerConfig(
     }
 
     /**
-     * Loopback, port 8080, no key, no CORS, 2 MB bodies, 512 concurrent requests, 2048 inputs, 30 s to drain,
-     * 30 s to read a body, log to stdout, inputs above the limit refused unless the request says {@code truncate}.
+     * A builder that starts from the defaults: loopback, port 8080, no key, no CORS, 2 MB bodies, 512 concurrent
+     * requests, 2048 inputs, the model directory's name, no post-processing profiles or calibrations, 30 s to
+     * drain, 30 s to read a body, log to stdout, inputs above the limit refused unless the request says {@code
+     * truncate}.
      */
-    public static ServerConfig defaults() {
-        return new ServerConfig(
-                "127.0.0.1", 8080, null, List.of(), 2_000_000, 512, 2048, null, Map.of(), Duration.ofSeconds(30),
-                Duration.ofSeconds(30), System.out::println, Map.of(), false);
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public ServerConfig withHost(String host) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+    /** Builds a {@link ServerConfig}; every setter is optional, and {@link #build()} checks the whole. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private String apiKey;
+        private List<String> corsOrigins = List.of();
+        private long payloadLimitBytes = 2_000_000;
+        private int maxConcurrentRequests = 512;
+        private int maxInputsPerRequest = 2048;
+        private String servedModelName;
+        private Map<String, PostProcessor> postProcessors = Map.of();
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private Duration readTimeout = Duration.ofSeconds(30);
+        private Consumer<String> accessLog = System.out::println;
+        private Map<String, Calibration> calibrations = Map.of();
+        private boolean autoTruncate;
 
-    public ServerConfig withPort(int port) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        private Builder() {}
 
-    public ServerConfig withApiKey(String apiKey) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
 
-    public ServerConfig withCorsOrigins(List<String> corsOrigins) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
 
-    public ServerConfig withPayloadLimitBytes(long payloadLimitBytes) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder apiKey(String apiKey) {
+            this.apiKey = apiKey;
+            return this;
+        }
 
-    public ServerConfig withMaxConcurrentRequests(int maxConcurrentRequests) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder corsOrigins(List<String> corsOrigins) {
+            this.corsOrigins = corsOrigins;
+            return this;
+        }
 
-    public ServerConfig withMaxInputsPerRequest(int maxInputsPerRequest) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder payloadLimitBytes(long payloadLimitBytes) {
+            this.payloadLimitBytes = payloadLimitBytes;
+            return this;
+        }
 
-    public ServerConfig withServedModelName(String servedModelName) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder maxConcurrentRequests(int maxConcurrentRequests) {
+            this.maxConcurrentRequests = maxConcurrentRequests;
+            return this;
+        }
 
-    public ServerConfig withPostProcessors(Map<String, PostProcessor> postProcessors) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder maxInputsPerRequest(int maxInputsPerRequest) {
+            this.maxInputsPerRequest = maxInputsPerRequest;
+            return this;
+        }
 
-    public ServerConfig withDrainTimeout(Duration drainTimeout) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder servedModelName(String servedModelName) {
+            this.servedModelName = servedModelName;
+            return this;
+        }
 
-    public ServerConfig withReadTimeout(Duration readTimeout) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder postProcessors(Map<String, PostProcessor> postProcessors) {
+            this.postProcessors = postProcessors;
+            return this;
+        }
 
-    public ServerConfig withAccessLog(Consumer<String> accessLog) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder drainTimeout(Duration drainTimeout) {
+            this.drainTimeout = drainTimeout;
+            return this;
+        }
 
-    public ServerConfig withCalibrations(Map<String, Calibration> calibrations) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
-    }
+        public Builder readTimeout(Duration readTimeout) {
+            this.readTimeout = readTimeout;
+            return this;
+        }
 
-    public ServerConfig withAutoTruncate(boolean autoTruncate) {
-        return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
-                maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
-                calibrations, autoTruncate);
+        public Builder accessLog(Consumer<String> accessLog) {
+            this.accessLog = accessLog;
+            return this;
+        }
+
+        public Builder calibrations(Map<String, Calibration> calibrations) {
+            this.calibrations = calibrations;
+            return this;
+        }
+
+        public Builder autoTruncate(boolean autoTruncate) {
+            this.autoTruncate = autoTruncate;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException where a value is out of range (see the record's constructor) */
+        public ServerConfig build() {
+            return new ServerConfig(host, port, apiKey, corsOrigins, payloadLimitBytes, maxConcurrentRequests,
+                    maxInputsPerRequest, servedModelName, postProcessors, drainTimeout, readTimeout, accessLog,
+                    calibrations, autoTruncate);
+        }
     }
 }

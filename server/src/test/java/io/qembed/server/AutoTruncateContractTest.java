@@ -58,7 +58,7 @@ class AutoTruncateContractTest {
 
     private static EmbeddingServer serve(boolean autoTruncate, Reranker reranker) {
         return EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}).withAutoTruncate(autoTruncate),
+                ServerConfig.builder().port(0).accessLog(line -> {}).autoTruncate(autoTruncate).build(),
                 Embedder.open(TestFixtures.tinyModel(), cpu()), reranker, RerankerConfig.defaults());
     }
 

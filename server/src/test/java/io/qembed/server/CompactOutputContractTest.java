@@ -59,8 +59,8 @@ class CompactOutputContractTest {
         full = calibrate(embedder.embedTexts(corpus, EmbedOptions.defaults()));
         dims32 = calibrate(embedder.embedTexts(corpus, EmbedOptions.builder().dimensions(32).build()));
         server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {})
-                        .withCalibrations(Map.of("default", full, "short", dims32)),
+                ServerConfig.builder().port(0).accessLog(line -> {})
+                        .calibrations(Map.of("default", full, "short", dims32)).build(),
                 embedder);
         http = new Http(server.port());
     }
@@ -153,8 +153,8 @@ class CompactOutputContractTest {
                 64, true, "", null, null, 1, Instant.now(), "test"));
         try (Embedder second = Embedder.open(MODEL, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU))) {
             IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> EmbeddingServer.start(ServerConfig.defaults().withPort(0).withAccessLog(line -> {})
-                            .withCalibrations(Map.of("foreign", foreign)), second));
+                    () -> EmbeddingServer.start(ServerConfig.builder().port(0).accessLog(line -> {})
+                            .calibrations(Map.of("foreign", foreign)).build(), second));
             assertTrue(e.getMessage().contains("calibration 'foreign'") && e.getMessage().contains("other-model"),
                     e.getMessage());
         }

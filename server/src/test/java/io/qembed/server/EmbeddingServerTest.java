@@ -59,12 +59,13 @@ class EmbeddingServerTest {
     static void start() {
         fake = new FakeEmbedder();
         server = EmbeddingServer.start(
-                ServerConfig.defaults()
-                        .withPort(0)
-                        .withPostProcessors(Map.of("reverse", REVERSE))
-                        .withMaxInputsPerRequest(8)
-                        .withPayloadLimitBytes(4096)
-                        .withAccessLog(accessLog::add),
+                ServerConfig.builder()
+                        .port(0)
+                        .postProcessors(Map.of("reverse", REVERSE))
+                        .maxInputsPerRequest(8)
+                        .payloadLimitBytes(4096)
+                        .accessLog(accessLog::add)
+                        .build(),
                 fake);
         http = new Http(server.port());
     }

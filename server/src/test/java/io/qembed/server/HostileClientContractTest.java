@@ -48,8 +48,8 @@ class HostileClientContractTest {
         // The server logs through slf4j-simple to System.err: keep a copy to look for ERRORs in.
         System.setErr(new PrintStream(new Tee(originalErr, serverLog), true, StandardCharsets.UTF_8));
         server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withMaxConcurrentRequests(2).withReadTimeout(READ_TIMEOUT)
-                        .withAccessLog(accessLog::add),
+                ServerConfig.builder().port(0).maxConcurrentRequests(2).readTimeout(READ_TIMEOUT)
+                        .accessLog(accessLog::add).build(),
                 new FakeEmbedder());
     }
 

@@ -34,7 +34,7 @@ class OpenAiClientTest {
     static void start() {
         fake = new FakeEmbedder();
         server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withApiKey("sk-test").withAccessLog(line -> {}), fake);
+                ServerConfig.builder().port(0).apiKey("sk-test").accessLog(line -> {}).build(), fake);
         client = client("sk-test");
     }
 

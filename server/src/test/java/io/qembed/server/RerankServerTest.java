@@ -38,8 +38,8 @@ class RerankServerTest {
     static void start() {
         reranker = new FakeReranker();
         server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withMaxInputsPerRequest(8).withPayloadLimitBytes(4096)
-                        .withAccessLog(accessLog::add),
+                ServerConfig.builder().port(0).maxInputsPerRequest(8).payloadLimitBytes(4096)
+                        .accessLog(accessLog::add).build(),
                 new FakeEmbedder(), reranker, RerankerConfig.defaults());
         http = new Http(server.port());
     }
@@ -338,7 +338,7 @@ class RerankServerTest {
     void requestsBeyondTheConcurrencyLimitGet429() throws Exception {
         FakeReranker held = new FakeReranker();
         try (EmbeddingServer small = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withMaxConcurrentRequests(1).withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).maxConcurrentRequests(1).accessLog(line -> {}).build(),
                 null, held, RerankerConfig.defaults())) {
             Http client = new Http(small.port());
             held.hold();
@@ -386,7 +386,7 @@ class RerankServerTest {
     void aServerWithoutAnEmbeddingModelServesTheRerankerAlone() {
         FakeReranker alone = new FakeReranker();
         try (EmbeddingServer small = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(),
                 null, alone, new RerankerConfig("my-reranker", true))) {
             Http client = new Http(small.port());
             List<String> injected = List.of("a<|im_end|>b", "plain");
@@ -416,7 +416,7 @@ class RerankServerTest {
     @Test
     void aServerWithoutARerankerAnswersItsRoutes404() {
         try (EmbeddingServer small = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), new FakeEmbedder())) {
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(), new FakeEmbedder())) {
             Http.Response r = new Http(small.port()).post("/v1/rerank", body());
             assertError(r, 404, "model");
             assertTrue(r.error().get("message").asText().contains("--reranker"), r.raw().body());
@@ -427,8 +427,8 @@ class RerankServerTest {
     void shutdownAnswersARerankStillQueued503() throws Exception {
         FakeReranker held = new FakeReranker();
         EmbeddingServer small = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withDrainTimeout(java.time.Duration.ofMillis(200))
-                        .withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).drainTimeout(java.time.Duration.ofMillis(200))
+                        .accessLog(line -> {}).build(),
                 null, held, RerankerConfig.defaults());
         Http client = new Http(small.port());
         held.hold();
@@ -446,8 +446,8 @@ class RerankServerTest {
     @Test
     void aStalledRerankBodyIs408() {
         try (EmbeddingServer small = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withReadTimeout(java.time.Duration.ofMillis(300))
-                        .withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).readTimeout(java.time.Duration.ofMillis(300))
+                        .accessLog(line -> {}).build(),
                 null, new FakeReranker(), RerankerConfig.defaults());
                 RawHttp c = new RawHttp(small.port())) {
             c.send("POST /v1/rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"

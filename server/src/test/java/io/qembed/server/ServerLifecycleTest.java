@@ -41,19 +41,19 @@ class ServerLifecycleTest {
         }
     }
 
-    private Http start(ServerConfig config) {
+    private Http start(ServerConfig.Builder config) {
         fake = new FakeEmbedder();
-        server = EmbeddingServer.start(config.withPort(0).withAccessLog(line -> {}), fake);
+        server = EmbeddingServer.start(config.port(0).accessLog(line -> {}).build(), fake);
         return new Http(server.port());
     }
 
-    private static ServerConfig config() {
-        return ServerConfig.defaults();
+    private static ServerConfig.Builder config() {
+        return ServerConfig.builder();
     }
 
     @Test
     void answers503UntilTheModelIsServed() {
-        server = EmbeddingServer.start(config().withPort(0).withAccessLog(line -> {}));
+        server = EmbeddingServer.start(config().port(0).accessLog(line -> {}).build());
         Http http = new Http(server.port());
         assertError(http.get("/health"), 503, null);
         assertError(http.post("/v1/embeddings", EMBED), 503, null);
@@ -70,7 +70,7 @@ class ServerLifecycleTest {
 
     @Test
     void apiKeyGuardsTheApiButNotHealthAndMetrics() {
-        Http anonymous = start(config().withApiKey("s3cret"));
+        Http anonymous = start(config().apiKey("s3cret"));
         Http wrong = new Http(server.port(), "guess");
         Http right = new Http(server.port(), "s3cret");
         assertError(anonymous.post("/v1/embeddings", EMBED), 401, null);
@@ -86,7 +86,7 @@ class ServerLifecycleTest {
 
     @Test
     void requestsBeyondTheConcurrencyLimitGet429() throws Exception {
-        Http http = start(config().withMaxConcurrentRequests(2));
+        Http http = start(config().maxConcurrentRequests(2));
         fake.hold();
         CompletableFuture<Http.Response> a = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
         CompletableFuture<Http.Response> b = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
@@ -102,7 +102,7 @@ class ServerLifecycleTest {
 
     @Test
     void aRefusedRequestLeavesItsConnectionUsable() throws Exception {
-        Http http = start(config().withMaxConcurrentRequests(1));
+        Http http = start(config().maxConcurrentRequests(1));
         fake.hold();
         CompletableFuture<Http.Response> busy = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
         await(() -> fake.submits.get() == 4);
@@ -119,7 +119,7 @@ class ServerLifecycleTest {
 
     @Test
     void shutdownFinishesRequestsInFlightAndRefusesNewOnes() throws Exception {
-        Http http = start(config().withDrainTimeout(Duration.ofSeconds(20)));
+        Http http = start(config().drainTimeout(Duration.ofSeconds(20)));
         fake.hold();
         CompletableFuture<Http.Response> inFlight =
                 CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
@@ -139,7 +139,7 @@ class ServerLifecycleTest {
 
     @Test
     void theDrainTimeoutAnswersEveryRequestStillInFlight503() throws Exception {
-        Http http = start(config().withDrainTimeout(Duration.ofMillis(300)));
+        Http http = start(config().drainTimeout(Duration.ofMillis(300)));
         fake.hold();
         CompletableFuture<Http.Response> queued = CompletableFuture.supplyAsync(() -> http.post("/v1/embeddings", EMBED));
         await(() -> fake.submits.get() == 4);
@@ -191,7 +191,7 @@ class ServerLifecycleTest {
 
     @Test
     void corsAllowsTheConfiguredOrigin() {
-        Http http = start(config().withCorsOrigins(List.of("https://app.example")));
+        Http http = start(config().corsOrigins(List.of("https://app.example")));
         Http.Response preflight = http.send(http.request("/v1/embeddings")
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
                 .header("Origin", "https://app.example")
@@ -215,7 +215,7 @@ class ServerLifecycleTest {
 
     @Test
     void chunkedBodyAboveTheLimitIs413AndFormContentTypeIsRead() {
-        Http http = start(config().withPayloadLimitBytes(1000));
+        Http http = start(config().payloadLimitBytes(1000));
         byte[] big = ("{\"input\":\"" + "y".repeat(2000) + "\"}").getBytes(StandardCharsets.UTF_8);
         Flow.Publisher<ByteBuffer> unsized = HttpRequest.BodyPublishers.ofByteArray(big);
         Http.Response r = http.send(http.request("/v1/embeddings")
@@ -231,7 +231,7 @@ class ServerLifecycleTest {
 
     @Test
     void largeFormTypedBodiesUpToTheLimitAreRead() {
-        Http http = start(config().withPayloadLimitBytes(1_000_000).withMaxInputsPerRequest(10_000));
+        Http http = start(config().payloadLimitBytes(1_000_000).maxInputsPerRequest(10_000));
         StringBuilder body = new StringBuilder("{\"input\":[");
         for (int i = 0; i < 5000; i++) {
             body.append(i == 0 ? "" : ",").append("\"").append("z".repeat(30)).append("\"");
@@ -253,7 +253,7 @@ class ServerLifecycleTest {
 
     @Test
     void servedModelNameReplacesTheDirectoryName() {
-        Http http = start(config().withServedModelName("text-embedding-qwen3"));
+        Http http = start(config().servedModelName("text-embedding-qwen3"));
         assertEquals("text-embedding-qwen3", http.get("/v1/models").json().get("data").get(0).get("id").asText());
         Http.Response r = http.post("/v1/embeddings", "{\"model\":\"text-embedding-qwen3\",\"input\":\"a\"}");
         assertEquals("text-embedding-qwen3", r.json().get("model").asText());
@@ -280,7 +280,7 @@ class ServerLifecycleTest {
             }
         };
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EmbeddingServer.start(
-                config().withPort(0).withPostProcessors(Map.of("white", foreign)), new FakeEmbedder()));
+                config().port(0).postProcessors(Map.of("white", foreign)).build(), new FakeEmbedder()));
         assertTrue(e.getMessage().contains("'white'") && e.getMessage().contains("another model"), e.getMessage());
     }
 

@@ -125,7 +125,7 @@ public final class ServerLoadBenchmark {
                 clients, direct, 100 * direct / offline);
 
         EmbeddingServer server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), embedder);
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(), embedder);
         Outcome served;
         try {
             load(server.port(), items, maxTokens, clients, warmUp);
@@ -140,7 +140,7 @@ public final class ServerLoadBenchmark {
                 served.ok, served.tooMany, served.wrong, served.failed);
 
         EmbeddingServer narrow = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withMaxConcurrentRequests(2).withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).maxConcurrentRequests(2).accessLog(line -> {}).build(),
                 open.get());
         Outcome overloaded;
         try {

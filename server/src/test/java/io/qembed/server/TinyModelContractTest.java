@@ -59,7 +59,7 @@ class TinyModelContractTest {
     static void start() throws IOException {
         cases = readCases();
         server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(),
                 Embedder.open(MODEL, EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU)));
         http = new Http(server.port());
         modelName = http.get("/v1/models").json().get("data").get(0).get("id").asText();

@@ -42,7 +42,7 @@ class TinyRerankerContractTest {
     static void start() {
         reranker = Reranker.open(RerankerReference.tiedModel(),
                 EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU));
-        server = EmbeddingServer.start(ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), null,
+        server = EmbeddingServer.start(ServerConfig.builder().port(0).accessLog(line -> {}).build(), null,
                 reranker, RerankerConfig.defaults());
         http = new Http(server.port());
         name = http.get("/v1/models").json().get("data").get(0).get("id").asText();

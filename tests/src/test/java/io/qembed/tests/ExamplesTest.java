@@ -162,7 +162,7 @@ class ExamplesTest {
     @Test
     void openAiServerSearchRuns() {
         try (EmbeddingServer server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}),
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(),
                 Embedder.open(Path.of(FIXTURE), EngineConfig.defaults()))) {
             String baseUrl = "http://127.0.0.1:" + server.port() + "/v1";
             assertScored(run(() -> OpenAiServerSearch.main(new String[] {baseUrl})));

@@ -141,7 +141,7 @@ class NonFiniteWeightsTest {
     void theServerAnswers500SayingWhyAndNeverANaN() throws Exception {
         Path model = brokenModel("embed_tokens.weight", (long) RARE * 64, BF16_NAN);
         try (EmbeddingServer server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), Embedder.open(model, CPU))) {
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(), Embedder.open(model, CPU))) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings"))
                             .POST(HttpRequest.BodyPublishers.ofString(

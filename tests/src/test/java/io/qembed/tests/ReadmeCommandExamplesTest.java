@@ -64,7 +64,7 @@ class ReadmeCommandExamplesTest {
         HttpClient http = HttpClient.newHttpClient();
         EngineConfig cpu = EngineConfig.defaults().withBackend(EngineConfig.Backend.CPU);
         try (EmbeddingServer server = EmbeddingServer.start(
-                ServerConfig.defaults().withPort(0).withAccessLog(line -> {}), Embedder.open(TestFixtures.tinyModel(), cpu),
+                ServerConfig.builder().port(0).accessLog(line -> {}).build(), Embedder.open(TestFixtures.tinyModel(), cpu),
                 Reranker.open(RerankerReference.tiedModel(), cpu), RerankerConfig.defaults())) {
             for (String command : commands) {
                 Matcher m = CURL.matcher(command);
