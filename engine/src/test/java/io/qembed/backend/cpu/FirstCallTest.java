@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qembed.backend.Batch;
 import io.qembed.backend.BoundBatch;
+import io.qembed.backend.ChildJvm;
 import io.qembed.backend.Tensor;
 import io.qembed.io.Checkpoint;
 import io.qembed.model.Qwen3Config;
@@ -14,14 +15,11 @@ import io.qembed.model.Qwen3Model;
 import io.qembed.model.Qwen3Weights;
 import io.qembed.testing.TestFixtures;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,20 +48,10 @@ class FirstCallTest {
 
     @Test
     void firstCallsOfAFreshProcessGiveTheBitsOfLaterCalls() throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of(CHILD_HEAP, "-Xbatch", "-Dqembed.fixtures=" + TestFixtures.dir(),
-                "-cp", System.getProperty("java.class.path"), FirstCalls.class.getName()));
-        Path log = dir.resolve("child.log");
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean exited = child.waitFor(2, TimeUnit.MINUTES);
-        if (!exited) {
-            child.destroyForcibly();
-        }
-        String output = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue(exited, "the child did not finish in 2 minutes: " + output);
+        ChildJvm.Result child = ChildJvm.run(FirstCalls.class,
+                List.of(CHILD_HEAP, "-Xbatch", "-Dqembed.fixtures=" + TestFixtures.dir()), Map.of(),
+                dir.resolve("child.log"));
+        String output = child.output();
         assertEquals(0, child.exitValue(), "the child failed (an OutOfMemoryError would mean attention held "
                 + "memory quadratic in the sequence length):\n" + output);
         for (FirstCalls.Computation c : FirstCalls.COMPUTATIONS) {
