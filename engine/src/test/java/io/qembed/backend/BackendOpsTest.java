@@ -650,18 +650,10 @@ class BackendOpsTest {
                 System.arraycopy(own, 0, sharedQkv[m], sharedBatch.start(s + 1) * widths[m], own.length);
             }
         }
-        // The Vector API's exp may round an ulp differently before and after the JIT compiles the kernels: the
-        // shared run counts only between two whole runs that agree bit for bit.
+        // One run of each, whatever the JIT has compiled by then: the kernels give the same bits before and after.
         float[] wholeOut = attention(run, wholeBatch, headDim, heads, kvHeads, wholeQkv[0], wholeQkv[1], wholeQkv[2]);
-        float[] sharedOut;
-        for (int attempt = 0; ; attempt++) {
-            sharedOut = attention(run, sharedBatch, headDim, heads, kvHeads, sharedQkv[0], sharedQkv[1], sharedQkv[2]);
-            float[] again = attention(run, wholeBatch, headDim, heads, kvHeads, wholeQkv[0], wholeQkv[1], wholeQkv[2]);
-            if (java.util.Arrays.equals(again, wholeOut) || attempt == 10) {
-                break;
-            }
-            wholeOut = again;
-        }
+        float[] sharedOut = attention(run, sharedBatch, headDim, heads, kvHeads, sharedQkv[0], sharedQkv[1],
+                sharedQkv[2]);
         for (int s = 0; s < rests.length; s++) {
             float[] expected = java.util.Arrays.copyOfRange(wholeOut, (wholeBatch.start(s) + prefix) * qWidth,
                     (wholeBatch.start(s) + prefix + rests[s]) * qWidth);

@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What only the CPU backend promises, beyond the operations every backend is tested on ({@code
- * BackendOpsTest}): weights read in place, attention's memory linear in the sequence length, its threads.
+ * BackendOpsTest}): weights read in place, attention over long sequences, its threads. That attention never
+ * holds a score matrix, and the same bits on the first calls of a process: {@link FirstCallTest}.
  */
 class CpuBackendTest {
     private static final CpuBackend[] BACKENDS = {new CpuBackend(1), new CpuBackend(2)};
@@ -118,14 +119,9 @@ class CpuBackendTest {
         Tensor qc = activation(cpu, tokens, heads * headDim, q.data());
         Tensor kc = activation(cpu, tokens, kvHeads * headDim, k.data());
         Tensor vc = activation(cpu, tokens, kvHeads * headDim, v.data());
-        com.sun.management.ThreadMXBean threadBean =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long allocatedBefore = threadBean.getTotalThreadAllocatedBytes();
+        // Its memory is checked by FirstCallTest, in a heap smaller than a score matrix: a count of the bytes
+        // allocated here would depend on whether the kernels are compiled yet (they box every vector before).
         cpu.attention(qc, kc, vc, headDim, cpu.bind(batch), out);
-        long allocated = threadBean.getTotalThreadAllocatedBytes() - allocatedBefore;
-        // A [tokens, tokens] score matrix alone would be 64 MiB; the tiled kernel's buffers are
-        // linear in tokens (under 1 MiB here). Counted over all threads, unaffected by collections.
-        assertTrue(allocated >= 0 && allocated < 16L << 20, "attention allocated " + allocated + " bytes");
         float[] got = cpu.download(out);
         ReferenceBackend.Matrix expected = matrix(tokens, heads * headDim, new float[tokens * heads * headDim]);
         int[] sampled = {0, 1, 63, 64, 65, 1000, 2047, 4095};

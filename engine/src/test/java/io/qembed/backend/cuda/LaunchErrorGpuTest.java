@@ -3,15 +3,12 @@ package io.qembed.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qembed.backend.ChildJvm;
 import io.qembed.cuda.CudaException;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,21 +31,9 @@ class LaunchErrorGpuTest {
 
     @Test
     void aFaultingKernelIsNamedByItsOwnLaunch() throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), FaultingLaunch.class.getName()));
-        Path log = dir.resolve("child.log");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put(CudaBackend.SYNC_ENV, "1");
-        Process child = builder.start();
-        boolean exited = child.waitFor(2, TimeUnit.MINUTES);
-        if (!exited) {
-            child.destroyForcibly();
-        }
-        String output = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue(exited, "the child did not finish in 2 minutes: " + output);
+        ChildJvm.Result child = ChildJvm.run(FaultingLaunch.class, List.of(), Map.of(CudaBackend.SYNC_ENV, "1"),
+                dir.resolve("child.log"));
+        String output = child.output();
         assertEquals(FAULT_EXIT, child.exitValue(), output);
         assertTrue(output.contains("kernel f32_to_bf16 ")
                 && output.contains("failed: cuStreamSynchronize failed: CUDA_ERROR_"), output);
