@@ -32,8 +32,9 @@ final class Gemm {
     /** Panels per task at most: their {@code KC}-deep slices (128 KiB) stay in L2 while a row block passes. */
     static final int MAX_PANELS_PER_TASK = 4;
     /**
-     * Rows of a chunk at least, where rows are split to make tasks: packing the chunk's panels again (about 0.35 ns
-     * per weight) stays under 2% of its products (about 0.025 ns per weight and row on one core).
+     * Rows of a chunk at least, where rows are split while tasks keep several panels: packing the chunk's panels
+     * again (about 0.35 ns per weight) stays under 2% of its products (about 0.025 ns per weight and row on one
+     * core). With one panel per task, chunks may be as small as one row block.
      */
     static final int MIN_CHUNK_ROWS = 8 * MC;
     /** Tasks per thread that a product is cut into at least (where it is large enough), to balance threads. */
