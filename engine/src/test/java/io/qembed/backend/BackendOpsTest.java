@@ -164,7 +164,7 @@ class BackendOpsTest {
     @MethodSource("backends")
     void matmulOfEveryDtypeAndShape(BackendUnderTest subject) {
         Run run = Run.of(subject);
-        int[][] shapes = new int[6 * 4 * 4 + 5][];
+        int[][] shapes = new int[6 * 4 * 4 + 6][];
         int n = 0;
         for (int rows : new int[] {1, 5, 15, 16, 17, 37}) {
             for (int in : new int[] {1, 17, 130, 257}) {
@@ -174,9 +174,11 @@ class BackendOpsTest {
             }
         }
         // Beyond one row block (128), depth over two slices (128), several panels per task and a partial last
-        // panel; more rows than one task (1024); the model's q/k/v, o and down products.
+        // panel; more rows than one task (1024); rows split into chunks while each task keeps several panels,
+        // the last one partial; the model's q/k/v, o and down products.
         shapes[n++] = new int[] {259, 261, 600};
         shapes[n++] = new int[] {2049, 40, 70};
+        shapes[n++] = new int[] {2049, 40, 600};
         shapes[n++] = new int[] {33, 1024, 2048};
         shapes[n++] = new int[] {129, 3072, 512};
         shapes[n++] = new int[] {5, 128, 151};

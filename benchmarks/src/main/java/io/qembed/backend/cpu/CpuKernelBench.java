@@ -28,6 +28,8 @@ import jdk.incubator.vector.VectorOperators;
  * long inputs). {@code tile [rounds]} times {@link MicroKernel#tile} on data in L1 against the FMA ceiling
  * loop, in turns on one thread. {@code share threads rounds} times the products of the 0.6B and 4B shapes in
  * turns with the FMA ceiling loop on as many threads (a share of the ceiling measured on the same clock).
+ * {@code scaling threads rounds} times the products of the 0.6B shape and the ceiling loop on one thread and on
+ * {@code threads}, all four in turns in one JVM: how much a product loses per thread against the ceiling's loss.
  * {@code compare threads rounds classesA classesB [prefix]} loads two builds of the engine's classes (for
  * example main's and this branch's {@code engine/target/classes}) side by side in one JVM and times the
  * products and attention of the 0.6B shape with each (or only the cases whose name starts with the prefix),
@@ -44,12 +46,17 @@ public final class CpuKernelBench {
 
     public static void main(String[] args) throws Exception {
         String what = args.length > 0 ? args[0] : "all";
+        warmUpCeilingLoop();
         if (what.equals("tile")) {
             tileAgainstCeiling(args.length > 1 ? Integer.parseInt(args[1]) : 15);
             return;
         }
         if (what.equals("share")) {
             shareOfCeiling(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+            return;
+        }
+        if (what.equals("scaling")) {
+            scaling(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
             return;
         }
         if (what.equals("compare")) {
@@ -378,7 +385,59 @@ public final class CpuKernelBench {
         }
     }
 
+    /**
+     * Each 0.6B product of {@link #SHARE_CASES} on one thread and on {@code threadCount}, with the FMA ceiling loop
+     * on as many, the four in turns ({@code rounds} rounds after 2 s of warm-up; the order reverses every round),
+     * in process CPU time: per round, the product's GFLOP per CPU-second on many threads over its rate on one,
+     * divided by the same ratio of the ceiling. Below 1: sharing the machine costs the product more per thread
+     * than it costs the register-only loop; measured in one JVM so that both thread counts see the same load.
+     */
+    private static void scaling(int threadCount, int rounds) {
+        try (CpuBackend one = new CpuBackend(1); CpuBackend many = new CpuBackend(threadCount)) {
+            System.out.printf("1 and %d threads in turns, %d rounds, process CPU time%n", threadCount, rounds);
+            for (int[] shape : Arrays.copyOf(SHARE_CASES, 5)) {
+                double flops = 2.0 * shape[0] * shape[1] * shape[2];
+                Runnable[] runs = {
+                    product(one, new Random(8), shape[0], shape[1], shape[2]),
+                    fmaOnThreads(1, (long) (flops / (2.0 * 16 * Simd.LANES))),
+                    product(many, new Random(8), shape[0], shape[1], shape[2]),
+                    fmaOnThreads(threadCount, (long) (flops / (2.0 * 16 * Simd.LANES * threadCount)))};
+                long warmUpEnd = System.nanoTime() + 2_000_000_000L;
+                while (System.nanoTime() < warmUpEnd) {
+                    for (Runnable run : runs) {
+                        run.run();
+                    }
+                }
+                double[][] rate = new double[runs.length][rounds];
+                double[] kept = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    for (int turn = 0; turn < runs.length; turn++) {
+                        int i = r % 2 == 0 ? turn : runs.length - 1 - turn;
+                        rate[i][r] = flops * cpuPerRun(runs[i]);
+                    }
+                    kept[r] = (rate[2][r] / rate[0][r]) / (rate[3][r] / rate[1][r]);
+                }
+                System.out.printf("matmul BF16 %5d x %5d x %5d: 1 thread %6.1f (ceiling %6.1f), %d threads %6.1f (ceiling"
+                        + " %6.1f) GFLOP/CPU-s; kept per thread against the ceiling %.3f (%.3f to %.3f)%n", shape[0],
+                        shape[1], shape[2], median(rate[0]), median(rate[1]), threadCount, median(rate[2]),
+                        median(rate[3]), median(kept), Arrays.stream(kept).min().orElseThrow(),
+                        Arrays.stream(kept).max().orElseThrow());
+            }
+        }
+    }
+
     private static volatile float sink;
+
+    /**
+     * Many short calls of {@link #fmaChains}, so that it is compiled as a method before any timing: one long
+     * call per new thread (the ceiling's runs) could otherwise run its loop interpreted for a whole measured turn
+     * (2 GFLOP/s instead of 150, seen in the first round of {@code share}).
+     */
+    private static void warmUpCeilingLoop() {
+        for (int i = 0; i < 20_000; i++) {
+            sink += fmaChains(1_000);
+        }
+    }
 
     private static float fmaChains(long steps) {
         FloatVector a0 = FloatVector.broadcast(Simd.FLOATS, 1f);
