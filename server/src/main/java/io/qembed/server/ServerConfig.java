@@ -5,6 +5,7 @@ import io.qembed.api.PostProcessor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -45,6 +46,13 @@ public record ServerConfig(
         boolean autoTruncate) {
 
     public ServerConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(corsOrigins, "corsOrigins");
+        Objects.requireNonNull(postProcessors, "postProcessors");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        Objects.requireNonNull(readTimeout, "readTimeout");
+        Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(calibrations, "calibrations");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
         }

@@ -43,6 +43,16 @@ class ServerConfigTest {
     }
 
     @Test
+    void buildRefusesAMissingValueNamingIt() {
+        NullPointerException e = assertThrows(NullPointerException.class, () -> ServerConfig.builder().host(null).build());
+        assertEquals("host", e.getMessage());
+        e = assertThrows(NullPointerException.class, () -> ServerConfig.builder().accessLog(null).build());
+        assertEquals("accessLog", e.getMessage());
+        e = assertThrows(NullPointerException.class, () -> ServerConfig.builder().readTimeout(null).build());
+        assertEquals("readTimeout", e.getMessage());
+    }
+
+    @Test
     void aBuiltConfigKeepsItsOwnCopies() {
         List<String> origins = new ArrayList<>(List.of("https://a.example"));
         ServerConfig.Builder builder = ServerConfig.builder().corsOrigins(origins);
