@@ -120,6 +120,16 @@ public interface Backend extends AutoCloseable {
      */
     default void limitReusedMemory(long bytes) {}
 
+    /**
+     * The length of a sequence whose passes, run at start-up, take every path of this backend's kernels that a
+     * pass over a short text does not, for a model whose weight products cost {@code multiplyAddsPerToken} per
+     * token; 0 where a kernel runs at full speed from its first call, whatever its shape (compiled ahead, as a
+     * GPU's are), and one short pass warms up enough.
+     */
+    default int warmUpTokens(long multiplyAddsPerToken) {
+        return 0;
+    }
+
     /** Releases threads, device memory and uploaded weights. */
     @Override
     void close();

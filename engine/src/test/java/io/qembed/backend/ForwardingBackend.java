@@ -31,6 +31,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public int warmUpTokens(long multiplyAddsPerToken) {
+        return delegate.warmUpTokens(multiplyAddsPerToken);
+    }
+
+    @Override
     public Tensor upload(TensorView weight) {
         return delegate.upload(weight);
     }
