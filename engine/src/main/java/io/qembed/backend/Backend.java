@@ -122,11 +122,10 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The length of a sequence whose passes, run at start-up, take every path of this backend's kernels that a
-     * pass over a short text does not, for a model whose weight products cost {@code multiplyAddsPerToken} per
-     * token; 0 where a kernel runs at full speed from its first call, whatever its shape (compiled ahead, as a
-     * GPU's are), and one short pass warms up enough.
+     * pass over a short text does not; 0 where a kernel runs at full speed from its first call, whatever its
+     * shape (compiled ahead, as a GPU's are), and short passes warm up enough.
      */
-    default int warmUpTokens(long multiplyAddsPerToken) {
+    default int warmUpTokens() {
         return 0;
     }
 

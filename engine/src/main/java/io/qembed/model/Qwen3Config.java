@@ -91,13 +91,6 @@ public record Qwen3Config(
         return kvHeads * headDim;
     }
 
-    /** Multiply-adds of the weight products of a pass, per token (the attention's own grow with the length). */
-    public long multiplyAddsPerToken() {
-        long attention = (long) hiddenSize * (qDim() + 2L * kvDim()) + (long) qDim() * hiddenSize;
-        long mlp = 3L * hiddenSize * intermediateSize;
-        return layers * (attention + mlp);
-    }
-
     /**
      * Reads a Hugging Face {@code config.json}. {@code head_dim} defaults to hidden_size / num_attention_heads;
      * the other optional fields take transformers' defaults. A missing or wrong field is a

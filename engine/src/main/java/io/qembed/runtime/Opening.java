@@ -64,7 +64,7 @@ final class Opening implements AutoCloseable {
      */
     static void warmUp(Path modelDir, Qwen3Model model, int maxTokens, Runnable check, IntConsumer pass) {
         Qwen3Config config = model.config();
-        int tokens = Math.min(maxTokens, model.backend().warmUpTokens(config.multiplyAddsPerToken()));
+        int tokens = Math.min(maxTokens, model.backend().warmUpTokens());
         long compiledBytes = COMPILED_BYTES_PER_HIDDEN_VALUE * tokens * config.layers() * config.hiddenSize();
         long start = System.nanoTime();
         long lastRound = Long.MAX_VALUE;

@@ -31,8 +31,8 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public int warmUpTokens(long multiplyAddsPerToken) {
-        return delegate.warmUpTokens(multiplyAddsPerToken);
+    public int warmUpTokens() {
+        return delegate.warmUpTokens();
     }
 
     @Override

@@ -15,7 +15,6 @@ import io.qembed.backend.BoundBatch;
 import io.qembed.backend.ForwardingBackend;
 import io.qembed.backend.Tensor;
 import io.qembed.backend.cpu.CpuBackend;
-import io.qembed.model.Qwen3Config;
 import io.qembed.testing.TestFixtures;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,12 +28,10 @@ import org.junit.jupiter.api.Test;
  * shared prefix for the reranker); on a backend that needs none, the short text alone, a few times.
  */
 class WarmUpTest {
-    private static final Qwen3Config TINY = Qwen3Config.shape("tiny");
-
     @Test
     void theEmbedderWarmsUpTheFewRowAndManyRowProductsAndLongAttention() {
         Recording backend = new Recording(new CpuBackend(1), true);
-        int tokens = backend.warmUpTokens(TINY.multiplyAddsPerToken());
+        int tokens = backend.warmUpTokens();
         try (Embedder embedder = LocalEmbedder.open(TestFixtures.tinyModel(), EngineConfig.defaults(),
                 c -> new Backends.Choice(backend, null))) {
             int shortText = embedder.tokenize(List.of(EmbedInput.text(LocalEmbedder.WARM_UP_TEXT)),
@@ -52,7 +49,7 @@ class WarmUpTest {
     @Test
     void theRerankerWarmsUpAttentionAfterASharedPrefix() {
         Recording backend = new Recording(new CpuBackend(1), true);
-        int tokens = backend.warmUpTokens(TINY.multiplyAddsPerToken());
+        int tokens = backend.warmUpTokens();
         try (Reranker unused = LocalReranker.open(RerankerReference.tiedModel(), EngineConfig.defaults(),
                 c -> new Backends.Choice(backend, null))) {
             assertTrue(backend.prefixedAttention, "a pass with a shared prefix");
@@ -87,8 +84,8 @@ class WarmUpTest {
         }
 
         @Override
-        public int warmUpTokens(long multiplyAddsPerToken) {
-            return jit ? super.warmUpTokens(multiplyAddsPerToken) : 0;
+        public int warmUpTokens() {
+            return jit ? super.warmUpTokens() : 0;
         }
 
         @Override

@@ -20,13 +20,6 @@ public final class CpuBackend implements Backend {
     /** Elements per parallel task of the element-wise operations: below this, threads cost more than they save. */
     private static final int ELEMENTS_PER_TASK = 1 << 15;
 
-    /**
-     * Multiply-adds of the weight products of a warm-up pass, about: the 0.6B's pass over 156 tokens. A larger
-     * model's pass takes fewer tokens (down to the shortest that still takes every path) and calls each kernel
-     * more often all the same: its matrices are larger.
-     */
-    private static final long WARM_UP_MULTIPLY_ADDS = 1L << 36;
-
     private final WorkerPool pool;
     private final Gemm gemm;
     private final FlashAttention flashAttention;
@@ -60,15 +53,13 @@ public final class CpuBackend implements Backend {
 
     /**
      * The kernels are compiled by the JIT while they run; until then a Vector API operation boxes its vector.
-     * A warm-up sequence reaches the packed product ({@link Gemm#PACK_MIN_ROWS} rows and more) and, in
-     * attention, key blocks off the diagonal (two blocks of {@link FlashAttention#BK} at least) and up to two
-     * query blocks of {@link FlashAttention#BQ}; between those bounds, the dearer the model's tokens, the fewer.
+     * The shortest sequence that reaches the packed product ({@link Gemm#PACK_MIN_ROWS} rows and more) and, in
+     * attention, a key block off the diagonal (two blocks of {@link FlashAttention#BK}): no longer, since its
+     * passes cost what the model's tokens cost (the 8B's 15 times the 0.6B's).
      */
     @Override
-    public int warmUpTokens(long multiplyAddsPerToken) {
-        int fewest = Math.max(Gemm.PACK_MIN_ROWS, 2 * FlashAttention.BK);
-        return (int) Math.clamp(WARM_UP_MULTIPLY_ADDS / Math.max(1, multiplyAddsPerToken), fewest,
-                Math.max(fewest, 2 * FlashAttention.BQ));
+    public int warmUpTokens() {
+        return Math.max(Gemm.PACK_MIN_ROWS, 2 * FlashAttention.BK);
     }
 
     @Override
