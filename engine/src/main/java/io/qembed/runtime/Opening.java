@@ -26,7 +26,7 @@ final class Opening implements AutoCloseable {
     static final long WARM_UP_BUDGET_NANOS = 15_000_000_000L;
     /**
      * Heap bytes a compiled warm-up round allocates at most per value of the hidden states it computes (tokens x
-     * layers x hidden size). The 0.6B's rounds took 5 once compiled (activations, outputs), over 400 before (a
+     * layers x hidden size). The 0.6B's rounds took 5-8 once compiled (activations, outputs), over 400 before (a
      * boxed vector per operation). Where the JVM cannot count allocations, one round runs.
      */
     static final long COMPILED_BYTES_PER_HIDDEN_VALUE = 32;
