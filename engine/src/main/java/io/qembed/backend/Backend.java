@@ -120,6 +120,15 @@ public interface Backend extends AutoCloseable {
      */
     default void limitReusedMemory(long bytes) {}
 
+    /**
+     * The length of a sequence whose passes, run at start-up, take every path of this backend's kernels that a
+     * pass over a short text does not; 0 where a kernel runs at full speed from its first call, whatever its
+     * shape (compiled ahead, as a GPU's are), and short passes warm up enough.
+     */
+    default int warmUpTokens() {
+        return 0;
+    }
+
     /** Releases threads, device memory and uploaded weights. */
     @Override
     void close();

@@ -46,6 +46,12 @@ import java.util.function.Function;
  * one worker thread that owns the backend run them as packed batches (see {@link BatchQueue}).
  */
 public final class LocalEmbedder implements Embedder {
+    /**
+     * The text of the short warm-up pass: 11 tokens, so the few-row product takes whole blocks of rows and a
+     * remainder, as a short query does.
+     */
+    static final String WARM_UP_TEXT = "The quick brown fox jumps over the lazy dog.";
+
     private final ModelInfo info;
     private final Qwen3Config config;
     private final Tokenizer tokenizer;
@@ -103,7 +109,10 @@ public final class LocalEmbedder implements Embedder {
             LocalEmbedder embedder =
                     new LocalEmbedder(info, config, tokenizer, prompts, checkpoint, model, budget, engineConfig);
             opening.ownedBy(embedder::close); // its worker, model, backend and checkpoint
-            Opening.warmUp(modelDir, () -> embedder.embed(List.of(EmbedInput.text("warm-up")), EmbedOptions.defaults()));
+            Opening.warmUp(modelDir, model, Math.min(budget.maxInputTokens(), budget.batchTokens()),
+                    () -> embedder.embed(List.of(EmbedInput.text(WARM_UP_TEXT)), EmbedOptions.defaults()),
+                    tokens -> embedder.embed(List.of(EmbedInput.tokens(Opening.warmUpIds(tokens, config.vocabSize()))),
+                            EmbedOptions.defaults()));
             return opening.done(embedder);
         }
     }

@@ -27,8 +27,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * The in-process {@link Reranker}: the Qwen3 decoder with the two rows of its output layer that make the
@@ -65,6 +67,11 @@ public final class LocalReranker implements Reranker {
 
     /** Loads a reranker directory and starts its worker; the model is warmed up before this returns. */
     public static Reranker open(Path modelDir, EngineConfig engineConfig) {
+        return open(modelDir, engineConfig, c -> Backends.create(c.backend(), c.threads()));
+    }
+
+    /** {@link #open(Path, EngineConfig)} on the backend {@code backends} creates (tests give their own). */
+    static Reranker open(Path modelDir, EngineConfig engineConfig, Function<EngineConfig, Backends.Choice> backends) {
         LocalEmbedder.requireDirectory(modelDir);
         Path configFile = modelDir.resolve("config.json");
         Qwen3Config config = Qwen3Config.load(configFile);
@@ -85,7 +92,7 @@ public final class LocalReranker implements Reranker {
             requirePrefixedNames(checkpoint);
             Qwen3Weights weights = Qwen3Weights.load(checkpoint, config);
             OutputLayer output = OutputLayer.of(checkpoint, config, weights);
-            Backends.Choice choice = Backends.create(engineConfig.backend(), engineConfig.threads());
+            Backends.Choice choice = backends.apply(engineConfig);
             Backend backend = choice.backend();
             opening.closeOnFailure(backend::close);
             Qwen3Model model = new Qwen3Model(config, weights, output.rows(yesNo), backend);
@@ -96,7 +103,15 @@ public final class LocalReranker implements Reranker {
             LocalReranker reranker = new LocalReranker(info, config.vocabSize(), new RerankPrompt(tokenizer),
                     new RunningModel(checkpoint, model, BatchQueue.of(model, budget, engineConfig, true)));
             opening.ownedBy(reranker::close); // its worker, model, backend and checkpoint
-            Opening.warmUp(modelDir, () -> reranker.rerank("warm-up", List.of("warm-up")));
+            // Two pairs that share their first half, as a query's pairs share their prompt: attention also
+            // takes the path of a sequence that continues a shared prefix.
+            Opening.warmUp(modelDir, model, Math.min(budget.maxInputTokens(), budget.batchTokens() / 2),
+                    () -> reranker.rerank("warm-up", List.of("warm-up")), tokens -> {
+                        int[] first = Opening.warmUpIds(tokens, config.vocabSize());
+                        int[] second = first.clone();
+                        Arrays.fill(second, tokens / 2, tokens, 0);
+                        reranker.submitTokens(List.of(first, second)).join();
+                    });
             return opening.done(reranker);
         }
     }

@@ -31,6 +31,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public int warmUpTokens() {
+        return delegate.warmUpTokens();
+    }
+
+    @Override
     public Tensor upload(TensorView weight) {
         return delegate.upload(weight);
     }

@@ -197,12 +197,9 @@ public final class EmbeddingServer implements AutoCloseable {
         if (reranker != null) {
             RerankRoute route = new RerankRoute(reranker, rerankerConfig, config.maxInputsPerRequest(),
                     config.autoTruncate());
-            long start = System.nanoTime();
-            route.warmUp();
             reranking = route;
-            LOG.info("serving reranker '{}' ({} backend, batches of up to {} tokens, pairs of up to {} tokens),"
-                            + " warmed up in {} ms", route.servedName(), route.info().backend(),
-                    route.info().batchTokens(), route.info().maxLength(), (System.nanoTime() - start) / 1_000_000);
+            LOG.info("serving reranker '{}' ({} backend, batches of up to {} tokens, pairs of up to {} tokens)",
+                    route.servedName(), route.info().backend(), route.info().batchTokens(), route.info().maxLength());
             if (route.info().backendFallback() != null) {
                 LOG.info("reranker backend auto runs on the CPU: {}", route.info().backendFallback());
             }
@@ -215,7 +212,7 @@ public final class EmbeddingServer implements AutoCloseable {
     }
 
     /**
-     * Serves a loaded model: checks the post-processing profiles and calibrations against it, warms it up,
+     * Serves a loaded (and so warmed-up) model: checks the post-processing profiles and calibrations against it,
      * then takes requests. The server owns the embedder from here on and closes it in {@link #close}.
      *
      * @throws IllegalArgumentException when a post-processing profile or a calibration does not fit the model
@@ -238,11 +235,6 @@ public final class EmbeddingServer implements AutoCloseable {
             }
         });
         String servedName = config.servedModelName() != null ? config.servedModelName() : info.name();
-        long start = System.nanoTime();
-        EmbedOptions warmUp = EmbedOptions.builder().truncate(true).build();
-        for (int i = 0; i < 3; i++) {
-            embedder.embed(List.of(EmbedInput.text("The quick brown fox jumps over the lazy dog.")), warmUp);
-        }
         model = new Model(embedder, info, servedName,
                 new RequestParser(info, servedName, config.postProcessors(), config.calibrations(),
                         config.maxInputsPerRequest(), config.autoTruncate()));
@@ -250,9 +242,8 @@ public final class EmbeddingServer implements AutoCloseable {
         if (info.backendFallback() != null) {
             LOG.info("backend auto runs on the CPU: {}", info.backendFallback());
         }
-        LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens),"
-                        + " warmed up in {} ms", servedName, info.dimensions(), info.backend(), info.batchTokens(),
-                info.maxTokens(), (System.nanoTime() - start) / 1_000_000);
+        LOG.info("serving '{}' ({} dimensions, {} backend, batches of up to {} tokens, inputs of up to {} tokens)",
+                servedName, info.dimensions(), info.backend(), info.batchTokens(), info.maxTokens());
     }
 
     private synchronized void takeRequests() {

@@ -79,13 +79,6 @@ final class RerankRoute {
         return servedName;
     }
 
-    /** Scores a pair a few times, so that the first request does not pay for the first passes. */
-    void warmUp() {
-        for (int i = 0; i < 3; i++) {
-            reranker.rerank("What is the capital of China?", List.of("The capital of China is Beijing."));
-        }
-    }
-
     /** Reads a body: TEI's when {@code teiAllowed} and it has {@code texts}, else Cohere's. */
     Request parse(JsonNode body, boolean teiAllowed) {
         RequestParser.checkModel(body, servedName);

@@ -23,7 +23,7 @@ abstract class FakeEngine implements AutoCloseable {
     /** When set, batches fail as the engine does when the model computes a NaN. */
     volatile boolean nonFinite;
     volatile boolean closed;
-    /** Work queued (the server's warm-up queues some too). */
+    /** Work queued. */
     final AtomicInteger submits = new AtomicInteger();
     /** Work waits here while held. */
     private volatile CountDownLatch gate = new CountDownLatch(0);

@@ -102,10 +102,10 @@ class NonFiniteWeightsTest {
     void aBrokenEmbeddingRowFailsExactlyTheRequestsThatUseIt() throws Exception {
         Path model = brokenModel("embed_tokens.weight", (long) RARE * 64 + 5, BF16_INFINITY);
         try (Embedder embedder = Embedder.open(model, CPU)) {
-            for (String warmUp : List.of("warm-up", "The quick brown fox jumps over the lazy dog.")) {
-                int[] ids = embedder.tokenize(List.of(EmbedInput.text(warmUp)), EmbedOptions.defaults()).getFirst().ids();
-                assertFalse(Arrays.stream(ids).anyMatch(id -> id == RARE), "the warm-up uses the broken row");
-            }
+            // The warm-up's passes: its text, and sequences of the first few hundred ids.
+            String warmUp = "The quick brown fox jumps over the lazy dog.";
+            int[] ids = embedder.tokenize(List.of(EmbedInput.text(warmUp)), EmbedOptions.defaults()).getFirst().ids();
+            assertFalse(Arrays.stream(ids).anyMatch(id -> id == RARE), "the warm-up uses the broken row");
             NonFiniteOutputException alone = assertThrows(NonFiniteOutputException.class,
                     () -> embedder.embed(List.of(rare()), EmbedOptions.defaults()));
             assertEquals(0, alone.index());

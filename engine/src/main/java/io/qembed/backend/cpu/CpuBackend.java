@@ -51,6 +51,17 @@ public final class CpuBackend implements Backend {
         return FlashAttention.BK;
     }
 
+    /**
+     * The kernels are compiled by the JIT while they run; until then a Vector API operation boxes its vector.
+     * The shortest sequence that reaches the packed product ({@link Gemm#PACK_MIN_ROWS} rows and more) and, in
+     * attention, a key block off the diagonal (two blocks of {@link FlashAttention#BK}): no longer, since its
+     * passes cost what the model's tokens cost (the 8B's 15 times the 0.6B's).
+     */
+    @Override
+    public int warmUpTokens() {
+        return Math.max(Gemm.PACK_MIN_ROWS, 2 * FlashAttention.BK);
+    }
+
     @Override
     public String name() {
         return "cpu";
