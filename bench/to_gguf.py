@@ -3,7 +3,7 @@
 FP32) as one GGUF file that llama.cpp loads as architecture `qwen3` with last-token pooling, for the
 llama.cpp peer of bench/cpu_compare.py (bench/llamacpp_peer.mjs).
 
-  ~/ref/bin/python bench/to_gguf.py --model /tmp/m06 --out /tmp/m06/model-bf16.gguf
+  ~/ref/bin/python bench/to_gguf.py --model /tmp/m06 --out /tmp/m06.gguf
 
 The matrices keep the checkpoint's BF16 values bit for bit (an FP32 checkpoint is rounded to BF16, to
 nearest even); the norm vectors are written in FP32, which holds every BF16 value exactly and is what
@@ -32,9 +32,9 @@ def read_safetensors(path):
         header = json.loads(f.read(header_len))
     header.pop("__metadata__", None)
     data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + header_len)
+    kinds = {"BF16": np.uint16, "F32": np.float32}
     tensors = {}
     for name, info in header.items():
-        kinds = {"BF16": np.uint16, "F32": np.float32}
         if info["dtype"] not in kinds:
             sys.exit(f"to_gguf: {path}: tensor {name} is {info['dtype']}; only BF16 and F32 are read")
         start, end = info["data_offsets"]
