@@ -39,6 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no bench/__pycache__ left untracked in the checkout
 from torch_reference import random_ids  # noqa: E402  (the ids every side runs; imports no torch)
 
 
