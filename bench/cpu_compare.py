@@ -9,7 +9,9 @@ For every thread count and batch shape it runs, in turn and `--pairs` times over
   llamacpp  bench/llamacpp_peer.mjs: llama.cpp's CPU backend (node-llama-cpp's prebuilt addon) on a GGUF
             written from the same checkpoint by bench/to_gguf.py (BF16 matrices, last-token pooling)
 each in its own process, and prints per case the median tokens/s of each, the median CPU-seconds per pass,
-and qembed's ratio to each peer (the median of the ratios of the runs taken side by side). Both sides draw
+and qembed's ratio to each peer (the median of the ratios of the runs taken side by side), with the load
+average and the share of the CPUs' time the hypervisor took (steal) while they ran: on a virtual machine a
+run that lost time to steal is slower by the wall clock only, so compare CPU-seconds there. Both sides draw
 their ids with SplitMix64 from the same seed (bench/torch_reference.py: random_ids); llama.cpp is handed
 the ids that function draws.
 
@@ -132,6 +134,26 @@ def load_average():
         return float("nan")
 
 
+def cpu_jiffies():
+    """(steal, total) clock ticks of all CPUs so far (/proc/stat), or None where there is no /proc.
+
+    Steal is time the hypervisor ran something else on this guest's CPUs: a pass that lost it takes longer by
+    the wall clock but not in CPU time, so the share of each run is printed beside its figures.
+    """
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+def steal_share(before, after):
+    if before is None or after is None or after[1] <= before[1]:
+        return float("nan")
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -175,16 +197,20 @@ def main():
         for sequences, length in [parse_shape(s) for s in args.shapes.split(",") if s]:
             runs = {peer: [] for peer in peers}
             loads = []
+            steals = []
             for pair in range(args.pairs):
                 for peer in peers:
                     loads.append(load_average())
+                    before = cpu_jiffies()
                     result = runners[peer](threads, sequences, length)
+                    result["steal"] = steal_share(before, cpu_jiffies())  # the whole process, warm-up included
+                    steals.append(result["steal"])
                     runs[peer].append(result)
                     print(f"threads {threads}, {sequences}x{length}, run {pair + 1}, {peer}: "
-                          f"{result['tokens_per_second']:.1f} tokens/s, {result['cpu_s_per_pass']:.2f} CPU-s per pass",
-                          file=sys.stderr, flush=True)
+                          f"{result['tokens_per_second']:.1f} tokens/s, {result['cpu_s_per_pass']:.2f} CPU-s per pass, "
+                          f"steal {result['steal']:.1%}", file=sys.stderr, flush=True)
             case = {"threads": threads, "batch": f"{sequences}x{length}", "runs": runs,
-                    "load_average": [min(loads), max(loads)]}
+                    "load_average": [min(loads), max(loads)], "steal": [min(steals), max(steals)]}
             for peer in peers:
                 case[peer] = statistics.median(r["tokens_per_second"] for r in runs[peer])
                 case[peer + "_cpu_s"] = statistics.median(r["cpu_s_per_pass"] for r in runs[peer])
@@ -205,14 +231,15 @@ def main():
             f.write(json.dumps(report, indent=2) + "\n")
     header = ["threads", "batch"] + [f"{peer} tok/s" for peer in peers] + [f"{peer} CPU-s" for peer in peers]
     ratios = [peer for peer in peers if peer != "qembed"] if "qembed" in peers else []
-    header += [f"qembed/{peer} (wall, CPU)" for peer in ratios] + ["load"]
+    header += [f"qembed/{peer} (wall, CPU)" for peer in ratios] + ["load", "steal"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for c in cases:
         row = [str(c["threads"]), c["batch"]] + [f"{c[peer]:.1f}" for peer in peers]
         row += [f"{c[peer + '_cpu_s']:.2f}" for peer in peers]
         row += [f"{c['ratio_' + peer]:.2f}, {c['cpu_ratio_' + peer]:.2f}" for peer in ratios]
-        row += [f"{c['load_average'][0]:.0f}-{c['load_average'][1]:.0f}"]
+        row += [f"{c['load_average'][0]:.0f}-{c['load_average'][1]:.0f}",
+                f"{c['steal'][0]:.0%}-{c['steal'][1]:.0%}"]
         print("| " + " | ".join(row) + " |")
 
 

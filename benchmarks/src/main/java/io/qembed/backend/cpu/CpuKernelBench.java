@@ -80,6 +80,7 @@ public final class CpuKernelBench {
                 matmul(cpu, peak, 8, HIDDEN, FFN);
             }
             if (what.equals("attention") || what.equals("all")) {
+                attention(cpu, peak, 32, 128);
                 attention(cpu, peak, 8, 512);
                 attention(cpu, peak, 1, 8192);
             }
@@ -505,7 +506,7 @@ public final class CpuKernelBench {
     /** The cases of {@code compare}: products at the 0.6B shape for 4,096 and 512 rows, and attention. */
     private static final String[] COMPARE_CASES = {"matmul 4096 x 1024 x 4096 (q/k/v)", "matmul 4096 x 2048 x 1024 (o)",
         "matmul 4096 x 1024 x 6144 (gate/up)", "matmul 4096 x 3072 x 1024 (down)", "matmul 512 x 1024 x 6144",
-        "attention 8 x 512", "attention 1 x 2048", "attention 1 x 8192"};
+        "attention 32 x 128", "attention 8 x 512", "attention 1 x 2048", "attention 1 x 8192"};
 
     /**
      * Runs case i of {@link #COMPARE_CASES} once per call, returning its wall, calling-thread CPU and process CPU
@@ -520,6 +521,7 @@ public final class CpuKernelBench {
             product(cpu, random, 4096, HIDDEN, 2 * FFN),
             product(cpu, random, 4096, FFN, HIDDEN),
             product(cpu, random, 512, HIDDEN, 2 * FFN),
+            attentionCase(cpu, random, 32, 128),
             attentionCase(cpu, random, 8, 512),
             attentionCase(cpu, random, 1, 2048),
             attentionCase(cpu, random, 1, 8192)};
