@@ -81,6 +81,9 @@ abstract sealed class WeightMatrix implements CpuTensor permits MappedMatrix, St
     }
 
     private void packScalar(int row, int rowCount, int col, int colCount, float[] panel, int panelStart, int stride) {
+        if (rowCount == 0 || colCount == 0) { // no edge: the whole tiles covered the block (the usual case)
+            return;
+        }
         float[] values = new float[colCount];
         for (int j = 0; j < rowCount; j++) {
             rowToFloat(row + j, col, colCount, values, 0);
