@@ -8,17 +8,21 @@ import io.qembed.api.EmbedOptions;
 import io.qembed.api.Embedder;
 import io.qembed.api.ModelInfo;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code qembed bench}: the offline throughput of the engine on one packed batch of random token
@@ -33,6 +37,9 @@ import picocli.CommandLine.Option;
         })
 public final class BenchCommand implements Callable<Integer> {
     @Mixin EngineOptions engine;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "Sequences per batch (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -59,6 +66,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UserException("--batch, --seq-len and --rounds must be at least 1, --warmup at least 0");
         }
         int tokens = Math.multiplyExact(batch, seqLen);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         // One request of exactly one packed batch: the budget is the batch itself.
         try (Embedder embedder = engine.open(engine.config().withMaxBatchTokens(Math.max(tokens, engine.batchTokens)))) {
             ModelInfo info = embedder.info();
@@ -71,15 +80,20 @@ public final class BenchCommand implements Callable<Integer> {
             }
             double[] seconds = new double[rounds];
             double[] cpuSeconds = new double[rounds];
+            double[] steal = new double[rounds];
             for (int i = 0; i < rounds; i++) {
+                long[] ticksStart = cpuTicks();
                 long cpuStart = PROCESS.getProcessCpuTime();
                 long start = System.nanoTime();
                 embedder.embed(inputs, EmbedOptions.defaults());
                 seconds[i] = (System.nanoTime() - start) / 1e9;
                 cpuSeconds[i] = (PROCESS.getProcessCpuTime() - cpuStart) / 1e9;
+                steal[i] = stealShare(ticksStart, cpuTicks());
                 if (!json) {
-                    System.err.printf("round %d: %.3f s (%.3f CPU-s), %.1f tokens/s%n", i + 1, seconds[i],
-                            cpuSeconds[i], tokens / seconds[i]);
+                    err.printf(Locale.ROOT, "round %d: %.3f s (%.3f CPU-s), %.1f tokens/s%s%n", i + 1, seconds[i],
+                            cpuSeconds[i], tokens / seconds[i],
+                            steal[i] < 0 ? "" : String.format(Locale.ROOT, ", steal %.1f%%", 100 * steal[i]));
+                    err.flush();
                 }
             }
             double median = median(seconds);
@@ -98,10 +112,11 @@ public final class BenchCommand implements Callable<Integer> {
                 o.putPOJO("round_seconds", seconds);
                 o.put("median_cpu_seconds", median(cpuSeconds));
                 o.putPOJO("round_cpu_seconds", cpuSeconds);
+                o.putPOJO("round_steal", steal);
                 o.put("peak_rss_bytes", rss);
-                System.out.println(o);
+                out.println(o);
             } else {
-                System.out.printf(
+                out.printf(Locale.ROOT,
                         "%s on %s: %d x %d = %d tokens, %.3f s per batch (median of %d), %.1f tokens/s, peak RSS %.2f GiB%n",
                         info.name(), info.backend(), batch, seqLen, tokens, median, rounds, tokens / median,
                         rss / (double) (1L << 30));
@@ -135,6 +150,35 @@ public final class BenchCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /**
+     * The machine's CPU time so far, all CPUs, in clock ticks ({@code /proc/stat}): {@code {steal, total}}, or
+     * null where there is no such file. Steal is time the hypervisor of a virtual machine gave this guest's CPUs to
+     * others: a round that lost some takes longer by the wall clock, not in CPU time.
+     */
+    static long[] cpuTicks() {
+        try (var lines = Files.lines(Path.of("/proc/stat"))) {
+            String[] fields = lines.findFirst().orElse("").trim().split("\\s+");
+            if (fields.length < 9 || !fields[0].equals("cpu")) {
+                return null;
+            }
+            long total = 0;
+            for (int i = 1; i <= 8; i++) { // user nice system idle iowait irq softirq steal
+                total += Long.parseLong(fields[i]);
+            }
+            return new long[] {Long.parseLong(fields[8]), total};
+        } catch (IOException | NumberFormatException | java.io.UncheckedIOException e) {
+            return null;
+        }
+    }
+
+    /** The share of the CPUs' time stolen between two {@link #cpuTicks} readings; -1 where unknown. */
+    static double stealShare(long[] before, long[] after) {
+        if (before == null || after == null || after[1] <= before[1]) {
+            return -1;
+        }
+        return (after[0] - before[0]) / (double) (after[1] - before[1]);
     }
 
     /** The process's peak resident set (VmHWM), mapped weights included; -1 where /proc is absent. */
