@@ -173,7 +173,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** The share of the CPUs' time stolen between two {@link #cpuTicks} readings; -1 where unknown. */
+    /**
+     * The share of the CPUs' time stolen between two {@link #cpuTicks} readings; -1 where unknown, also when no
+     * tick passed between them (a round shorter than the clock's 10 ms).
+     */
     static double stealShare(long[] before, long[] after) {
         if (before == null || after == null || after[1] <= before[1]) {
             return -1;
