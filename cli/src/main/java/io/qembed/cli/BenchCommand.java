@@ -9,6 +9,7 @@ import io.qembed.api.Embedder;
 import io.qembed.api.ModelInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -168,7 +169,7 @@ public final class BenchCommand implements Callable<Integer> {
                 total += Long.parseLong(fields[i]);
             }
             return new long[] {Long.parseLong(fields[8]), total};
-        } catch (IOException | NumberFormatException | java.io.UncheckedIOException e) {
+        } catch (IOException | NumberFormatException | UncheckedIOException e) {
             return null;
         }
     }
