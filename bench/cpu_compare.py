@@ -42,14 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no bench/__pycache__ left untracked in the checkout
-from torch_reference import random_ids  # noqa: E402  (the ids every side runs; imports no torch)
-
-
-def parse_shape(text):
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"batch shape '{text}' is not SEQUENCESxTOKENS, e.g. 8x512")
-    return int(parts[0]), int(parts[1])
+from torch_reference import parse_shapes, random_ids  # noqa: E402  (the ids every side runs; imports no torch)
 
 
 def run_json(command, env=None):
@@ -160,7 +153,8 @@ def main():
     p.add_argument("--model", required=True, help="checkpoint folder; written with random weights if missing")
     p.add_argument("--shape", default="0.6b", help="random-model shape when --model is missing (default: 0.6b)")
     p.add_argument("--threads", default="2", help="comma-separated thread counts (default: 2)")
-    p.add_argument("--shapes", default="32x128,8x512,1x2048", help="SEQUENCESxTOKENS, comma-separated")
+    p.add_argument("--shapes", type=parse_shapes, default="32x128,8x512,1x2048",
+                   help="SEQUENCESxTOKENS, comma-separated")
     p.add_argument("--peers", help="which of qembed,fp32,bf16,llamacpp run (default: all; llamacpp only when "
                                    "node-llama-cpp is installed)")
     p.add_argument("--llama-peer", default=os.environ.get("QEMBED_LLAMA_PEER", os.path.expanduser("~/llama-peer")),
@@ -194,7 +188,7 @@ def main():
                "llamacpp": lambda t, s, l: llamacpp(args, gguf, t, s, l, workdir)}
     cases = []
     for threads in [int(t) for t in args.threads.split(",") if t]:
-        for sequences, length in [parse_shape(s) for s in args.shapes.split(",") if s]:
+        for sequences, length in args.shapes:
             runs = {peer: [] for peer in peers}
             loads = []
             steals = []

@@ -34,8 +34,7 @@ class WarmUpTest {
         int tokens = backend.warmUpTokens();
         try (Embedder embedder = LocalEmbedder.open(TestFixtures.tinyModel(), EngineConfig.defaults(),
                 c -> new Backends.Choice(backend, null))) {
-            int shortText = embedder.tokenize(List.of(EmbedInput.text(LocalEmbedder.WARM_UP_TEXT)),
-                    EmbedOptions.defaults()).getFirst().ids().length;
+            int shortText = shortTextTokens(embedder);
             assertTrue(shortText < tokens, shortText + " vs " + tokens);
             assertTrue(backend.matmulRows.contains(shortText), "few-row products: " + backend.matmulRows);
             assertTrue(backend.matmulRows.contains(tokens), "products of " + tokens + " rows: " + backend.matmulRows);
@@ -63,10 +62,15 @@ class WarmUpTest {
         Recording backend = new Recording(new CpuBackend(1), false);
         try (Embedder embedder = LocalEmbedder.open(TestFixtures.tinyModel(), EngineConfig.defaults(),
                 c -> new Backends.Choice(backend, null))) {
-            int shortText = embedder.tokenize(List.of(EmbedInput.text(LocalEmbedder.WARM_UP_TEXT)),
-                    EmbedOptions.defaults()).getFirst().ids().length;
+            int shortText = shortTextTokens(embedder);
             assertEquals(Collections.nCopies(Opening.WARM_UP_ROUNDS, shortText), backend.passes);
         }
+    }
+
+    /** Tokens of the warm-up's short text, as the embedder counts them. */
+    private static int shortTextTokens(Embedder embedder) {
+        return embedder.tokenize(List.of(EmbedInput.text(LocalEmbedder.WARM_UP_TEXT)), EmbedOptions.defaults())
+                .getFirst().ids().length;
     }
 
     /** The CPU backend, recording the passes and the shapes of its products and attention. */
