@@ -34,7 +34,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from cpu_compare import load_average  # noqa: E402
-from query_latency import DEFAULT_QUERY, free_port, process_cpu_s  # noqa: E402
+from query_latency import DEFAULT_QUERY, NotReady, free_port, process_cpu_s, wait_for_health  # noqa: E402
 
 WORDS = ("the engine reads each weight matrix once per batch and converts it to single precision inside the "
          "kernel while the scheduler packs several documents into one pass so that short inputs do not wait "
@@ -65,23 +65,12 @@ def fresh_server(jar, args):
     process = subprocess.Popen(
         [os.path.join(ROOT, "bin", "qembed"), "serve", "--model", args.model, "--threads", str(args.threads),
          "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + args.start_timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"first_requests: qembed serve ended with exit code {process.returncode}; see {args.server_log}")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/health")
-            r = c.getresponse()
-            r.read()
-            c.close()
-            if r.status == 200:
-                return process, port, time.perf_counter() - start, process_cpu_s(process.pid)
-        except OSError:
-            pass
-        time.sleep(0.05)
-    process.terminate()
-    sys.exit(f"first_requests: qembed serve was not ready within {args.start_timeout_s} s; see {args.server_log}")
+    try:
+        wait_for_health(process, port, args.start_timeout_s)
+    except NotReady as e:
+        process.terminate()
+        sys.exit(f"first_requests: qembed serve {e}; see {args.server_log}")
+    return process, port, time.perf_counter() - start, process_cpu_s(process.pid)
 
 
 def one_server(jar, args):

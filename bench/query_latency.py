@@ -132,6 +132,30 @@ def free_port():
         return s.getsockname()[1]
 
 
+class NotReady(Exception):
+    """A starting `qembed serve` ended, or did not answer GET /health with 200 in time: the message says which."""
+
+
+def wait_for_health(process, port, timeout_s):
+    """Polls GET /health of a starting `qembed serve` until it answers 200; returns its JSON body."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise NotReady(f"ended with exit code {process.returncode} before it was ready")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/health")
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            if r.status == 200:
+                return json.loads(body)
+        except OSError:
+            pass
+        time.sleep(0.05)  # fine enough to time a start (bench/first_requests.py)
+    raise NotReady(f"was not ready (GET /health 200) within {timeout_s} s")
+
+
 class QembedSide:
     name = "qembed"
 
@@ -155,22 +179,10 @@ class QembedSide:
         sys.exit(f"query_latency: qembed serve {why}; its log ({self.log_path}):\n{tail}")
 
     def wait_ready(self, timeout_s):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.fail(f"ended with exit code {self.process.returncode} before it was ready")
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                c.request("GET", "/health")
-                r = c.getresponse()
-                body = r.read()
-                c.close()
-                if r.status == 200:
-                    return json.loads(body)
-            except OSError:
-                pass
-            time.sleep(0.5)
-        self.fail(f"was not ready (GET /health 200) within {timeout_s} s")
+        try:
+            return wait_for_health(self.process, self.port, timeout_s)
+        except NotReady as e:
+            self.fail(str(e))
 
     def request(self):
         self.connection.request("POST", "/v1/embeddings", body=self.body,
